@@ -1,0 +1,2 @@
+//! The kms-envelope command (being written).
+fn main() {}

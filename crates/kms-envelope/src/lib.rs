@@ -1,0 +1,2 @@
+//! kms-envelope core (being written).
+#![no_std]

@@ -1,0 +1,2 @@
+//! kms-server (being written).
+fn main() {}
