@@ -1,2 +1,46 @@
-//! kms-envelope core (being written).
+//! Envelope encryption in the AWS Encryption SDK message format.
+//!
+//! Messages written here decrypt with the AWS Encryption SDK (Python, Java,
+//! JavaScript, its CLI) and the reverse. The crate is `#![no_std]` + `alloc`
+//! and knows nothing of JavaScript or HTTP: keyrings that need a KMS reach it
+//! through the async [`Keyring`](keyring::Keyring) trait, which the wasm
+//! bindings implement over `fetch` and native code over an HTTP client.
+//!
+//! - [`suite`]: the 11 algorithm suites and the commitment policies.
+//! - [`context`]: the encryption context and its serialization.
+//! - [`materials`]: data keys, encrypted data keys, encryption and decryption
+//!   materials.
+//! - [`keyring`]: raw AES, raw RSA and multi keyrings.
+//! - [`cmm`]: materials managers (default, required encryption context,
+//!   caching).
+//! - [`signing`]: the ECDSA footer signatures of signed suites.
+//! - [`verify`]: verification of KMS signatures with DER public keys.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![warn(
+    clippy::std_instead_of_core,
+    clippy::alloc_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod cmm;
+pub mod context;
+pub mod error;
+pub mod keyring;
+pub mod materials;
+pub mod random;
+pub mod signing;
+pub mod suite;
+
+pub use context::EncryptionContext;
+pub use error::{Error, ErrorCode};
+pub use suite::{AlgorithmSuite, AlgorithmSuiteId, CommitmentPolicy};
+
+/// A boxed future that need not be `Send`: wasm is single-threaded, and
+/// keyrings there hold JavaScript values.
+pub type LocalBoxFuture<'a, T> =
+    core::pin::Pin<alloc::boxed::Box<dyn core::future::Future<Output = T> + 'a>>;
