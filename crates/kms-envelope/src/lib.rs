@@ -35,6 +35,7 @@ pub mod materials;
 pub mod random;
 pub mod signing;
 pub mod suite;
+pub mod verify;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorCode};

@@ -1,0 +1,1 @@
+//! Verification of KMS signatures (being written).
