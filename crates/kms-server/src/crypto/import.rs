@@ -1,0 +1,386 @@
+//! Imported key material: the RSA wrapping key pair of
+//! GetParametersForImport and the unwrapping of ImportKeyMaterial.
+//!
+//! Wrapping algorithms, as AWS defines them:
+//! - RSAES_OAEP_SHA_1 / RSAES_OAEP_SHA_256: the material is the OAEP
+//!   plaintext (MGF1 with the same hash, empty label); only small material
+//!   (symmetric and HMAC keys) fits.
+//! - RSA_AES_KEY_WRAP_SHA_1 / RSA_AES_KEY_WRAP_SHA_256: the first modulus-length
+//!   bytes are an OAEP-wrapped ephemeral AES-256 key; the rest is the
+//!   material wrapped under it with AES Key Wrap with Padding (RFC 5649).
+//!   Needed for asymmetric private keys.
+//!
+//! RSAES_PKCS1_V1_5 (deprecated by AWS) and SM2PKE are not supported.
+//! After unwrapping, load the material with
+//! [`KeyMaterial::from_bytes`](super::KeyMaterial::from_bytes), which checks
+//! it against the KMS key's spec.
+
+use core::fmt;
+
+use aes_kw::KekAes256;
+use kms_protocol::ops::{WrappingAlgorithmSpec, WrappingKeySpec};
+use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use rand_core::OsRng;
+use rsa::RsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use zeroize::Zeroizing;
+
+use super::error::CryptoError;
+use super::rsa_encrypt::{oaep_decrypt, oaep_sha1, oaep_sha256};
+
+/// Length of the ephemeral AES key of RSA_AES_KEY_WRAP algorithms.
+const EPHEMERAL_KEY_LEN: usize = 32;
+
+/// An RSA key pair that clients wrap imported material to.
+pub struct WrappingKeyPair {
+    spec: WrappingKeySpec,
+    private: RsaPrivateKey,
+    public_der: Vec<u8>,
+}
+
+impl fmt::Debug for WrappingKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WrappingKeyPair")
+            .field("spec", &self.spec)
+            .field("private", &"<redacted>")
+            .finish()
+    }
+}
+
+fn modulus_bits(spec: WrappingKeySpec) -> Result<usize, CryptoError> {
+    match spec {
+        WrappingKeySpec::Rsa2048 => Ok(2048),
+        WrappingKeySpec::Rsa3072 => Ok(3072),
+        WrappingKeySpec::Rsa4096 => Ok(4096),
+        WrappingKeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
+    }
+}
+
+impl WrappingKeyPair {
+    /// Generates a wrapping key pair (slow for 4096 bits: run it off the
+    /// async workers).
+    pub fn generate(spec: WrappingKeySpec) -> Result<Self, CryptoError> {
+        let private = RsaPrivateKey::new(&mut OsRng, modulus_bits(spec)?).map_err(|_| {
+            CryptoError::Internal {
+                step: "RSA wrapping key generation",
+            }
+        })?;
+        Self::from_private(spec, private)
+    }
+
+    /// Loads a wrapping key pair from PKCS#8 DER (as [`Self::to_bytes`]
+    /// wrote it; seal it with [`super::RootKey::seal_secret`] at rest).
+    pub fn from_bytes(spec: WrappingKeySpec, pkcs8_der: &[u8]) -> Result<Self, CryptoError> {
+        let private =
+            RsaPrivateKey::from_pkcs8_der(pkcs8_der).map_err(|_| CryptoError::InvalidInput {
+                what: "wrapping private key",
+                expected: "a PKCS#8 DER RSA private key",
+            })?;
+        Self::from_private(spec, private)
+    }
+
+    fn from_private(spec: WrappingKeySpec, private: RsaPrivateKey) -> Result<Self, CryptoError> {
+        if private.n().bits() != modulus_bits(spec)? {
+            return Err(CryptoError::InvalidInput {
+                what: "wrapping private key",
+                expected: "an RSA key of the wrapping key spec's size",
+            });
+        }
+        let public_der = private
+            .to_public_key()
+            .to_public_key_der()
+            .map_err(|_| CryptoError::Internal {
+                step: "encoding the wrapping public key",
+            })?
+            .into_vec();
+        Ok(WrappingKeyPair {
+            spec,
+            private,
+            public_der,
+        })
+    }
+
+    /// The spec of the pair.
+    pub fn spec(&self) -> WrappingKeySpec {
+        self.spec
+    }
+
+    /// The private key as PKCS#8 DER, for sealed storage.
+    pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        self.private
+            .to_pkcs8_der()
+            .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+            .map_err(|_| CryptoError::Internal {
+                step: "encoding the wrapping private key",
+            })
+    }
+
+    /// The public key as DER SubjectPublicKeyInfo (GetParametersForImport's
+    /// `PublicKey`).
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.public_der
+    }
+
+    /// Unwraps `EncryptedKeyMaterial`. Any failure to unwrap is
+    /// [`CryptoError::DecryptionFailed`] (InvalidCiphertextException), with
+    /// no detail, so the endpoint is not a padding oracle.
+    pub fn unwrap_key_material(
+        &self,
+        algorithm: WrappingAlgorithmSpec,
+        wrapped: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let rsa_len = self.private.size();
+        match algorithm {
+            WrappingAlgorithmSpec::RsaesOaepSha1 => {
+                oaep_decrypt(&self.private, oaep_sha1(), wrapped)
+            }
+            WrappingAlgorithmSpec::RsaesOaepSha256 => {
+                oaep_decrypt(&self.private, oaep_sha256(), wrapped)
+            }
+            WrappingAlgorithmSpec::RsaAesKeyWrapSha1
+            | WrappingAlgorithmSpec::RsaAesKeyWrapSha256 => {
+                // RFC 5649 output is at least 16 bytes and a multiple of 8.
+                if wrapped.len() < rsa_len + 16 || (wrapped.len() - rsa_len) % 8 != 0 {
+                    return Err(CryptoError::DecryptionFailed);
+                }
+                let (wrapped_key, wrapped_material) = wrapped.split_at(rsa_len);
+                let padding = if algorithm == WrappingAlgorithmSpec::RsaAesKeyWrapSha1 {
+                    oaep_sha1()
+                } else {
+                    oaep_sha256()
+                };
+                let aes_key = oaep_decrypt(&self.private, padding, wrapped_key)?;
+                let aes_key: Zeroizing<[u8; EPHEMERAL_KEY_LEN]> = Zeroizing::new(
+                    aes_key
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| CryptoError::DecryptionFailed)?,
+                );
+                let kek = KekAes256::from(*aes_key);
+                // aes-kw wants exactly the wrapped length minus the 8-byte IV.
+                let mut out = Zeroizing::new(vec![0u8; wrapped_material.len() - 8]);
+                let len = kek
+                    .unwrap_with_padding(wrapped_material, &mut out)
+                    .map_err(|_| CryptoError::DecryptionFailed)?
+                    .len();
+                out.truncate(len);
+                Ok(out)
+            }
+            WrappingAlgorithmSpec::RsaesPkcs1V15 => Err(CryptoError::Unsupported {
+                what: "RSAES_PKCS1_V1_5 wrapping",
+            }),
+            WrappingAlgorithmSpec::Sm2Pke => Err(CryptoError::Unsupported { what: "SM2PKE" }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::import_vectors as v;
+    use crate::crypto::{KeyMaterial, sign};
+    use kms_protocol::ops::{KeySpec, MessageType, SigningAlgorithmSpec};
+    use pkcs8::DecodePublicKey;
+    use rsa::{Oaep, RsaPublicKey};
+    use std::sync::OnceLock;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        hex::decode(s).unwrap()
+    }
+
+    fn openssl_pair() -> WrappingKeyPair {
+        let pair = WrappingKeyPair::from_bytes(
+            WrappingKeySpec::Rsa2048,
+            &unhex(v::WRAPPING_PRIVATE_KEY_PKCS8),
+        )
+        .unwrap();
+        assert_eq!(pair.public_key_der(), unhex(v::WRAPPING_PUBLIC_KEY_SPKI));
+        pair
+    }
+
+    /// A generated 3072-bit pair, shared by the tests of this binary.
+    fn generated_pair() -> &'static WrappingKeyPair {
+        static PAIR: OnceLock<WrappingKeyPair> = OnceLock::new();
+        PAIR.get_or_init(|| WrappingKeyPair::generate(WrappingKeySpec::Rsa3072).unwrap())
+    }
+
+    /// Wraps as a client would, from the public key alone.
+    fn client_wrap(spki: &[u8], algorithm: WrappingAlgorithmSpec, material: &[u8]) -> Vec<u8> {
+        let public = RsaPublicKey::from_public_key_der(spki).unwrap();
+        let oaep = |sha1: bool| {
+            if sha1 {
+                Oaep::new::<sha1::Sha1>()
+            } else {
+                Oaep::new::<sha2::Sha256>()
+            }
+        };
+        match algorithm {
+            WrappingAlgorithmSpec::RsaesOaepSha1 | WrappingAlgorithmSpec::RsaesOaepSha256 => public
+                .encrypt(
+                    &mut OsRng,
+                    oaep(algorithm == WrappingAlgorithmSpec::RsaesOaepSha1),
+                    material,
+                )
+                .unwrap(),
+            _ => {
+                let aes_key = [0x42u8; 32];
+                let mut out = public
+                    .encrypt(
+                        &mut OsRng,
+                        oaep(algorithm == WrappingAlgorithmSpec::RsaAesKeyWrapSha1),
+                        &aes_key,
+                    )
+                    .unwrap();
+                let kek = KekAes256::from(aes_key);
+                out.extend(kek.wrap_with_padding_vec(material).unwrap());
+                out
+            }
+        }
+    }
+
+    #[test]
+    fn openssl_wrapped_symmetric_material_unwraps() {
+        let pair = openssl_pair();
+        for (alg, wrapped) in [
+            (
+                WrappingAlgorithmSpec::RsaesOaepSha1,
+                v::SYMMETRIC_WRAPPED_OAEP_SHA_1,
+            ),
+            (
+                WrappingAlgorithmSpec::RsaesOaepSha256,
+                v::SYMMETRIC_WRAPPED_OAEP_SHA_256,
+            ),
+        ] {
+            let material = pair.unwrap_key_material(alg, &unhex(wrapped)).unwrap();
+            assert_eq!(material.as_slice(), unhex(v::SYMMETRIC_MATERIAL));
+            KeyMaterial::from_bytes(KeySpec::SymmetricDefault, &material).unwrap();
+        }
+        // The other hash never unwraps it.
+        assert_eq!(
+            pair.unwrap_key_material(
+                WrappingAlgorithmSpec::RsaesOaepSha256,
+                &unhex(v::SYMMETRIC_WRAPPED_OAEP_SHA_1)
+            )
+            .unwrap_err(),
+            CryptoError::DecryptionFailed
+        );
+    }
+
+    #[test]
+    fn openssl_wrapped_ec_private_key_unwraps_and_signs() {
+        let pair = openssl_pair();
+        for (alg, wrapped) in [
+            (
+                WrappingAlgorithmSpec::RsaAesKeyWrapSha1,
+                v::EC_WRAPPED_RSA_AES_SHA_1,
+            ),
+            (
+                WrappingAlgorithmSpec::RsaAesKeyWrapSha256,
+                v::EC_WRAPPED_RSA_AES_SHA_256,
+            ),
+        ] {
+            let wrapped = unhex(wrapped);
+            let material = pair.unwrap_key_material(alg, &wrapped).unwrap();
+            assert_eq!(material.as_slice(), unhex(v::EC_P256_MATERIAL_PKCS8));
+            let key = KeyMaterial::from_bytes(KeySpec::EccNistP256, &material).unwrap();
+            let sig = sign::sign(
+                &key,
+                SigningAlgorithmSpec::EcdsaSha256,
+                MessageType::Raw,
+                b"imported",
+            )
+            .unwrap();
+            sign::verify(
+                &key,
+                SigningAlgorithmSpec::EcdsaSha256,
+                MessageType::Raw,
+                b"imported",
+                &sig,
+            )
+            .unwrap();
+            // Imported as the wrong spec, it is refused as material.
+            assert_eq!(
+                KeyMaterial::from_bytes(KeySpec::EccNistP384, &material)
+                    .unwrap_err()
+                    .kms_error_code(),
+                "IncorrectKeyMaterialException"
+            );
+            // Every truncation and a flipped bit in either part fail cleanly.
+            for cut in [0, 1, 255, 256, 257, wrapped.len() - 8, wrapped.len() - 1] {
+                assert_eq!(
+                    pair.unwrap_key_material(alg, &wrapped[..cut]).unwrap_err(),
+                    CryptoError::DecryptionFailed
+                );
+            }
+            for i in [0, 200, 256, 300, wrapped.len() - 1] {
+                let mut bad = wrapped.clone();
+                bad[i] ^= 0x04;
+                assert_eq!(
+                    pair.unwrap_key_material(alg, &bad).unwrap_err(),
+                    CryptoError::DecryptionFailed
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn client_wrapped_material_round_trips_for_every_algorithm() {
+        let pair = generated_pair();
+        assert_eq!(pair.spec(), WrappingKeySpec::Rsa3072);
+        let hmac_key = [7u8; 64];
+        let ec = KeyMaterial::generate(KeySpec::EccNistP384).unwrap();
+        let ec_der = ec.to_bytes().unwrap();
+        for (alg, material) in [
+            (WrappingAlgorithmSpec::RsaesOaepSha1, &hmac_key[..]),
+            (WrappingAlgorithmSpec::RsaesOaepSha256, &hmac_key[..]),
+            (WrappingAlgorithmSpec::RsaAesKeyWrapSha1, &ec_der[..]),
+            (WrappingAlgorithmSpec::RsaAesKeyWrapSha256, &ec_der[..]),
+            // Lengths that are not a multiple of 8 exercise the KWP padding.
+            (WrappingAlgorithmSpec::RsaAesKeyWrapSha256, &hmac_key[..61]),
+        ] {
+            let wrapped = client_wrap(pair.public_key_der(), alg, material);
+            assert_eq!(
+                pair.unwrap_key_material(alg, &wrapped).unwrap().as_slice(),
+                material
+            );
+        }
+        let back = KeyMaterial::from_bytes(
+            KeySpec::EccNistP384,
+            &pair
+                .unwrap_key_material(
+                    WrappingAlgorithmSpec::RsaAesKeyWrapSha256,
+                    &client_wrap(
+                        pair.public_key_der(),
+                        WrappingAlgorithmSpec::RsaAesKeyWrapSha256,
+                        &ec_der,
+                    ),
+                )
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(back.same_material_as(&ec).unwrap());
+    }
+
+    #[test]
+    fn pair_serializes_and_rejects_other_sizes_and_unsupported_algorithms() {
+        let pair = generated_pair();
+        let der = pair.to_bytes().unwrap();
+        let back = WrappingKeyPair::from_bytes(WrappingKeySpec::Rsa3072, &der).unwrap();
+        assert_eq!(back.public_key_der(), pair.public_key_der());
+        assert!(WrappingKeyPair::from_bytes(WrappingKeySpec::Rsa2048, &der).is_err());
+        assert!(WrappingKeyPair::from_bytes(WrappingKeySpec::Rsa3072, &der[1..]).is_err());
+        assert!(format!("{pair:?}").contains("<redacted>"));
+        for alg in [
+            WrappingAlgorithmSpec::RsaesPkcs1V15,
+            WrappingAlgorithmSpec::Sm2Pke,
+        ] {
+            assert_eq!(
+                pair.unwrap_key_material(alg, &[0u8; 384])
+                    .unwrap_err()
+                    .kms_error_code(),
+                "UnsupportedOperationException"
+            );
+        }
+        assert!(WrappingKeyPair::generate(WrappingKeySpec::Sm2).is_err());
+    }
+}

@@ -1,0 +1,564 @@
+//! Key material: generated or imported per `KeySpec`, parsed once, stored as
+//! bytes.
+//!
+//! Storage (and import) formats: the 32 raw bytes of a SYMMETRIC_DEFAULT key,
+//! the raw bytes of an HMAC key, PKCS#8 DER for every asymmetric key. Loaded
+//! material keeps what each operation needs ready (the HKDF state of a
+//! symmetric key, parsed signing keys, the SubjectPublicKeyInfo DER) so no
+//! request re-parses or re-derives anything.
+
+use core::fmt;
+
+use hkdf::Hkdf;
+use kms_protocol::ops::KeySpec;
+use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use rand_core::{OsRng, RngCore};
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::error::CryptoError;
+
+/// Length of SYMMETRIC_DEFAULT key material.
+pub const SYMMETRIC_KEY_LEN: usize = 32;
+
+/// Fills `buf` from the operating system's random number generator.
+pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), CryptoError> {
+    OsRng
+        .try_fill_bytes(buf)
+        .map_err(|_| CryptoError::RandomUnavailable)
+}
+
+/// Salt of the HKDF-Extract that turns a symmetric key into the PRK from
+/// which per-ciphertext keys are expanded (see `ciphertext`).
+const SYMMETRIC_PRK_SALT: &[u8] = b"kms-server symmetric key v1";
+
+/// A SYMMETRIC_DEFAULT key: its bytes (for storage) and the HKDF state,
+/// extracted once, from which each ciphertext's key is expanded.
+pub(crate) struct SymmetricKey {
+    bytes: Zeroizing<[u8; SYMMETRIC_KEY_LEN]>,
+    pub(crate) kdf: Hkdf<Sha256>,
+}
+
+/// An HMAC key of 28 to 128 bytes.
+pub(crate) struct HmacKey {
+    pub(crate) bytes: Zeroizing<Vec<u8>>,
+}
+
+/// An RSA private key with its public half ready for verification and
+/// encryption.
+pub(crate) struct RsaKey {
+    pub(crate) private: RsaPrivateKey,
+    pub(crate) public: RsaPublicKey,
+}
+
+/// A parsed ECDSA signing key of one of the four supported curves.
+pub(crate) enum EcKey {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    P521(Box<P521Key>),
+    K256(k256::ecdsa::SigningKey),
+}
+
+/// A P-521 signing key and its verifying key: unlike the other curves'
+/// signing keys, p521's does not keep its public point, and computing it
+/// costs a scalar multiplication per Verify.
+pub(crate) struct P521Key {
+    pub(crate) signing: p521::ecdsa::SigningKey,
+    pub(crate) verifying: p521::ecdsa::VerifyingKey,
+}
+
+/// The loaded form of each kind of key.
+pub(crate) enum Loaded {
+    Symmetric(SymmetricKey),
+    Hmac(HmacKey),
+    Rsa(Box<RsaKey>),
+    Ec(EcKey),
+}
+
+/// Key material of one KMS key version, ready for use.
+///
+/// Secrets are zeroized on drop (by this type, `rsa` and `elliptic-curve`)
+/// and `Debug` shows only the spec.
+pub struct KeyMaterial {
+    spec: KeySpec,
+    pub(crate) loaded: Loaded,
+    /// SubjectPublicKeyInfo DER of asymmetric keys; empty otherwise.
+    public_der: Vec<u8>,
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyMaterial")
+            .field("spec", &format_args!("{}", self.spec))
+            .field("material", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Generated length and accepted imported lengths of HMAC keys, as AWS
+/// documents them for each HMAC key spec.
+fn hmac_lengths(spec: KeySpec) -> Option<(usize, core::ops::RangeInclusive<usize>, &'static str)> {
+    match spec {
+        KeySpec::Hmac224 => Some((28, 28..=64, "28 to 64 raw bytes")),
+        KeySpec::Hmac256 => Some((32, 32..=64, "32 to 64 raw bytes")),
+        KeySpec::Hmac384 => Some((48, 48..=128, "48 to 128 raw bytes")),
+        KeySpec::Hmac512 => Some((64, 64..=128, "64 to 128 raw bytes")),
+        _ => None,
+    }
+}
+
+/// Modulus size in bits of an RSA key spec.
+pub(crate) fn rsa_bits(spec: KeySpec) -> Option<usize> {
+    match spec {
+        KeySpec::Rsa2048 => Some(2048),
+        KeySpec::Rsa3072 => Some(3072),
+        KeySpec::Rsa4096 => Some(4096),
+        _ => None,
+    }
+}
+
+/// Builds the loaded form of an elliptic-curve secret key together with its
+/// SubjectPublicKeyInfo.
+macro_rules! ec_loaded {
+    ($curve:ident, $variant:ident, $secret:expr) => {{
+        let secret: $curve::SecretKey = $secret;
+        let public_der = secret
+            .public_key()
+            .to_public_key_der()
+            .map_err(|_| CryptoError::Internal {
+                step: "encoding an EC public key",
+            })?
+            .into_vec();
+        let mut scalar = secret.to_bytes();
+        let signing = $curve::ecdsa::SigningKey::from_bytes(&scalar);
+        scalar.zeroize();
+        let signing = signing.map_err(|_| CryptoError::Internal {
+            step: "loading an EC signing key",
+        })?;
+        (Loaded::Ec(EcKey::$variant(signing.into())), public_der)
+    }};
+}
+
+/// Re-encodes an EC signing key as PKCS#8 DER.
+macro_rules! ec_pkcs8 {
+    ($curve:ident, $signing:expr) => {{
+        let mut scalar = $signing.to_bytes();
+        let secret = $curve::SecretKey::from_bytes(&scalar);
+        scalar.zeroize();
+        let secret = secret.map_err(|_| CryptoError::Internal {
+            step: "encoding an EC private key",
+        })?;
+        secret
+            .to_pkcs8_der()
+            .map_err(|_| CryptoError::Internal {
+                step: "encoding an EC private key",
+            })
+            .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+    }};
+}
+
+impl KeyMaterial {
+    /// Generates fresh key material for `spec` from the OS random number
+    /// generator. RSA generation takes from tens of milliseconds (2048) to
+    /// seconds (4096): call it off the async runtime's worker threads.
+    pub fn generate(spec: KeySpec) -> Result<Self, CryptoError> {
+        match spec {
+            KeySpec::SymmetricDefault => {
+                let mut bytes = Zeroizing::new([0u8; SYMMETRIC_KEY_LEN]);
+                fill_random(bytes.as_mut())?;
+                Self::from_bytes(spec, bytes.as_ref())
+            }
+            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+                let len = hmac_lengths(spec).map_or(0, |(len, _, _)| len);
+                let mut bytes = Zeroizing::new(vec![0u8; len]);
+                fill_random(&mut bytes)?;
+                Self::from_bytes(spec, &bytes)
+            }
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+                let bits = rsa_bits(spec).unwrap_or(4096);
+                let private =
+                    RsaPrivateKey::new(&mut OsRng, bits).map_err(|_| CryptoError::Internal {
+                        step: "RSA key generation",
+                    })?;
+                Self::from_rsa(spec, private)
+            }
+            KeySpec::EccNistP256 => Self::from_ec(spec, p256::SecretKey::random(&mut OsRng).into()),
+            KeySpec::EccNistP384 => Self::from_ec(spec, p384::SecretKey::random(&mut OsRng).into()),
+            KeySpec::EccNistP521 => Self::from_ec(spec, p521::SecretKey::random(&mut OsRng).into()),
+            KeySpec::EccSecgP256k1 => {
+                Self::from_ec(spec, k256::SecretKey::random(&mut OsRng).into())
+            }
+            KeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
+        }
+    }
+
+    /// Loads key material from its storage form, which is also the form AWS
+    /// accepts for imported material (after unwrapping): 32 raw bytes for
+    /// SYMMETRIC_DEFAULT, 28..=64 / 32..=64 / 48..=128 / 64..=128 raw bytes
+    /// for HMAC_224 / 256 / 384 / 512, and PKCS#8 DER (unencrypted
+    /// PrivateKeyInfo) of a key of exactly the spec's size or curve for
+    /// asymmetric specs.
+    pub fn from_bytes(spec: KeySpec, bytes: &[u8]) -> Result<Self, CryptoError> {
+        match spec {
+            KeySpec::SymmetricDefault => {
+                let mut key = Zeroizing::new([0u8; SYMMETRIC_KEY_LEN]);
+                if bytes.len() != SYMMETRIC_KEY_LEN {
+                    return Err(CryptoError::InvalidKeyMaterial {
+                        key_spec: spec,
+                        expected: "exactly 32 raw bytes",
+                    });
+                }
+                key.copy_from_slice(bytes);
+                let kdf = Hkdf::<Sha256>::new(Some(SYMMETRIC_PRK_SALT), key.as_ref());
+                Ok(KeyMaterial {
+                    spec,
+                    loaded: Loaded::Symmetric(SymmetricKey { bytes: key, kdf }),
+                    public_der: Vec::new(),
+                })
+            }
+            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+                let (_, range, expected) = hmac_lengths(spec).ok_or(CryptoError::Internal {
+                    step: "HMAC key lengths",
+                })?;
+                if !range.contains(&bytes.len()) {
+                    return Err(CryptoError::InvalidKeyMaterial {
+                        key_spec: spec,
+                        expected,
+                    });
+                }
+                Ok(KeyMaterial {
+                    spec,
+                    loaded: Loaded::Hmac(HmacKey {
+                        bytes: Zeroizing::new(bytes.to_vec()),
+                    }),
+                    public_der: Vec::new(),
+                })
+            }
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+                let private = RsaPrivateKey::from_pkcs8_der(bytes).map_err(|_| {
+                    CryptoError::InvalidKeyMaterial {
+                        key_spec: spec,
+                        expected: "a PKCS#8 DER RSA private key",
+                    }
+                })?;
+                Self::from_rsa(spec, private)
+            }
+            KeySpec::EccNistP256 => Self::from_ec(spec, parse_ec(spec, bytes)?),
+            KeySpec::EccNistP384 => Self::from_ec(spec, parse_ec(spec, bytes)?),
+            KeySpec::EccNistP521 => Self::from_ec(spec, parse_ec(spec, bytes)?),
+            KeySpec::EccSecgP256k1 => Self::from_ec(spec, parse_ec(spec, bytes)?),
+            KeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
+        }
+    }
+
+    fn from_rsa(spec: KeySpec, private: RsaPrivateKey) -> Result<Self, CryptoError> {
+        let wrong_size = CryptoError::InvalidKeyMaterial {
+            key_spec: spec,
+            expected: "an RSA private key whose modulus has exactly the spec's size",
+        };
+        if Some(private.n().bits()) != rsa_bits(spec) {
+            return Err(wrong_size);
+        }
+        private
+            .validate()
+            .map_err(|_| CryptoError::InvalidKeyMaterial {
+                key_spec: spec,
+                expected: "a consistent RSA private key",
+            })?;
+        let public = private.to_public_key();
+        let public_der = public
+            .to_public_key_der()
+            .map_err(|_| CryptoError::Internal {
+                step: "encoding an RSA public key",
+            })?
+            .into_vec();
+        Ok(KeyMaterial {
+            spec,
+            loaded: Loaded::Rsa(Box::new(RsaKey { private, public })),
+            public_der,
+        })
+    }
+
+    fn from_ec(spec: KeySpec, secret: EcSecret) -> Result<Self, CryptoError> {
+        let (loaded, public_der) = match secret {
+            EcSecret::P256(s) => ec_loaded!(p256, P256, s),
+            EcSecret::P384(s) => ec_loaded!(p384, P384, s),
+            EcSecret::P521(s) => ec_loaded!(p521, P521, s),
+            EcSecret::K256(s) => ec_loaded!(k256, K256, s),
+        };
+        Ok(KeyMaterial {
+            spec,
+            loaded,
+            public_der,
+        })
+    }
+
+    /// The key spec this material is for.
+    pub fn spec(&self) -> KeySpec {
+        self.spec
+    }
+
+    /// The storage form (see [`KeyMaterial::from_bytes`]); seal it with
+    /// [`super::RootKey::seal_material`] before it touches the disk.
+    pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        match &self.loaded {
+            Loaded::Symmetric(k) => Ok(Zeroizing::new(k.bytes.to_vec())),
+            Loaded::Hmac(k) => Ok(Zeroizing::new(k.bytes.to_vec())),
+            Loaded::Rsa(k) => k
+                .private
+                .to_pkcs8_der()
+                .map_err(|_| CryptoError::Internal {
+                    step: "encoding an RSA private key",
+                })
+                .map(|doc| Zeroizing::new(doc.as_bytes().to_vec())),
+            Loaded::Ec(EcKey::P256(k)) => ec_pkcs8!(p256, k),
+            Loaded::Ec(EcKey::P384(k)) => ec_pkcs8!(p384, k),
+            Loaded::Ec(EcKey::P521(k)) => ec_pkcs8!(p521, k.signing),
+            Loaded::Ec(EcKey::K256(k)) => ec_pkcs8!(k256, k),
+        }
+    }
+
+    /// The public key as DER SubjectPublicKeyInfo, as GetPublicKey returns
+    /// it; an error for symmetric and HMAC keys.
+    pub fn public_key_der(&self) -> Result<&[u8], CryptoError> {
+        if self.public_der.is_empty() {
+            return Err(CryptoError::OperationNotValidForKey {
+                operation: "GetPublicKey",
+                key_spec: self.spec,
+            });
+        }
+        Ok(&self.public_der)
+    }
+
+    /// Whether `other` is the same key material, compared in constant time
+    /// over the storage forms: AWS requires re-imported material to be
+    /// identical to the first import.
+    pub fn same_material_as(&self, other: &KeyMaterial) -> Result<bool, CryptoError> {
+        if self.spec != other.spec {
+            return Ok(false);
+        }
+        let (a, b) = (self.to_bytes()?, other.to_bytes()?);
+        Ok(a.len() == b.len() && bool::from(a.as_slice().ct_eq(b.as_slice())))
+    }
+}
+
+/// A parsed EC secret key of a supported curve.
+enum EcSecret {
+    P256(p256::SecretKey),
+    P384(p384::SecretKey),
+    P521(p521::SecretKey),
+    K256(k256::SecretKey),
+}
+
+impl From<p521::ecdsa::SigningKey> for Box<P521Key> {
+    fn from(signing: p521::ecdsa::SigningKey) -> Self {
+        let verifying = p521::ecdsa::VerifyingKey::from(&signing);
+        Box::new(P521Key { signing, verifying })
+    }
+}
+
+impl From<p256::SecretKey> for EcSecret {
+    fn from(k: p256::SecretKey) -> Self {
+        EcSecret::P256(k)
+    }
+}
+impl From<p384::SecretKey> for EcSecret {
+    fn from(k: p384::SecretKey) -> Self {
+        EcSecret::P384(k)
+    }
+}
+impl From<p521::SecretKey> for EcSecret {
+    fn from(k: p521::SecretKey) -> Self {
+        EcSecret::P521(k)
+    }
+}
+impl From<k256::SecretKey> for EcSecret {
+    fn from(k: k256::SecretKey) -> Self {
+        EcSecret::K256(k)
+    }
+}
+
+/// Parses PKCS#8 DER as the EC private key of `spec`'s curve; the curve OID
+/// in the PrivateKeyInfo must match.
+fn parse_ec(spec: KeySpec, der: &[u8]) -> Result<EcSecret, CryptoError> {
+    let invalid = CryptoError::InvalidKeyMaterial {
+        key_spec: spec,
+        expected: "a PKCS#8 DER EC private key on the spec's curve",
+    };
+    let parsed = match spec {
+        KeySpec::EccNistP256 => p256::SecretKey::from_pkcs8_der(der).map(EcSecret::P256),
+        KeySpec::EccNistP384 => p384::SecretKey::from_pkcs8_der(der).map(EcSecret::P384),
+        KeySpec::EccNistP521 => p521::SecretKey::from_pkcs8_der(der).map(EcSecret::P521),
+        KeySpec::EccSecgP256k1 => k256::SecretKey::from_pkcs8_der(der).map(EcSecret::K256),
+        _ => return Err(invalid),
+    };
+    parsed.map_err(|_| invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::RootKey;
+    use crate::crypto::test_keys::{SUPPORTED_SPECS, material};
+    use pkcs8::DecodePublicKey;
+
+    const KEY_ID: &str = "0b8c7a36-5f4e-4d2a-9c1b-2e3f4a5b6c7d";
+
+    /// Parses an SPKI with the crate a client would use for the spec.
+    fn client_parses_spki(spec: KeySpec, der: &[u8]) {
+        match spec {
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+                let key = RsaPublicKey::from_public_key_der(der).unwrap();
+                assert_eq!(Some(key.n().bits()), rsa_bits(spec));
+            }
+            KeySpec::EccNistP256 => {
+                p256::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
+                assert_eq!(der.len(), 91, "uncompressed point, as AWS returns");
+            }
+            KeySpec::EccNistP384 => {
+                p384::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
+                assert_eq!(der.len(), 120);
+            }
+            KeySpec::EccNistP521 => {
+                p521::PublicKey::from_public_key_der(der).unwrap();
+                assert_eq!(der.len(), 158);
+            }
+            KeySpec::EccSecgP256k1 => {
+                k256::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
+                assert_eq!(der.len(), 88);
+            }
+            _ => unreachable!("not asymmetric: {spec}"),
+        }
+    }
+
+    #[test]
+    fn every_spec_generates_serializes_reloads_and_seals() {
+        let root = RootKey::from_bytes(RootKey::generate_bytes().unwrap().as_ref()).unwrap();
+        for spec in SUPPORTED_SPECS {
+            let m = material(spec);
+            assert_eq!(m.spec(), spec);
+            let bytes = m.to_bytes().unwrap();
+            let back = KeyMaterial::from_bytes(spec, &bytes).unwrap();
+            assert!(back.same_material_as(m).unwrap(), "{spec}");
+            assert_eq!(back.to_bytes().unwrap(), bytes, "{spec}: canonical form");
+
+            let sealed = root.seal_material(m, KEY_ID, 1).unwrap();
+            let opened = root.unseal_material(&sealed, KEY_ID, 1, spec).unwrap();
+            assert!(opened.same_material_as(m).unwrap(), "{spec}");
+            let other_id = "0b8c7a36-5f4e-4d2a-9c1b-2e3f4a5b6c7e";
+            assert_eq!(
+                root.unseal_material(&sealed, other_id, 1, spec)
+                    .unwrap_err(),
+                CryptoError::SealedMaterialRejected
+            );
+            assert_eq!(
+                root.unseal_material(&sealed, KEY_ID, 2, spec).unwrap_err(),
+                CryptoError::SealedMaterialRejected
+            );
+
+            match m.public_key_der() {
+                Ok(der) => client_parses_spki(spec, der),
+                Err(e) => {
+                    assert!(matches!(
+                        spec,
+                        KeySpec::SymmetricDefault
+                            | KeySpec::Hmac224
+                            | KeySpec::Hmac256
+                            | KeySpec::Hmac384
+                            | KeySpec::Hmac512
+                    ));
+                    assert_eq!(e.kms_error_code(), "InvalidKeyUsageException");
+                }
+            }
+            let debug = format!("{m:?}");
+            assert!(debug.contains("<redacted>") && debug.contains(spec.as_str()));
+        }
+    }
+
+    #[test]
+    fn generated_lengths_are_aws_lengths() {
+        for (spec, len) in [
+            (KeySpec::SymmetricDefault, 32),
+            (KeySpec::Hmac224, 28),
+            (KeySpec::Hmac256, 32),
+            (KeySpec::Hmac384, 48),
+            (KeySpec::Hmac512, 64),
+        ] {
+            assert_eq!(material(spec).to_bytes().unwrap().len(), len, "{spec}");
+        }
+        let a = KeyMaterial::generate(KeySpec::SymmetricDefault).unwrap();
+        assert!(
+            !a.same_material_as(material(KeySpec::SymmetricDefault))
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn imported_raw_material_lengths_are_checked() {
+        let ok = |spec, len: usize| KeyMaterial::from_bytes(spec, &vec![1u8; len]).is_ok();
+        assert!(ok(KeySpec::SymmetricDefault, 32));
+        assert!(!ok(KeySpec::SymmetricDefault, 31));
+        assert!(!ok(KeySpec::SymmetricDefault, 33));
+        for (spec, min, max) in [
+            (KeySpec::Hmac224, 28, 64),
+            (KeySpec::Hmac256, 32, 64),
+            (KeySpec::Hmac384, 48, 128),
+            (KeySpec::Hmac512, 64, 128),
+        ] {
+            assert!(ok(spec, min) && ok(spec, max), "{spec}");
+            assert!(!ok(spec, min - 1) && !ok(spec, max + 1), "{spec}");
+        }
+        let err = KeyMaterial::from_bytes(KeySpec::Hmac256, &[0u8; 3]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "key material for HMAC_256 must be 32 to 64 raw bytes"
+        );
+        assert_eq!(err.kms_error_code(), "IncorrectKeyMaterialException");
+    }
+
+    #[test]
+    fn imported_asymmetric_material_must_match_the_spec() {
+        let rsa2048 = material(KeySpec::Rsa2048).to_bytes().unwrap();
+        let p256 = material(KeySpec::EccNistP256).to_bytes().unwrap();
+        for (spec, der) in [
+            (KeySpec::Rsa3072, &rsa2048),
+            (KeySpec::Rsa4096, &rsa2048),
+            (KeySpec::EccNistP256, &rsa2048),
+            (KeySpec::Rsa2048, &p256),
+            (KeySpec::EccNistP384, &p256),
+            (KeySpec::EccNistP521, &p256),
+            (KeySpec::EccSecgP256k1, &p256),
+        ] {
+            assert!(
+                matches!(
+                    KeyMaterial::from_bytes(spec, der),
+                    Err(CryptoError::InvalidKeyMaterial { key_spec, .. }) if key_spec == spec
+                ),
+                "{spec}"
+            );
+        }
+        for spec in SUPPORTED_SPECS {
+            assert!(KeyMaterial::from_bytes(spec, b"not DER").is_err(), "{spec}");
+            assert!(KeyMaterial::from_bytes(spec, &[]).is_err(), "{spec}");
+        }
+        // A truncated PKCS#8 document is refused, never half-read.
+        assert!(KeyMaterial::from_bytes(KeySpec::Rsa2048, &rsa2048[..rsa2048.len() - 1]).is_err());
+        assert!(KeyMaterial::from_bytes(KeySpec::EccNistP256, &p256[..p256.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn sm2_is_unsupported() {
+        for result in [
+            KeyMaterial::generate(KeySpec::Sm2),
+            KeyMaterial::from_bytes(KeySpec::Sm2, &[0u8; 32]),
+        ] {
+            assert_eq!(
+                result.unwrap_err(),
+                CryptoError::Unsupported { what: "SM2" }
+            );
+        }
+    }
+}
