@@ -1,2 +1,44 @@
-//! Project automation (being written).
-fn main() {}
+//! Project automation for kms-envelope: `cargo xtask <command>`.
+//!
+//! - `test`: installs what a fresh machine lacks, then runs every suite.
+//! - `bench`: runs the benchmarks side by side and prints ratios.
+//!
+//! Everything here shells out to the same tools a developer would use, so
+//! each step can be rerun by hand from what it prints.
+
+mod bench;
+mod install;
+mod suites;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  test [--only NAME[,NAME...]] [--skip NAME[,NAME...]] [--list]
+        install what is missing, then run every test suite
+  bench [core|server] [--quick]
+        run benchmarks (criterion for the core, a signed load for the server)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => suites::main(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown command '{other}'\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Installing what a fresh machine lacks. Each step checks first, so a
+//! second run costs seconds.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::util::{self, probe, run};
+
+/// The wasm32 target for the default toolchain.
+pub fn wasm_target() -> Result<()> {
+    let installed =
+        probe(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// A nightly toolchain (cargo fuzz needs it for the sanitizer flags).
+pub fn nightly() -> Result<()> {
+    let toolchains = probe(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with("nightly")) {
+        run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+        ]))
+        .context("cargo fuzz needs a nightly toolchain")?;
+    }
+    Ok(())
+}
+
+/// cargo-fuzz, installed once into cargo's bin directory.
+pub fn cargo_fuzz() -> Result<()> {
+    nightly()?;
+    if probe(Command::new("cargo").args(["fuzz", "--version"])).is_none() {
+        // --locked first for reproducibility; fall back when the lock file
+        // names a version the registry mirror lacks.
+        if run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"])).is_err() {
+            run(Command::new("cargo").args(["install", "cargo-fuzz"]))?;
+        }
+    }
+    Ok(())
+}
+
+/// The Python packages the interoperability suites drive.
+pub const PYTHON_PACKAGES: &[&str] = &["pytest", "aws-encryption-sdk", "boto3", "awscli"];
+
+/// A virtual environment under target/ with [`PYTHON_PACKAGES`]; returns its
+/// bin directory.
+pub fn python_venv() -> Result<PathBuf> {
+    let venv = util::target_dir().join("xtask-venv");
+    let bin = venv.join("bin");
+    if !bin.join("python").exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    let python = bin.join("python");
+    let missing: Vec<&str> = PYTHON_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| probe(Command::new(&python).args(["-m", "pip", "show", "-q", p])).is_none())
+        .collect();
+    if !missing.is_empty() {
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(&missing))?;
+    }
+    if !bin.join("pytest").exists() {
+        bail!("pytest missing from {} after installation", venv.display());
+    }
+    Ok(bin)
+}

@@ -1,0 +1,231 @@
+//! `cargo xtask test`: every suite, in an order that builds once and reuses.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use crate::install;
+use crate::util::{self, cargo, run};
+
+/// One named suite.
+struct Suite {
+    name: &'static str,
+    what: &'static str,
+    run: fn() -> Result<()>,
+}
+
+const SUITES: &[Suite] = &[
+    Suite {
+        name: "fmt",
+        what: "cargo fmt --check",
+        run: fmt,
+    },
+    Suite {
+        name: "clippy",
+        what: "clippy on every target, warnings denied",
+        run: clippy,
+    },
+    Suite {
+        name: "cargo-test",
+        what: "unit, property, ESDK vector, SigV4 vector and server tests",
+        run: cargo_test,
+    },
+    Suite {
+        name: "wasm32",
+        what: "the core and protocol crates build for wasm32 without std",
+        run: wasm32,
+    },
+    Suite {
+        name: "interop",
+        what: "AWS Encryption SDK for Python, boto3 and the AWS CLI against our CLI and server",
+        run: interop,
+    },
+    Suite {
+        name: "fuzz",
+        what: "a short run of every fuzz target",
+        run: fuzz,
+    },
+];
+
+pub fn main(args: &[String]) -> Result<()> {
+    let mut only: Option<Vec<String>> = None;
+    let mut skip: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--list" => {
+                for s in SUITES {
+                    println!("{:<12} {}", s.name, s.what);
+                }
+                return Ok(());
+            }
+            "--only" => only = Some(split(it.next())?),
+            "--skip" => skip.extend(split(it.next())?),
+            other => bail!("unknown option '{other}' (see --list, --only, --skip)"),
+        }
+    }
+    for name in only.iter().flatten().chain(&skip) {
+        if !SUITES.iter().any(|s| s.name == name) {
+            bail!("no suite named '{name}' (see cargo xtask test --list)");
+        }
+    }
+
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    for suite in SUITES {
+        let wanted = only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|n| n == suite.name));
+        if !wanted || skip.iter().any(|n| n == suite.name) {
+            continue;
+        }
+        eprintln!("\n=== {}: {}", suite.name, suite.what);
+        let start = Instant::now();
+        match (suite.run)() {
+            Ok(()) => {
+                passed += 1;
+                eprintln!("=== {} passed in {:.0?}", suite.name, start.elapsed());
+            }
+            Err(e) => {
+                eprintln!(
+                    "=== {} FAILED in {:.0?}: {e:#}",
+                    suite.name,
+                    start.elapsed()
+                );
+                failed.push(suite.name);
+            }
+        }
+    }
+    println!("xtask suites: {passed} passed, {} failed", failed.len());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        bail!("failed suites: {}", failed.join(", "))
+    }
+}
+
+fn split(arg: Option<&String>) -> Result<Vec<String>> {
+    match arg {
+        Some(list) => Ok(list.split(',').map(str::to_owned).collect()),
+        None => bail!("--only and --skip take a comma-separated list of suite names"),
+    }
+}
+
+fn fmt() -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))
+}
+
+fn clippy() -> Result<()> {
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn cargo_test() -> Result<()> {
+    run(cargo().args(["test", "--workspace"]))
+}
+
+fn wasm32() -> Result<()> {
+    install::wasm_target()?;
+    run(cargo().args([
+        "build",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "kms-envelope",
+        "--no-default-features",
+    ]))?;
+    run(cargo().args([
+        "build",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "kms-protocol",
+    ]))
+}
+
+fn interop() -> Result<()> {
+    // The binaries in the dev profile: the same artifacts cargo-test built.
+    run(cargo().args([
+        "build",
+        "-p",
+        "kms-envelope-cli",
+        "-p",
+        "kms-server",
+        "--bins",
+    ]))?;
+    let bin = install::python_venv()?;
+    let root = util::root();
+    let target = util::target_dir().join("debug");
+    let dirs: Vec<_> = [
+        "crates/kms-envelope-cli/tests/interop",
+        "crates/kms-server/tests/interop",
+    ]
+    .iter()
+    .map(|d| root.join(d))
+    .filter(|d| d.is_dir())
+    .collect();
+    if dirs.is_empty() {
+        bail!("no interoperability tests found");
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    run(Command::new(bin.join("pytest"))
+        .current_dir(&root)
+        .env("PATH", path)
+        .env("KMS_ENVELOPE_BIN", target.join("kms-envelope"))
+        .env("KMS_SERVER_BIN", target.join("kms-server"))
+        .env("KMS_SHARED_DIR", util::shared())
+        .args(["-p", "no:cacheprovider", "-q", "-rs"])
+        .args(&dirs))
+}
+
+/// Seconds per fuzz target (XTASK_FUZZ_SECONDS overrides).
+fn fuzz_seconds() -> u64 {
+    std::env::var("XTASK_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30)
+}
+
+fn fuzz() -> Result<()> {
+    install::cargo_fuzz()?;
+    let dir = util::root().join("crates/kms-envelope/fuzz");
+    let targets = fuzz_targets(&dir)?;
+    if targets.is_empty() {
+        bail!("no fuzz targets in {}", dir.display());
+    }
+    let seconds = fuzz_seconds().to_string();
+    for target in &targets {
+        run(Command::new("cargo")
+            .current_dir(&dir)
+            .args(["+nightly", "fuzz", "run", target, "--"])
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-rss_limit_mb=2048"))?;
+    }
+    Ok(())
+}
+
+fn fuzz_targets(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir.join("fuzz_targets"))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            if let Some(stem) = path.file_stem() {
+                names.push(stem.to_string_lossy().into_owned());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
