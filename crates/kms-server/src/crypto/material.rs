@@ -296,6 +296,19 @@ impl KeyMaterial {
         })
     }
 
+    /// HMAC material of any length, for known-answer tests whose keys are
+    /// outside AWS's import lengths.
+    #[cfg(test)]
+    pub(crate) fn hmac_without_length_check(spec: KeySpec, bytes: &[u8]) -> Self {
+        KeyMaterial {
+            spec,
+            loaded: Loaded::Hmac(HmacKey {
+                bytes: Zeroizing::new(bytes.to_vec()),
+            }),
+            public_der: Vec::new(),
+        }
+    }
+
     /// The key spec this material is for.
     pub fn spec(&self) -> KeySpec {
         self.spec
@@ -547,6 +560,14 @@ mod tests {
         // A truncated PKCS#8 document is refused, never half-read.
         assert!(KeyMaterial::from_bytes(KeySpec::Rsa2048, &rsa2048[..rsa2048.len() - 1]).is_err());
         assert!(KeyMaterial::from_bytes(KeySpec::EccNistP256, &p256[..p256.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn loaded_keys_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<KeyMaterial>();
+        assert_send_sync::<RootKey>();
+        assert_send_sync::<crate::crypto::import::WrappingKeyPair>();
     }
 
     #[test]
