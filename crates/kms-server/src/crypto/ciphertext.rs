@@ -20,8 +20,8 @@
 //! 20,000 GenerateDataKey/s reaches on one key in under three days; with
 //! 128-bit nonces feeding a KDF the bound is 2^64 messages. (AWS KMS derives
 //! a key per ciphertext with HKDF for the same reason.) The HKDF-Extract is
-//! done once per loaded key, so a ciphertext costs one HMAC-SHA256 block
-//! and one AES key schedule.
+//! done once per loaded key, so a ciphertext costs one HMAC-SHA256 keying
+//! and block (four SHA-256 compressions) and one AES key schedule.
 //!
 //! The AAD is the whole header (through the nonce) followed by the
 //! canonical encryption context, so neither can be changed without failing
@@ -29,6 +29,8 @@
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
+use hkdf::Hkdf;
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::error::CryptoError;
@@ -158,7 +160,10 @@ fn message_cipher(material: &KeyMaterial, nonce: &[u8]) -> Result<Aes256Gcm, Cry
         });
     };
     let mut derived = Zeroizing::new([0u8; 32]);
-    key.kdf
+    Hkdf::<Sha256>::from_prk(key.prk.as_ref())
+        .map_err(|_| CryptoError::Internal {
+            step: "deriving a ciphertext key",
+        })?
         .expand_multi_info(&[KDF_INFO_LABEL, nonce], derived.as_mut())
         .map_err(|_| CryptoError::Internal {
             step: "deriving a ciphertext key",
