@@ -472,6 +472,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn arbitrary_bytes_never_panic_and_never_decrypt() {
+        let m = material(KeySpec::SymmetricDefault);
+        let mut bytes = vec![0u8; CIPHERTEXT_OVERHEAD + 64];
+        for round in 0..2_000usize {
+            fill_random(&mut bytes).unwrap();
+            let len = round % bytes.len();
+            // Half the time, keep a valid header so `open` gets past parsing.
+            if round % 2 == 0 && len >= PREFIX_LEN {
+                bytes[..2].copy_from_slice(&[FORMAT_V1, KEY_ID_LEN as u8]);
+                bytes[2..2 + KEY_ID_LEN].copy_from_slice(KEY_ID.as_bytes());
+            }
+            let _ = parse_header(&bytes[..len]);
+            assert_eq!(
+                open(m, &bytes[..len], NO_CONTEXT).unwrap_err(),
+                CryptoError::InvalidCiphertext
+            );
+        }
+    }
+
     /// Throughput of the GenerateDataKey path (random data key + seal) on
     /// one core. Run with `--ignored --nocapture` in release mode.
     #[test]

@@ -168,6 +168,9 @@ macro_rules! ecdsa_verify {
     ($curve:ident, $key:expr, $prehash:expr, $signature:expr) => {{
         let signature = $curve::ecdsa::Signature::from_der($signature)
             .map_err(|_| CryptoError::InvalidSignature)?;
+        // (r, s) and (r, n - s) are both valid; k256 only accepts low S, so
+        // normalize to accept signatures made elsewhere (e.g. by OpenSSL).
+        let signature = signature.normalize_s().unwrap_or(signature);
         // The signing key keeps its public point: no scalar multiplication here.
         $key.verifying_key()
             .verify_prehash($prehash, &signature)
@@ -241,6 +244,7 @@ pub fn verify(
         Loaded::Ec(EcKey::P521(k)) => {
             let signature = p521::ecdsa::Signature::from_der(signature)
                 .map_err(|_| CryptoError::InvalidSignature)?;
+            let signature = signature.normalize_s().unwrap_or(signature);
             k.verifying
                 .verify_prehash(digest, &signature)
                 .map_err(|_| CryptoError::InvalidSignature)
@@ -533,6 +537,52 @@ mod tests {
                     let sig = k256::ecdsa::Signature::from_der(&sig).unwrap();
                     assert!(sig.normalize_s().is_none(), "already low-S");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn high_s_signatures_made_elsewhere_verify() {
+        macro_rules! high_s {
+            ($curve:ident, $der:expr) => {{
+                let sig = $curve::ecdsa::Signature::from_der($der).unwrap();
+                let (r, s) = sig.split_scalars();
+                let high = $curve::ecdsa::Signature::from_scalars(r, -*s).unwrap();
+                assert!(high.normalize_s().is_some(), "really high-S");
+                high.to_der().as_bytes().to_vec()
+            }};
+        }
+        for spec in [
+            KeySpec::EccNistP256,
+            KeySpec::EccNistP384,
+            KeySpec::EccNistP521,
+            KeySpec::EccSecgP256k1,
+        ] {
+            let m = material(spec);
+            let alg = spec.signing_algorithms()[0];
+            let sig = sign(m, alg, MessageType::Raw, b"m").unwrap();
+            let high = match spec {
+                KeySpec::EccNistP256 => high_s!(p256, &sig),
+                KeySpec::EccNistP384 => high_s!(p384, &sig),
+                KeySpec::EccNistP521 => high_s!(p521, &sig),
+                _ => high_s!(k256, &sig),
+            };
+            verify(m, alg, MessageType::Raw, b"m", &high).unwrap();
+        }
+    }
+
+    #[test]
+    fn arbitrary_signature_bytes_never_panic() {
+        let mut bytes = [0u8; 600];
+        crate::crypto::material::fill_random(&mut bytes).unwrap();
+        for spec in signing_specs() {
+            let m = material(spec);
+            let alg = spec.signing_algorithms()[0];
+            for len in [0, 1, 2, 8, 64, 72, 139, 256, 384, 512, 600] {
+                assert_eq!(
+                    verify(m, alg, MessageType::Raw, b"m", &bytes[..len]).unwrap_err(),
+                    CryptoError::InvalidSignature
+                );
             }
         }
     }
