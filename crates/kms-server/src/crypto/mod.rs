@@ -28,6 +28,8 @@ pub mod sign;
 #[cfg(test)]
 mod import_vectors;
 #[cfg(test)]
+mod sign_vectors;
+#[cfg(test)]
 pub(crate) mod test_keys;
 
 pub use error::CryptoError;

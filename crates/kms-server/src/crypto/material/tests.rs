@@ -1,0 +1,171 @@
+//! Tests of key material: every spec, storage forms, imports, sealing.
+
+use super::*;
+use crate::crypto::RootKey;
+use crate::crypto::test_keys::{SUPPORTED_SPECS, material};
+use pkcs8::DecodePublicKey;
+
+const KEY_ID: &str = "0b8c7a36-5f4e-4d2a-9c1b-2e3f4a5b6c7d";
+
+/// Parses an SPKI with the crate a client would use for the spec.
+fn client_parses_spki(spec: KeySpec, der: &[u8]) {
+    match spec {
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+            let key = RsaPublicKey::from_public_key_der(der).unwrap();
+            assert_eq!(Some(key.n().bits()), rsa_bits(spec));
+        }
+        KeySpec::EccNistP256 => {
+            p256::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
+            assert_eq!(der.len(), 91, "uncompressed point, as AWS returns");
+        }
+        KeySpec::EccNistP384 => {
+            p384::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
+            assert_eq!(der.len(), 120);
+        }
+        KeySpec::EccNistP521 => {
+            p521::PublicKey::from_public_key_der(der).unwrap();
+            assert_eq!(der.len(), 158);
+        }
+        KeySpec::EccSecgP256k1 => {
+            k256::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
+            assert_eq!(der.len(), 88);
+        }
+        _ => unreachable!("not asymmetric: {spec}"),
+    }
+}
+
+#[test]
+fn every_spec_generates_serializes_reloads_and_seals() {
+    let root = RootKey::from_bytes(RootKey::generate_bytes().unwrap().as_ref()).unwrap();
+    for spec in SUPPORTED_SPECS {
+        let m = material(spec);
+        assert_eq!(m.spec(), spec);
+        let bytes = m.to_bytes().unwrap();
+        let back = KeyMaterial::from_bytes(spec, &bytes).unwrap();
+        assert!(back.same_material_as(m).unwrap(), "{spec}");
+        assert_eq!(back.to_bytes().unwrap(), bytes, "{spec}: canonical form");
+
+        let sealed = root.seal_material(m, KEY_ID, 1).unwrap();
+        let opened = root.unseal_material(&sealed, KEY_ID, 1, spec).unwrap();
+        assert!(opened.same_material_as(m).unwrap(), "{spec}");
+        let other_id = "0b8c7a36-5f4e-4d2a-9c1b-2e3f4a5b6c7e";
+        assert_eq!(
+            root.unseal_material(&sealed, other_id, 1, spec)
+                .unwrap_err(),
+            CryptoError::SealedMaterialRejected
+        );
+        assert_eq!(
+            root.unseal_material(&sealed, KEY_ID, 2, spec).unwrap_err(),
+            CryptoError::SealedMaterialRejected
+        );
+
+        match m.public_key_der() {
+            Ok(der) => client_parses_spki(spec, der),
+            Err(e) => {
+                assert!(matches!(
+                    spec,
+                    KeySpec::SymmetricDefault
+                        | KeySpec::Hmac224
+                        | KeySpec::Hmac256
+                        | KeySpec::Hmac384
+                        | KeySpec::Hmac512
+                ));
+                assert_eq!(e.kms_error_code(), "InvalidKeyUsageException");
+            }
+        }
+        let debug = format!("{m:?}");
+        assert!(debug.contains("<redacted>") && debug.contains(spec.as_str()));
+    }
+}
+
+#[test]
+fn generated_lengths_are_aws_lengths() {
+    for (spec, len) in [
+        (KeySpec::SymmetricDefault, 32),
+        (KeySpec::Hmac224, 28),
+        (KeySpec::Hmac256, 32),
+        (KeySpec::Hmac384, 48),
+        (KeySpec::Hmac512, 64),
+    ] {
+        assert_eq!(material(spec).to_bytes().unwrap().len(), len, "{spec}");
+    }
+    let a = KeyMaterial::generate(KeySpec::SymmetricDefault).unwrap();
+    assert!(
+        !a.same_material_as(material(KeySpec::SymmetricDefault))
+            .unwrap()
+    );
+}
+
+#[test]
+fn imported_raw_material_lengths_are_checked() {
+    let ok = |spec, len: usize| KeyMaterial::from_bytes(spec, &vec![1u8; len]).is_ok();
+    assert!(ok(KeySpec::SymmetricDefault, 32));
+    assert!(!ok(KeySpec::SymmetricDefault, 31));
+    assert!(!ok(KeySpec::SymmetricDefault, 33));
+    for (spec, min, max) in [
+        (KeySpec::Hmac224, 28, 64),
+        (KeySpec::Hmac256, 32, 64),
+        (KeySpec::Hmac384, 48, 128),
+        (KeySpec::Hmac512, 64, 128),
+    ] {
+        assert!(ok(spec, min) && ok(spec, max), "{spec}");
+        assert!(!ok(spec, min - 1) && !ok(spec, max + 1), "{spec}");
+    }
+    let err = KeyMaterial::from_bytes(KeySpec::Hmac256, &[0u8; 3]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "key material for HMAC_256 must be 32 to 64 raw bytes"
+    );
+    assert_eq!(err.kms_error_code(), "IncorrectKeyMaterialException");
+}
+
+#[test]
+fn imported_asymmetric_material_must_match_the_spec() {
+    let rsa2048 = material(KeySpec::Rsa2048).to_bytes().unwrap();
+    let p256 = material(KeySpec::EccNistP256).to_bytes().unwrap();
+    for (spec, der) in [
+        (KeySpec::Rsa3072, &rsa2048),
+        (KeySpec::Rsa4096, &rsa2048),
+        (KeySpec::EccNistP256, &rsa2048),
+        (KeySpec::Rsa2048, &p256),
+        (KeySpec::EccNistP384, &p256),
+        (KeySpec::EccNistP521, &p256),
+        (KeySpec::EccSecgP256k1, &p256),
+    ] {
+        assert!(
+            matches!(
+                KeyMaterial::from_bytes(spec, der),
+                Err(CryptoError::InvalidKeyMaterial { key_spec, .. }) if key_spec == spec
+            ),
+            "{spec}"
+        );
+    }
+    for spec in SUPPORTED_SPECS {
+        assert!(KeyMaterial::from_bytes(spec, b"not DER").is_err(), "{spec}");
+        assert!(KeyMaterial::from_bytes(spec, &[]).is_err(), "{spec}");
+    }
+    // A truncated PKCS#8 document is refused, never half-read.
+    assert!(KeyMaterial::from_bytes(KeySpec::Rsa2048, &rsa2048[..rsa2048.len() - 1]).is_err());
+    assert!(KeyMaterial::from_bytes(KeySpec::EccNistP256, &p256[..p256.len() - 1]).is_err());
+}
+
+#[test]
+fn loaded_keys_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<KeyMaterial>();
+    assert_send_sync::<RootKey>();
+    assert_send_sync::<crate::crypto::import::WrappingKeyPair>();
+}
+
+#[test]
+fn sm2_is_unsupported() {
+    for result in [
+        KeyMaterial::generate(KeySpec::Sm2),
+        KeyMaterial::from_bytes(KeySpec::Sm2, &[0u8; 32]),
+    ] {
+        assert_eq!(
+            result.unwrap_err(),
+            CryptoError::Unsupported { what: "SM2" }
+        );
+    }
+}
