@@ -91,8 +91,8 @@ pub struct HttpRequest<'a> {
     /// (e.g. `/`). It is URI-encoded (and normalized) for the canonical
     /// request according to [`SigningSettings`] / [`VerifyOptions`].
     pub path: &'a str,
-    /// The query string without the leading `?`, possibly empty; percent
-    /// escapes are decoded and re-encoded canonically.
+    /// The query string without the leading `?`, possibly empty, as sent;
+    /// it is decoded (`%XX`, `+` as space) and re-encoded canonically.
     pub query: &'a str,
     /// Every header, names in any case, a name possibly repeated.
     pub headers: &'a [(&'a str, &'a str)],

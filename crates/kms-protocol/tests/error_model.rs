@@ -30,10 +30,19 @@ fn every_model_error_shape_is_an_error_code() {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let output = match Command::new(&python).args(["-c", SCRIPT]).output() {
         Ok(output) if output.status.success() => output,
-        _ => {
+        Ok(output) => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.contains("No module named"),
+                "the botocore script failed: {stderr}"
+            );
             println!(
                 "note: skipped: `{python}` cannot import botocore (set PYTHON to a Python with botocore installed)"
             );
+            return;
+        }
+        Err(_) => {
+            println!("note: skipped: no `{python}` to read the botocore model with");
             return;
         }
     };

@@ -41,9 +41,11 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays
-/// literal, and `+` stays `+` (SigV4 clients encode a space as `%20`).
-fn percent_decode(text: &str) -> Vec<u8> {
+/// Decodes a query-string component: `%XX` escapes, and `+` as a space (as
+/// HTML forms, botocore's `AWSRequest` and the Rust SDK's signer read it;
+/// a literal plus travels as `%2B`). A `%` not followed by two hex digits
+/// stays literal.
+fn query_decode(text: &str) -> Vec<u8> {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -55,7 +57,7 @@ fn percent_decode(text: &str) -> Vec<u8> {
                 continue;
             }
         }
-        out.push(b[i]);
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;
     }
     out
@@ -105,14 +107,14 @@ pub fn canonical_uri_path(path: &str, normalize: bool, uri_encode: bool) -> Stri
     }
 }
 
-/// The canonical query string: each `name=value` pair percent-decoded then
-/// re-encoded per RFC 3986, pairs sorted by name then value, joined by `&`.
+/// The canonical query string: each `name=value` pair decoded (`%XX`, and
+/// `+` as a space) then re-encoded per RFC 3986 (space as `%20`), pairs sorted by name then value, joined by `&`.
 /// A parameter without `=` gets an empty value; empty parameters
 /// (`a=1&&b=2`) are dropped.
 ///
 /// ```
 /// # use kms_protocol::sigv4::canonical_query_string;
-/// assert_eq!(canonical_query_string("b=2&a=%7e x&c"), "a=~%20x&b=2&c=");
+/// assert_eq!(canonical_query_string("b=2&a=%7e x+y&c"), "a=~%20x%20y&b=2&c=");
 /// ```
 pub fn canonical_query_string(query: &str) -> String {
     let mut pairs: Vec<(String, String)> = query
@@ -121,9 +123,9 @@ pub fn canonical_query_string(query: &str) -> String {
         .map(|p| {
             let (name, value) = p.split_once('=').unwrap_or((p, ""));
             let mut n = String::new();
-            encode_into(&mut n, &percent_decode(name), false);
+            encode_into(&mut n, &query_decode(name), false);
             let mut v = String::new();
-            encode_into(&mut v, &percent_decode(value), false);
+            encode_into(&mut v, &query_decode(value), false);
             (n, v)
         })
         .collect();
@@ -314,7 +316,7 @@ mod tests {
         assert_eq!(canonical_query_string("a"), "a=");
         assert_eq!(canonical_query_string("a=1=2"), "a=1%3D2");
         assert_eq!(canonical_query_string("b=1&a=2&a=1"), "a=1&a=2&b=1");
-        assert_eq!(canonical_query_string("x=a+b"), "x=a%2Bb");
+        assert_eq!(canonical_query_string("x=a+b&y=a%2Bb"), "x=a%20b&y=a%2Bb");
         assert_eq!(canonical_query_string("x=%zz%4"), "x=%25zz%254");
         assert_eq!(canonical_query_string("x=%2f%2F"), "x=%2F%2F");
         assert_eq!(
