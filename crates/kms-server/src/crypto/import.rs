@@ -18,7 +18,7 @@
 use core::fmt;
 
 use aes_kw::KekAes256;
-use kms_protocol::ops::{WrappingAlgorithmSpec, WrappingKeySpec};
+use kms_protocol::ops::{KeySpec, WrappingAlgorithmSpec, WrappingKeySpec};
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use rand_core::OsRng;
 use rsa::RsaPrivateKey;
@@ -30,6 +30,48 @@ use super::rsa_encrypt::{oaep_decrypt, oaep_sha1, oaep_sha256};
 
 /// Length of the ephemeral AES key of RSA_AES_KEY_WRAP algorithms.
 const EPHEMERAL_KEY_LEN: usize = 32;
+
+/// Checks a (key spec, wrapping key spec, wrapping algorithm) combination
+/// against AWS's rules, for GetParametersForImport: RSA private keys need an
+/// RSA_AES_KEY_WRAP algorithm (they do not fit in one OAEP block); ECC_NIST_P521
+/// material does not fit in RSA_2048 OAEP either; RSAES_PKCS1_V1_5 and SM2
+/// are not supported.
+pub fn check_wrapping(
+    key_spec: KeySpec,
+    wrapping_key_spec: WrappingKeySpec,
+    algorithm: WrappingAlgorithmSpec,
+) -> Result<(), CryptoError> {
+    modulus_bits(wrapping_key_spec)?;
+    let oaep_only = match algorithm {
+        WrappingAlgorithmSpec::RsaesOaepSha1 | WrappingAlgorithmSpec::RsaesOaepSha256 => true,
+        WrappingAlgorithmSpec::RsaAesKeyWrapSha1 | WrappingAlgorithmSpec::RsaAesKeyWrapSha256 => {
+            false
+        }
+        WrappingAlgorithmSpec::RsaesPkcs1V15 => {
+            return Err(CryptoError::Unsupported {
+                what: "RSAES_PKCS1_V1_5 wrapping",
+            });
+        }
+        WrappingAlgorithmSpec::Sm2Pke => return Err(CryptoError::Unsupported { what: "SM2PKE" }),
+    };
+    if key_spec == KeySpec::Sm2 {
+        return Err(CryptoError::Unsupported { what: "SM2" });
+    }
+    let too_large = oaep_only
+        && (matches!(
+            key_spec,
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096
+        ) || (key_spec == KeySpec::EccNistP521
+            && wrapping_key_spec == WrappingKeySpec::Rsa2048));
+    if too_large {
+        return Err(CryptoError::InvalidInput {
+            what: "wrapping algorithm",
+            expected: "RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256 for RSA key material \
+                       and for ECC_NIST_P521 material under an RSA_2048 wrapping key",
+        });
+    }
+    Ok(())
+}
 
 /// An RSA key pair that clients wrap imported material to.
 pub struct WrappingKeyPair {
@@ -179,7 +221,7 @@ mod tests {
     use super::*;
     use crate::crypto::import_vectors as v;
     use crate::crypto::{KeyMaterial, sign};
-    use kms_protocol::ops::{KeySpec, MessageType, SigningAlgorithmSpec};
+    use kms_protocol::ops::{MessageType, SigningAlgorithmSpec};
     use pkcs8::DecodePublicKey;
     use rsa::{Oaep, RsaPublicKey};
     use std::sync::OnceLock;
@@ -382,5 +424,58 @@ mod tests {
             );
         }
         assert!(WrappingKeyPair::generate(WrappingKeySpec::Sm2).is_err());
+    }
+
+    #[test]
+    fn wrapping_combinations_follow_aws_rules() {
+        use WrappingAlgorithmSpec::*;
+        use WrappingKeySpec::*;
+        for spec in crate::crypto::test_keys::SUPPORTED_SPECS {
+            for wrapping in [Rsa2048, Rsa3072, Rsa4096] {
+                for alg in [RsaAesKeyWrapSha1, RsaAesKeyWrapSha256] {
+                    check_wrapping(spec, wrapping, alg).unwrap();
+                }
+                let rsa = matches!(spec, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096);
+                let p521_in_2048 = spec == KeySpec::EccNistP521 && wrapping == Rsa2048;
+                for alg in [RsaesOaepSha1, RsaesOaepSha256] {
+                    let result = check_wrapping(spec, wrapping, alg);
+                    if rsa || p521_in_2048 {
+                        assert_eq!(
+                            result.unwrap_err().kms_error_code(),
+                            "ValidationException",
+                            "{spec} {wrapping} {alg}"
+                        );
+                    } else {
+                        result.unwrap();
+                    }
+                }
+                for alg in [RsaesPkcs1V15, Sm2Pke] {
+                    assert!(check_wrapping(spec, wrapping, alg).is_err());
+                }
+            }
+            assert!(check_wrapping(spec, Sm2, RsaAesKeyWrapSha256).is_err());
+        }
+    }
+
+    #[test]
+    fn p521_material_fits_rsa_3072_oaep_as_aws_allows() {
+        // The largest material AWS lets through plain OAEP really fits.
+        let p521 = KeyMaterial::generate(KeySpec::EccNistP521).unwrap();
+        let der = p521.to_bytes().unwrap();
+        let pair = generated_pair();
+        let wrapped = client_wrap(
+            pair.public_key_der(),
+            WrappingAlgorithmSpec::RsaesOaepSha256,
+            &der,
+        );
+        let back = pair
+            .unwrap_key_material(WrappingAlgorithmSpec::RsaesOaepSha256, &wrapped)
+            .unwrap();
+        assert!(
+            KeyMaterial::from_bytes(KeySpec::EccNistP521, &back)
+                .unwrap()
+                .same_material_as(&p521)
+                .unwrap()
+        );
     }
 }
