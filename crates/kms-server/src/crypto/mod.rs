@@ -14,6 +14,23 @@
 //! Every function checks its own input sizes and algorithm/key-spec fit and
 //! answers a [`CryptoError`], whose [`CryptoError::kms_error_code`] names
 //! the AWS exception to return.
+//!
+//! How the server strings them together:
+//! - CreateKey: [`KeyMaterial::generate`], then [`RootKey::seal_material`]
+//!   with the key id and version 1; store the sealed bytes. On load,
+//!   [`RootKey::unseal_material`] with the same id, version and spec, and
+//!   keep the `KeyMaterial` (it is `Send + Sync`) for every request.
+//! - Encrypt / GenerateDataKey: [`ciphertext::seal`] under the current
+//!   version (data keys from [`datakey::generate_data_key`]). Decrypt:
+//!   [`ciphertext::parse_header`] gives the key id and version to look up,
+//!   then [`ciphertext::open`]. RSA keys: [`rsa_encrypt`], no header.
+//! - ImportKeyMaterial: [`import::check_wrapping`] at
+//!   GetParametersForImport, [`import::WrappingKeyPair::unwrap_key_material`],
+//!   then [`KeyMaterial::from_bytes`] with the key's spec (on re-import,
+//!   [`KeyMaterial::same_material_as`] the first import).
+//! - RSA generation takes up to seconds (4096 bits): call
+//!   [`KeyMaterial::generate`], [`datakey::generate_data_key_pair`] and
+//!   [`import::WrappingKeyPair::generate`] off the async worker threads.
 
 pub mod ciphertext;
 pub mod datakey;
