@@ -138,7 +138,10 @@ fn is_valid_payload_hash(hash: &str) -> bool {
 ///
 /// Every header given is signed except `User-Agent`, `Expect`,
 /// `Connection`, `Transfer-Encoding` and `X-Amzn-Trace-Id`; pass only
-/// headers that will reach the server unchanged. `Host` must be among them.
+/// headers that will reach the server unchanged. `Host` must be among them,
+/// with the value the HTTP client will send: `host`, or `host:port` when
+/// the port is not the scheme's default (a browser sends it itself and
+/// forbids setting it, but it must still be signed).
 pub fn sign(
     request: &HttpRequest<'_>,
     params: &SigningParams<'_>,
