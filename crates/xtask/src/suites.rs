@@ -129,7 +129,11 @@ fn clippy() -> Result<()> {
 }
 
 fn cargo_test() -> Result<()> {
-    run(cargo().args(["test", "--workspace"]))
+    // Some tests compare with botocore's signer; they use $PYTHON.
+    let bin = install::python_venv()?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .env("PYTHON", bin.join("python")))
 }
 
 fn wasm32() -> Result<()> {
@@ -198,20 +202,34 @@ fn fuzz_seconds() -> u64 {
         .unwrap_or(30)
 }
 
+/// Every `crates/*/fuzz` directory with cargo-fuzz targets.
+fn fuzz_dirs() -> Result<Vec<std::path::PathBuf>> {
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(util::root().join("crates"))? {
+        let dir = entry?.path().join("fuzz");
+        if dir.join("fuzz_targets").is_dir() {
+            dirs.push(dir);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
 fn fuzz() -> Result<()> {
     install::cargo_fuzz()?;
-    let dir = util::root().join("crates/kms-envelope/fuzz");
-    let targets = fuzz_targets(&dir)?;
-    if targets.is_empty() {
-        bail!("no fuzz targets in {}", dir.display());
+    let dirs = fuzz_dirs()?;
+    if dirs.is_empty() {
+        bail!("no fuzz targets under crates/*/fuzz");
     }
-    let seconds = fuzz_seconds().to_string();
-    for target in &targets {
-        run(Command::new("cargo")
-            .current_dir(&dir)
-            .args(["+nightly", "fuzz", "run", target, "--"])
-            .arg(format!("-max_total_time={seconds}"))
-            .arg("-rss_limit_mb=2048"))?;
+    let seconds = fuzz_seconds();
+    for dir in &dirs {
+        for target in fuzz_targets(dir)? {
+            run(Command::new("cargo")
+                .current_dir(dir)
+                .args(["+nightly", "fuzz", "run", &target, "--"])
+                .arg(format!("-max_total_time={seconds}"))
+                .arg("-rss_limit_mb=2048"))?;
+        }
     }
     Ok(())
 }
