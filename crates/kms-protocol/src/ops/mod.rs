@@ -1,7 +1,314 @@
 //! Request and response bodies of the KMS operations (AWS JSON 1.1).
 //!
-//! Field names are AWS's (PascalCase on the wire); blobs travel as base64.
+//! Field names are AWS's (PascalCase on the wire); blobs travel as base64
+//! ([`Blob`]), timestamps as epoch seconds ([`Timestamp`]); optional members
+//! are omitted when absent. Unknown members are ignored, as AWS does; a member
+//! of the wrong JSON type is a [`ParseError::Serialization`], a value outside
+//! the model's constraints a [`ParseError::Validation`].
+//!
+//! [`Request::parse`] turns an `X-Amz-Target` operation name and a body into a
+//! typed [`Request`].
 
+mod aliases;
+mod crypto;
 mod enums;
+mod keys;
+mod tags;
+pub mod validate;
+mod wire;
 
+pub use aliases::*;
+pub use crypto::*;
 pub use enums::*;
+pub use keys::*;
+pub use tags::*;
+pub use wire::{Blob, Timestamp};
+
+use core::fmt;
+use core::str::FromStr;
+
+use serde::de::DeserializeOwned;
+
+use validate::Validate;
+
+/// The `X-Amz-Target` prefix of every KMS operation.
+pub const TARGET_PREFIX: &str = "TrentService.";
+
+/// The content type of every KMS request and response.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Why a request body could not become a typed [`Request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// The target names no KMS operation (`UnknownOperationException`).
+    UnknownOperation(String),
+    /// A KMS operation that this crate does not model yet
+    /// (`UnsupportedOperationException`).
+    Unsupported(Operation),
+    /// Not JSON, or a member of the wrong type (`SerializationException`).
+    Serialization(String),
+    /// A value outside the model's constraints (`ValidationException`).
+    Validation(String),
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::UnknownOperation(t) => write!(f, "unknown operation '{t}'"),
+            ParseError::Unsupported(op) => write!(f, "{op} is not supported"),
+            ParseError::Serialization(m) | ParseError::Validation(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Deserializes and validates one request body.
+///
+/// An enum member with a value outside its set is a validation error in AWS,
+/// not a serialization error, so the enum parser's message is recognised here.
+fn parse_body<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ParseError> {
+    // AWS accepts an empty body as `{}` for operations without required members.
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    let req: T = serde_json::from_slice(body).map_err(|e| {
+        let msg = e.to_string();
+        // Strip serde_json's " at line 1 column 17" position suffix.
+        let msg = match msg.rfind(" at line ") {
+            Some(i) => msg[..i].to_owned(),
+            None => msg,
+        };
+        if msg.contains(" is not a valid ") {
+            ParseError::Validation(format!("1 validation error detected: {msg}"))
+        } else {
+            ParseError::Serialization(msg)
+        }
+    })?;
+    req.validate().map_err(ParseError::Validation)?;
+    Ok(req)
+}
+
+macro_rules! operations {
+    (
+        modeled { $($op:ident($req:ty) -> $resp:ty,)+ }
+        unmodeled { $($other:ident,)+ }
+    ) => {
+        /// Every operation of the KMS API model (botocore `kms/2014-11-01`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $(
+                #[doc = concat!("`", stringify!($op), "`.")]
+                $op,
+            )+
+            $(
+                #[doc = concat!("`", stringify!($other), "` (not modeled yet).")]
+                $other,
+            )+
+        }
+
+        impl Operation {
+            /// Every operation of the model.
+            pub const ALL: &'static [Operation] = &[$(Operation::$op,)+ $(Operation::$other,)+];
+
+            /// The operation's name, as in `X-Amz-Target: TrentService.<name>`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Operation::$op => stringify!($op),)+
+                    $(Operation::$other => stringify!($other),)+
+                }
+            }
+
+            /// Whether [`Request`] models this operation.
+            pub const fn is_modeled(self) -> bool {
+                match self {
+                    $(Operation::$op => true,)+
+                    $(Operation::$other => false,)+
+                }
+            }
+        }
+
+        impl FromStr for Operation {
+            type Err = ParseError;
+            fn from_str(s: &str) -> Result<Self, ParseError> {
+                match s {
+                    $(stringify!($op) => Ok(Operation::$op),)+
+                    $(stringify!($other) => Ok(Operation::$other),)+
+                    _ => Err(ParseError::UnknownOperation(s.to_owned())),
+                }
+            }
+        }
+
+        /// A parsed, validated request of a modeled operation.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Request {
+            $(
+                #[doc = concat!("`", stringify!($op), "`.")]
+                $op($req),
+            )+
+        }
+
+        impl Request {
+            /// Parses the body of `operation`.
+            pub fn parse(operation: Operation, body: &[u8]) -> Result<Request, ParseError> {
+                match operation {
+                    $(Operation::$op => parse_body::<$req>(body).map(Request::$op),)+
+                    $(Operation::$other => Err(ParseError::Unsupported(Operation::$other)),)+
+                }
+            }
+
+            /// The operation this request belongs to.
+            pub fn operation(&self) -> Operation {
+                match self {
+                    $(Request::$op(_) => Operation::$op,)+
+                }
+            }
+        }
+    };
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Operation {
+    /// Parses an `X-Amz-Target` header value (`TrentService.<Operation>`).
+    pub fn from_target(target: &str) -> Result<Operation, ParseError> {
+        target
+            .strip_prefix(TARGET_PREFIX)
+            .ok_or_else(|| ParseError::UnknownOperation(target.to_owned()))?
+            .parse()
+    }
+}
+
+operations! {
+    modeled {
+        CreateKey(CreateKeyRequest) -> CreateKeyResponse,
+        DescribeKey(DescribeKeyRequest) -> DescribeKeyResponse,
+        ListKeys(ListKeysRequest) -> ListKeysResponse,
+        UpdateKeyDescription(UpdateKeyDescriptionRequest) -> EmptyResponse,
+        EnableKey(EnableKeyRequest) -> EmptyResponse,
+        DisableKey(DisableKeyRequest) -> EmptyResponse,
+        ScheduleKeyDeletion(ScheduleKeyDeletionRequest) -> ScheduleKeyDeletionResponse,
+        CancelKeyDeletion(CancelKeyDeletionRequest) -> CancelKeyDeletionResponse,
+        CreateAlias(CreateAliasRequest) -> EmptyResponse,
+        UpdateAlias(UpdateAliasRequest) -> EmptyResponse,
+        DeleteAlias(DeleteAliasRequest) -> EmptyResponse,
+        ListAliases(ListAliasesRequest) -> ListAliasesResponse,
+        TagResource(TagResourceRequest) -> EmptyResponse,
+        UntagResource(UntagResourceRequest) -> EmptyResponse,
+        ListResourceTags(ListResourceTagsRequest) -> ListResourceTagsResponse,
+        Encrypt(EncryptRequest) -> EncryptResponse,
+        Decrypt(DecryptRequest) -> DecryptResponse,
+        ReEncrypt(ReEncryptRequest) -> ReEncryptResponse,
+        GenerateDataKey(GenerateDataKeyRequest) -> GenerateDataKeyResponse,
+        GenerateDataKeyWithoutPlaintext(GenerateDataKeyWithoutPlaintextRequest)
+            -> GenerateDataKeyWithoutPlaintextResponse,
+        GenerateDataKeyPair(GenerateDataKeyPairRequest) -> GenerateDataKeyPairResponse,
+        GenerateDataKeyPairWithoutPlaintext(GenerateDataKeyPairWithoutPlaintextRequest)
+            -> GenerateDataKeyPairWithoutPlaintextResponse,
+        GenerateRandom(GenerateRandomRequest) -> GenerateRandomResponse,
+        GetPublicKey(GetPublicKeyRequest) -> GetPublicKeyResponse,
+        Sign(SignRequest) -> SignResponse,
+        Verify(VerifyRequest) -> VerifyResponse,
+        GenerateMac(GenerateMacRequest) -> GenerateMacResponse,
+        VerifyMac(VerifyMacRequest) -> VerifyMacResponse,
+    }
+    unmodeled {
+        ConnectCustomKeyStore, CreateCustomKeyStore, CreateGrant, Decapsulate,
+        DeleteCustomKeyStore, DeleteImportedKeyMaterial, DeriveSharedSecret,
+        DescribeCustomKeyStores, DisableKeyRotation, DisconnectCustomKeyStore,
+        EnableKeyRotation, Encapsulate, GetKeyLastUsage, GetKeyPolicy,
+        GetKeyRotationStatus, GetParametersForImport, ImportKeyMaterial, ListGrants,
+        ListKeyPolicies, ListKeyRotations, ListRetirableGrants, PutKeyPolicy,
+        ReplicateKey, RetireGrant, RevokeGrant, RotateKeyOnDemand,
+        UpdateCustomKeyStore, UpdatePrimaryRegion,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(op: &str, body: &str) -> Result<Request, ParseError> {
+        Request::parse(
+            Operation::from_target(&format!("TrentService.{op}"))?,
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn unknown_members_are_ignored_and_blobs_decoded() {
+        let r = parse(
+            "Encrypt",
+            r#"{"KeyId":"alias/a","Plaintext":"aGk=","Extra":1}"#,
+        )
+        .unwrap();
+        let Request::Encrypt(e) = r else {
+            panic!("wrong variant")
+        };
+        assert_eq!(e.plaintext.unwrap().as_bytes(), b"hi");
+    }
+
+    #[test]
+    fn errors_are_classified_as_aws_does() {
+        assert!(matches!(
+            parse("Nope", "{}"),
+            Err(ParseError::UnknownOperation(_))
+        ));
+        assert!(matches!(
+            Operation::from_target("Other.ListKeys"),
+            Err(ParseError::UnknownOperation(_))
+        ));
+        assert!(matches!(
+            parse("CreateGrant", "{}"),
+            Err(ParseError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse("ListKeys", "{"),
+            Err(ParseError::Serialization(_))
+        ));
+        assert!(matches!(
+            parse("ListKeys", r#"{"Limit":"x"}"#),
+            Err(ParseError::Serialization(_))
+        ));
+        assert!(matches!(
+            parse("ListKeys", r#"{"Limit":0}"#),
+            Err(ParseError::Validation(_))
+        ));
+        let Err(ParseError::Validation(m)) = parse("CreateKey", r#"{"KeySpec":"RSA_1"}"#) else {
+            panic!("enum values outside the set are validation errors")
+        };
+        assert!(m.contains("'RSA_1' is not a valid KeySpec"), "{m}");
+        assert!(matches!(
+            parse("Encrypt", r#"{"KeyId":"k"}"#),
+            Err(ParseError::Validation(_))
+        ));
+        assert!(parse("ListKeys", "").is_ok());
+    }
+
+    #[test]
+    fn every_model_operation_round_trips_its_name() {
+        assert_eq!(Operation::ALL.len(), 56);
+        for op in Operation::ALL {
+            assert_eq!(op.as_str().parse::<Operation>().unwrap(), *op);
+        }
+    }
+
+    #[test]
+    fn responses_omit_absent_members() {
+        let r = ListKeysResponse {
+            keys: vec![],
+            next_marker: None,
+            truncated: false,
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"Keys":[],"Truncated":false}"#
+        );
+    }
+}
