@@ -1,2 +1,111 @@
-//! kms-server (being written).
-fn main() {}
+//! The `kms-server` binary.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser as _;
+use kms_server::config::{Cli, ConfigFile, LogFormat};
+use kms_server::state::{AppState, ServerOptions};
+use tracing_subscriber::EnvFilter;
+
+/// How often keys past their deletion date are removed.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let extra_keys = match &cli.config {
+        Some(path) => ConfigFile::load(path)?,
+        None => Vec::new(),
+    };
+    let options = ServerOptions {
+        cors_origins: cli.cors_origins.clone(),
+        max_body_bytes: cli.max_body_bytes,
+    };
+    let (state, data_dir) = AppState::open(
+        &cli.data_dir,
+        &cli.account_id,
+        &cli.region,
+        extra_keys,
+        options,
+    )?;
+    let state = Arc::new(state);
+    tracing::info!(
+        data_dir = %data_dir.path.display(),
+        created = data_dir.created,
+        admin_access_key_id = %data_dir.admin.access_key_id,
+        admin_principal = %data_dir.admin.principal.arn,
+        access_keys = state.access_keys.len(),
+        "data directory ready"
+    );
+
+    let listener = tokio::net::TcpListener::bind(cli.listen).await?;
+    let addr = listener.local_addr()?;
+    {
+        // The first stdout line is the contract with scripts and tests.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, "listening");
+
+    let sweeper_state = Arc::clone(&state);
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+        loop {
+            tick.tick().await;
+            match kms_server::handlers::keys::purge_expired_keys(&sweeper_state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "deleted keys past their deletion date"),
+                Err(e) => tracing::error!(error = %e, "deletion sweep failed"),
+            }
+        }
+    });
+
+    axum::serve(listener, kms_server::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    sweeper.abort();
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! The HTTP surface: `POST /` (every KMS operation), `GET /healthz`, CORS,
+//! request ids and per-request logging.
+//!
+//! A request goes: body (size-limited) → SigV4 → `X-Amz-Target` → typed
+//! request (Serialization/Validation errors) → [`crate::dispatch`] → JSON.
+//! Every error becomes `{"__type", "message"}` in [`error_response`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use kms_protocol::ops::{self, Operation, ParseError};
+
+use crate::auth::authenticate;
+use crate::dispatch::dispatch;
+use crate::error::KmsError;
+use crate::handlers::Ctx;
+use crate::state::AppState;
+use crate::store::Scope;
+
+/// The response header carrying the request id.
+pub const REQUEST_ID_HEADER: &str = "x-amzn-RequestId";
+
+/// Request headers a browser may send (SigV4 and the AWS SDKs' own).
+const CORS_ALLOW_HEADERS: &str = "authorization, content-type, x-amz-date, x-amz-target, \
+     x-amz-security-token, x-amz-content-sha256, x-amz-user-agent, amz-sdk-invocation-id, \
+     amz-sdk-request";
+
+/// The id of the current request, set by the outer middleware.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Builds the router. Tests drive it with `tower::ServiceExt::oneshot`.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(kms_endpoint))
+        .route("/healthz", get(healthz))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            request_id_and_cors,
+        ))
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+}
+
+fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
+    let origin = headers.get(header::ORIGIN)?;
+    let text = origin.to_str().ok()?;
+    state
+        .options
+        .cors_origins
+        .iter()
+        .any(|o| o == "*" || o == text)
+        .then(|| origin.clone())
+}
+
+/// Outermost layer: gives every request an id (echoed in `x-amzn-RequestId`
+/// on every response), answers CORS preflights and adds CORS headers for
+/// allowed origins.
+async fn request_id_and_cors(
+    State(state): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let origin = allowed_origin(&state, req.headers());
+    let is_preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+
+    let mut response = if is_preflight {
+        match &origin {
+            Some(_) => {
+                let mut r = StatusCode::NO_CONTENT.into_response();
+                let h = r.headers_mut();
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static("POST, GET, OPTIONS"),
+                );
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static(CORS_ALLOW_HEADERS),
+                );
+                h.insert(
+                    header::ACCESS_CONTROL_MAX_AGE,
+                    HeaderValue::from_static("600"),
+                );
+                r
+            }
+            None => StatusCode::FORBIDDEN.into_response(),
+        }
+    } else {
+        req.extensions_mut().insert(RequestId(request_id.clone()));
+        next.run(req).await
+    };
+
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        h.insert(HeaderName::from_static("x-amzn-requestid"), v);
+    }
+    if let Some(origin) = origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(REQUEST_ID_HEADER),
+        );
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+/// The one place a domain error becomes a wire error.
+pub fn error_response(err: &KmsError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&err.to_body()).unwrap_or_else(|_| b"{}".to_vec());
+    (
+        status,
+        [(header::CONTENT_TYPE, ops::CONTENT_TYPE)],
+        Body::from(body),
+    )
+        .into_response()
+}
+
+fn from_parse_error(e: ParseError) -> KmsError {
+    match e {
+        ParseError::UnknownOperation(_) => {
+            KmsError::UnknownOperation("The requested operation is not recognized.".into())
+        }
+        ParseError::Unsupported(op) => {
+            KmsError::Unsupported(format!("{op} is not implemented by kms-server yet."))
+        }
+        ParseError::Serialization(m) => KmsError::Serialization(m),
+        ParseError::Validation(m) => KmsError::Validation(m),
+    }
+}
+
+/// `POST /`: one KMS operation.
+async fn kms_endpoint(
+    State(state): State<Arc<AppState>>,
+    axum::Extension(RequestId(request_id)): axum::Extension<RequestId>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let result = handle(&state, &request_id, &method, &uri, &headers, body).await;
+    let elapsed_us = started.elapsed().as_micros();
+    match result {
+        Ok((principal, bytes)) => {
+            tracing::debug!(%request_id, operation = %target, %principal, elapsed_us, "ok");
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, ops::CONTENT_TYPE)],
+                Body::from(bytes),
+            )
+                .into_response()
+        }
+        Err(err) => {
+            if let KmsError::Internal(detail) = &err {
+                tracing::error!(%request_id, operation = %target, %detail, "internal error");
+            } else {
+                tracing::info!(%request_id, operation = %target, error = err.code(), elapsed_us, "rejected");
+            }
+            error_response(&err)
+        }
+    }
+}
+
+async fn handle(
+    state: &Arc<AppState>,
+    request_id: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, Vec<u8>), KmsError> {
+    let limit = state.options.max_body_bytes;
+    let body: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        KmsError::Validation(format!("The request body is larger than {limit} bytes."))
+    })?;
+    let who = authenticate(
+        &state.access_keys,
+        method.as_str(),
+        uri.path(),
+        uri.query().unwrap_or(""),
+        headers,
+        &body,
+    )?;
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| KmsError::UnknownOperation("Missing X-Amz-Target header.".into()))?;
+    let operation = Operation::from_target(target).map_err(from_parse_error)?;
+    let request = ops::Request::parse(operation, &body).map_err(from_parse_error)?;
+    let ctx = Ctx {
+        request_id: request_id.to_owned(),
+        scope: Scope::new(who.principal.account.clone(), who.region),
+        principal: who.principal,
+    };
+    let bytes = dispatch(state, &ctx, request).await?;
+    Ok((ctx.principal.arn, bytes))
+}

@@ -1,0 +1,138 @@
+//! Command line, environment and the access-key config file.
+//!
+//! Every flag can also come from the environment as `KMS_SERVER_<FLAG>`.
+//! The `--config` file is JSON, not TOML: serde_json is already a dependency
+//! of every crate here (no second parser to audit), and the key policies
+//! this file will grow to reference are JSON documents too.
+//!
+//! ```json
+//! {
+//!   "access_keys": [
+//!     {
+//!       "access_key_id": "AKIAEXAMPLEALICE0001",
+//!       "secret_access_key": "...40 characters...",
+//!       "principal_arn": "arn:aws:iam::444455556666:user/alice"
+//!     }
+//!   ]
+//! }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, ValueEnum};
+use serde::Deserialize;
+
+use crate::credentials::{AccessKey, Principal, Secret};
+
+/// `kms-server`: an AWS-KMS-compatible endpoint with an embedded store.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "kms-server", version, about)]
+pub struct Cli {
+    /// Address to listen on (port 0 picks a free port; the bound address is
+    /// printed as the first line on stdout).
+    #[arg(long, env = "KMS_SERVER_LISTEN", default_value = "127.0.0.1:4599")]
+    pub listen: SocketAddr,
+
+    /// Directory for the store, the root key and the admin credentials.
+    #[arg(long, env = "KMS_SERVER_DATA_DIR", default_value = ".kms-data")]
+    pub data_dir: PathBuf,
+
+    /// Account id of the admin credentials created on first start.
+    #[arg(long, env = "KMS_SERVER_ACCOUNT_ID", default_value = "111122223333")]
+    pub account_id: String,
+
+    /// Region written into the admin credentials file (requests may use any region).
+    #[arg(long, env = "KMS_SERVER_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Browser origin allowed to call the server (repeatable; the environment
+    /// variable takes a comma-separated list).
+    #[arg(
+        long = "cors-origin",
+        env = "KMS_SERVER_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// JSON file listing more access keys and their principals.
+    #[arg(long, env = "KMS_SERVER_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "KMS_SERVER_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Log format.
+    #[arg(long, env = "KMS_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written (to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The `--config` file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Extra access keys.
+    #[serde(default)]
+    pub access_keys: Vec<AccessKeyEntry>,
+}
+
+/// One access key of the config file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeyEntry {
+    /// The access key id.
+    pub access_key_id: String,
+    /// Its secret.
+    pub secret_access_key: String,
+    /// The IAM user or role ARN it acts as (any account).
+    pub principal_arn: String,
+}
+
+impl core::fmt::Debug for AccessKeyEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AccessKeyEntry")
+            .field("access_key_id", &self.access_key_id)
+            .field("principal_arn", &self.principal_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfigFile {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> anyhow::Result<Vec<AccessKey>> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let file: ConfigFile = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{} is not a valid config file: {e}", path.display()))?;
+        file.access_keys
+            .into_iter()
+            .map(|e| {
+                let principal = Principal::from_arn(&e.principal_arn).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: principal_arn {:?} is not an IAM ARN like arn:aws:iam::123456789012:user/name",
+                        path.display(),
+                        e.principal_arn
+                    )
+                })?;
+                if e.access_key_id.is_empty() || e.secret_access_key.is_empty() {
+                    anyhow::bail!("{}: empty access key id or secret", path.display());
+                }
+                Ok(AccessKey {
+                    access_key_id: e.access_key_id,
+                    secret: Secret::new(e.secret_access_key),
+                    principal,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,59 @@
+//! One exhaustive `match` from a typed request to its handler.
+
+use std::sync::Arc;
+
+use kms_protocol::ops::Request;
+use serde::Serialize;
+
+use crate::error::KmsError;
+use crate::handlers::{Ctx, aliases, crypto_ops, data_keys, keys, tags};
+use crate::state::AppState;
+
+/// Serializes a handler's response body.
+fn json<T: Serialize>(result: Result<T, KmsError>) -> Result<Vec<u8>, KmsError> {
+    let body = result?;
+    serde_json::to_vec(&body).map_err(|e| KmsError::Internal(format!("response encoding: {e}")))
+}
+
+/// Runs one request and returns its JSON response body.
+pub async fn dispatch(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    request: Request,
+) -> Result<Vec<u8>, KmsError> {
+    let s = state.as_ref();
+    match request {
+        Request::CreateKey(r) => json(keys::create_key(state, ctx, r).await),
+        Request::DescribeKey(r) => json(keys::describe_key(s, ctx, r)),
+        Request::ListKeys(r) => json(keys::list_keys(s, ctx, r)),
+        Request::UpdateKeyDescription(r) => json(keys::update_key_description(state, ctx, r).await),
+        Request::EnableKey(r) => json(keys::enable_key(state, ctx, r).await),
+        Request::DisableKey(r) => json(keys::disable_key(state, ctx, r).await),
+        Request::ScheduleKeyDeletion(r) => json(keys::schedule_key_deletion(state, ctx, r).await),
+        Request::CancelKeyDeletion(r) => json(keys::cancel_key_deletion(state, ctx, r).await),
+        Request::CreateAlias(r) => json(aliases::create_alias(state, ctx, r).await),
+        Request::UpdateAlias(r) => json(aliases::update_alias(state, ctx, r).await),
+        Request::DeleteAlias(r) => json(aliases::delete_alias(state, ctx, r).await),
+        Request::ListAliases(r) => json(aliases::list_aliases(s, ctx, r)),
+        Request::TagResource(r) => json(tags::tag_resource(state, ctx, r).await),
+        Request::UntagResource(r) => json(tags::untag_resource(state, ctx, r).await),
+        Request::ListResourceTags(r) => json(tags::list_resource_tags(s, ctx, r)),
+        Request::Encrypt(r) => json(crypto_ops::encrypt(s, ctx, r)),
+        Request::Decrypt(r) => json(crypto_ops::decrypt(s, ctx, r).await),
+        Request::ReEncrypt(r) => json(crypto_ops::re_encrypt(s, ctx, r).await),
+        Request::GenerateDataKey(r) => json(data_keys::generate_data_key(s, ctx, r)),
+        Request::GenerateDataKeyWithoutPlaintext(r) => {
+            json(data_keys::generate_data_key_without_plaintext(s, ctx, r))
+        }
+        Request::GenerateDataKeyPair(r) => json(data_keys::generate_data_key_pair(s, ctx, r).await),
+        Request::GenerateDataKeyPairWithoutPlaintext(r) => {
+            json(data_keys::generate_data_key_pair_without_plaintext(s, ctx, r).await)
+        }
+        Request::GenerateRandom(r) => json(data_keys::generate_random(r)),
+        Request::GetPublicKey(r) => json(crypto_ops::get_public_key(s, ctx, r)),
+        Request::Sign(r) => json(crypto_ops::sign(s, ctx, r).await),
+        Request::Verify(r) => json(crypto_ops::verify(s, ctx, r).await),
+        Request::GenerateMac(r) => json(crypto_ops::generate_mac(s, ctx, r)),
+        Request::VerifyMac(r) => json(crypto_ops::verify_mac(s, ctx, r)),
+    }
+}

@@ -1,0 +1,144 @@
+//! One handler per operation, grouped by resource, and the helpers they share:
+//! who is calling ([`Ctx`]), finding a key from any identifier form, and the
+//! key-state and key-usage checks every cryptographic operation makes.
+
+pub mod aliases;
+pub mod crypto_ops;
+pub mod data_keys;
+pub mod keys;
+pub mod tags;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kms_protocol::ops::{KeyState, KeyUsageType};
+
+use crate::credentials::Principal;
+use crate::error::KmsError;
+use crate::registry::{KeyEntry, Registry};
+use crate::resolve::{KeyRef, parse_key_ref};
+use crate::store::Scope;
+
+/// Who is calling, from where.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The `x-amzn-RequestId` of this request.
+    pub request_id: String,
+    /// The principal of the access key that signed the request.
+    pub principal: Principal,
+    /// The caller's account and the region of the credential scope.
+    pub scope: Scope,
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Whether a key scheduled for deletion has passed its deletion date (it is
+/// then gone for every purpose, even before the sweeper removes it).
+pub fn is_expired(entry: &KeyEntry, now: i64) -> bool {
+    entry.record.state == KeyState::PendingDeletion
+        && entry.record.deletion_ms.is_some_and(|d| d <= now)
+}
+
+/// Which identifier forms an operation accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    /// Key id, key ARN, alias name, alias ARN.
+    KeysAndAliases,
+    /// Key id and key ARN only.
+    KeysOnly,
+}
+
+/// Finds the key an identifier names, in the caller's scope or the one its
+/// ARN names.
+pub fn find_key(
+    registry: &Registry,
+    ctx: &Ctx,
+    key_id: &str,
+    allow: Allow,
+) -> Result<Arc<KeyEntry>, KmsError> {
+    let key_ref = parse_key_ref(key_id, &ctx.scope)?;
+    let not_found = || KmsError::NotFound(format!("Invalid keyId {key_id}"));
+    let entry = match key_ref {
+        KeyRef::Key { scope, key_id: id } => registry.key(&scope, &id).ok_or_else(|| {
+            KmsError::NotFound(format!("Key '{}' does not exist", scope.key_arn(&id)))
+        })?,
+        KeyRef::Alias { scope, name } => {
+            if allow == Allow::KeysOnly {
+                return Err(not_found());
+            }
+            let alias = registry.alias(&scope, &name).ok_or_else(|| {
+                KmsError::NotFound(format!("Alias {} is not found.", scope.alias_arn(&name)))
+            })?;
+            registry
+                .key(&scope, &alias.target_key_id)
+                .ok_or_else(|| KmsError::NotFound(format!("Alias {name} is not found.")))?
+        }
+    };
+    if is_expired(&entry, now_ms()) {
+        return Err(KmsError::NotFound(format!(
+            "Key '{}' does not exist",
+            entry.record.scope.key_arn(&entry.record.key_id)
+        )));
+    }
+    Ok(entry)
+}
+
+/// The ARN of a key entry.
+pub fn arn_of(entry: &KeyEntry) -> String {
+    entry.record.scope.key_arn(&entry.record.key_id)
+}
+
+/// Checks that a key can be used for a cryptographic operation right now.
+pub fn check_usable(entry: &KeyEntry) -> Result<(), KmsError> {
+    let arn = arn_of(entry);
+    match entry.record.state {
+        KeyState::Enabled => Ok(()),
+        KeyState::Disabled => Err(KmsError::Disabled(format!("{arn} is disabled."))),
+        KeyState::PendingDeletion => Err(KmsError::InvalidState(format!(
+            "{arn} is pending deletion."
+        ))),
+        KeyState::PendingImport => Err(KmsError::InvalidState(format!("{arn} is pending import."))),
+        other => Err(KmsError::InvalidState(format!(
+            "{arn} is not usable in state {other}."
+        ))),
+    }
+}
+
+/// Checks that a key's usage permits `operation`.
+pub fn check_usage(entry: &KeyEntry, usage: KeyUsageType, operation: &str) -> Result<(), KmsError> {
+    if entry.record.usage == usage {
+        Ok(())
+    } else {
+        Err(KmsError::InvalidKeyUsage(format!(
+            "{} key usage is {} which is not valid for {operation}.",
+            arn_of(entry),
+            entry.record.usage
+        )))
+    }
+}
+
+/// The `DryRun` answer once every check has passed.
+pub fn dry_run(flag: Option<bool>) -> Result<(), KmsError> {
+    if flag == Some(true) {
+        Err(KmsError::DryRun)
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs CPU-heavy work (RSA key generation, RSA decryption) off the async workers.
+pub async fn blocking<T, F>(f: F) -> Result<T, KmsError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, KmsError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| KmsError::Internal(format!("blocking task failed: {e}")))?
+}

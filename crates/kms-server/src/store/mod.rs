@@ -1,0 +1,224 @@
+//! Durable storage of keys, key material versions, aliases and tags.
+//!
+//! The server serves every read from memory ([`crate::registry`]); the store
+//! is written first, in one transaction per request, and read in full only at
+//! start-up. It holds key material only as records sealed under the root key.
+//!
+//! Everything is scoped by [`Scope`] (account, region) so that one server can
+//! host many accounts and regions, and material is versioned so that rotation
+//! can add versions without touching old ciphertexts.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use std::sync::Arc;
+
+use kms_protocol::ids::partition_of_region;
+use kms_protocol::ops::{KeySpec, KeyState, KeyUsageType, OriginType};
+
+use crate::crypto::KeyMaterial;
+
+/// The account and region a resource lives in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    /// 12-digit account id.
+    pub account: String,
+    /// Region name, e.g. `us-east-1`.
+    pub region: String,
+}
+
+impl Scope {
+    /// A scope.
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Scope {
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    /// The ARN of a key in this scope.
+    pub fn key_arn(&self, key_id: &str) -> String {
+        format!(
+            "arn:{}:kms:{}:{}:key/{key_id}",
+            partition_of_region(&self.region),
+            self.region,
+            self.account
+        )
+    }
+
+    /// The ARN of an alias (`alias/...`) in this scope.
+    pub fn alias_arn(&self, alias_name: &str) -> String {
+        format!(
+            "arn:{}:kms:{}:{}:{alias_name}",
+            partition_of_region(&self.region),
+            self.region,
+            self.account
+        )
+    }
+}
+
+/// The stored metadata of a key (everything but material and tags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRecord {
+    /// Where it lives.
+    pub scope: Scope,
+    /// Key id (UUID or `mrk-` id).
+    pub key_id: String,
+    /// Type of material.
+    pub spec: KeySpec,
+    /// Use.
+    pub usage: KeyUsageType,
+    /// Origin of the material.
+    pub origin: OriginType,
+    /// Current state.
+    pub state: KeyState,
+    /// Description.
+    pub description: String,
+    /// Creation time, ms since the epoch.
+    pub created_ms: i64,
+    /// Scheduled deletion time, ms since the epoch, when `PendingDeletion`.
+    pub deletion_ms: Option<i64>,
+    /// Waiting period, when `PendingDeletion`.
+    pub pending_window_days: Option<i32>,
+    /// Whether this is a multi-Region key.
+    pub multi_region: bool,
+    /// Key policy document, stored for the policy engine to come.
+    pub policy: Option<String>,
+    /// Material version that encrypts (0 when there is no material yet).
+    pub current_version: u32,
+    /// ARN of the principal that created it.
+    pub created_by: String,
+}
+
+/// One alias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasRecord {
+    /// Where it lives.
+    pub scope: Scope,
+    /// `alias/...`.
+    pub name: String,
+    /// Key id it points at.
+    pub target_key_id: String,
+    /// Creation time, ms.
+    pub created_ms: i64,
+    /// Last update time, ms.
+    pub updated_ms: i64,
+}
+
+/// One change to the store; a request's changes are applied atomically.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Insert or replace a key's metadata.
+    PutKey(KeyRecord),
+    /// Add a material version. `material` is the unsealed form for the
+    /// in-memory registry; only `sealed` is written.
+    PutMaterial {
+        /// Key scope.
+        scope: Scope,
+        /// Key id.
+        key_id: String,
+        /// Version number.
+        version: u32,
+        /// Sealed under the root key.
+        sealed: Vec<u8>,
+        /// Unsealed, for memory only.
+        material: Arc<KeyMaterial>,
+    },
+    /// Remove a key with its material, tags and aliases.
+    DeleteKey {
+        /// Key scope.
+        scope: Scope,
+        /// Key id.
+        key_id: String,
+    },
+    /// Insert or replace an alias.
+    PutAlias(AliasRecord),
+    /// Remove an alias.
+    DeleteAlias {
+        /// Alias scope.
+        scope: Scope,
+        /// `alias/...`.
+        name: String,
+    },
+    /// Insert or replace a tag.
+    PutTag {
+        /// Key scope.
+        scope: Scope,
+        /// Key id.
+        key_id: String,
+        /// Tag key.
+        tag_key: String,
+        /// Tag value.
+        tag_value: String,
+    },
+    /// Remove a tag (no error when absent).
+    DeleteTag {
+        /// Key scope.
+        scope: Scope,
+        /// Key id.
+        key_id: String,
+        /// Tag key.
+        tag_key: String,
+    },
+}
+
+/// A sealed material version as stored.
+#[derive(Debug, Clone)]
+pub struct SealedMaterial {
+    /// Key scope.
+    pub scope: Scope,
+    /// Key id.
+    pub key_id: String,
+    /// Version.
+    pub version: u32,
+    /// Sealed bytes.
+    pub sealed: Vec<u8>,
+}
+
+/// One tag as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRecord {
+    /// Key scope.
+    pub scope: Scope,
+    /// Key id.
+    pub key_id: String,
+    /// Tag key.
+    pub tag_key: String,
+    /// Tag value.
+    pub tag_value: String,
+}
+
+/// Everything in the store, read at start-up.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// All keys.
+    pub keys: Vec<KeyRecord>,
+    /// All sealed materials.
+    pub materials: Vec<SealedMaterial>,
+    /// All aliases.
+    pub aliases: Vec<AliasRecord>,
+    /// All tags.
+    pub tags: Vec<TagRecord>,
+}
+
+/// A store failure; its detail goes to the log, never to the client.
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl core::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "store error: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Durable storage. Implementations must make `apply` atomic and durable
+/// before returning: the caller acknowledges the request right after.
+pub trait Store: Send + Sync + 'static {
+    /// Applies `changes` in one transaction.
+    fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
+    /// Reads everything.
+    fn load(&self) -> Result<Snapshot, StoreError>;
+}
