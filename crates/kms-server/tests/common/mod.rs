@@ -1,0 +1,207 @@
+//! Shared test harness: a server on a temporary data directory, driven
+//! through the router without a socket, with requests signed by the
+//! protocol crate's SigV4 signer.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use kms_protocol::sigv4::{self, Credentials, HttpRequest, Payload, SigningParams};
+use kms_server::credentials::{AccessKey, Principal, Secret};
+use kms_server::state::{AppState, ServerOptions};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt as _;
+
+/// The admin's account.
+pub const ACCOUNT: &str = "111122223333";
+/// The default region of the tests.
+pub const REGION: &str = "us-east-1";
+/// A browser origin allowed by CORS.
+pub const ALLOWED_ORIGIN: &str = "https://app.example";
+/// A second access key, in another account.
+pub const OTHER_KEY_ID: &str = "AKIAOTHERACCOUNT0001";
+/// Its secret.
+pub const OTHER_SECRET: &str = "otherSecretKey0000000000000000000000000000";
+/// Its account.
+pub const OTHER_ACCOUNT: &str = "444455556666";
+
+/// A server under test.
+pub struct TestServer {
+    /// The router.
+    pub app: Router,
+    /// Its state.
+    pub state: Arc<AppState>,
+    /// The admin credentials.
+    pub admin: Credentials,
+    /// The data directory (kept alive for the test).
+    pub dir: Arc<TempDir>,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Base64 of bytes.
+pub fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// Bytes of a base64 JSON string value.
+pub fn unb64(v: &Value) -> Vec<u8> {
+    STANDARD
+        .decode(v.as_str().expect("base64 string"))
+        .expect("valid base64")
+}
+
+impl TestServer {
+    /// A fresh server.
+    pub fn new() -> Self {
+        Self::open(Arc::new(tempfile::tempdir().unwrap()))
+    }
+
+    /// A server on an existing data directory (a restart).
+    pub fn open(dir: Arc<TempDir>) -> Self {
+        let other = AccessKey {
+            access_key_id: OTHER_KEY_ID.into(),
+            secret: Secret::new(OTHER_SECRET),
+            principal: Principal::from_arn(&format!("arn:aws:iam::{OTHER_ACCOUNT}:user/bob"))
+                .unwrap(),
+        };
+        let options = ServerOptions {
+            cors_origins: vec![ALLOWED_ORIGIN.into()],
+            max_body_bytes: 64 * 1024,
+        };
+        let (state, data) =
+            AppState::open(dir.path(), ACCOUNT, REGION, vec![other], options).unwrap();
+        let state = Arc::new(state);
+        let admin = Credentials::new(
+            data.admin.access_key_id.clone(),
+            data.admin.secret.expose().to_owned(),
+            None,
+        );
+        TestServer {
+            app: kms_server::app(Arc::clone(&state)),
+            state,
+            admin,
+            dir,
+        }
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sends a raw request.
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.app.clone().oneshot(request).await.unwrap()
+    }
+
+    /// Builds a signed `POST /` request.
+    pub fn signed(
+        creds: &Credentials,
+        region: &str,
+        time: u64,
+        operation: &str,
+        body: &[u8],
+    ) -> Request<Body> {
+        let target = format!("TrentService.{operation}");
+        let headers = [
+            ("host", "localhost:4599"),
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target.as_str()),
+        ];
+        let req = HttpRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            payload: Payload::Bytes(body),
+        };
+        let params = SigningParams::new(creds, region, "kms", time);
+        let signed = sigv4::sign(&req, &params).unwrap();
+        let mut builder = Request::builder().method("POST").uri("/");
+        for (n, v) in headers {
+            builder = builder.header(n, v);
+        }
+        for (n, v) in &signed.headers {
+            builder = builder.header(*n, v.as_str());
+        }
+        builder.body(Body::from(body.to_vec())).unwrap()
+    }
+
+    /// Calls an operation with explicit credentials, region and raw body.
+    pub async fn call_raw(
+        &self,
+        creds: &Credentials,
+        region: &str,
+        operation: &str,
+        body: &[u8],
+    ) -> (u16, Value) {
+        let response = self
+            .send(Self::signed(creds, region, now(), operation, body))
+            .await;
+        read_json(response).await
+    }
+
+    /// Calls an operation as the admin in the default region.
+    pub async fn call(&self, operation: &str, body: Value) -> (u16, Value) {
+        self.call_raw(&self.admin, REGION, operation, body.to_string().as_bytes())
+            .await
+    }
+
+    /// Calls an operation and expects success.
+    pub async fn ok(&self, operation: &str, body: Value) -> Value {
+        let (status, v) = self.call(operation, body).await;
+        assert_eq!(status, 200, "{operation} failed: {v}");
+        v
+    }
+
+    /// Calls an operation and expects an error; returns its `__type`.
+    pub async fn err(&self, operation: &str, body: Value) -> String {
+        let (status, v) = self.call(operation, body).await;
+        assert_ne!(status, 200, "{operation} unexpectedly succeeded: {v}");
+        assert!(v["message"].is_string(), "error without message: {v}");
+        v["__type"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a key and returns its id.
+    pub async fn create_key(&self, body: Value) -> String {
+        let v = self.ok("CreateKey", body).await;
+        v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned()
+    }
+
+    /// The credentials of the second account.
+    pub fn other() -> Credentials {
+        Credentials::new(OTHER_KEY_ID, OTHER_SECRET, None)
+    }
+}
+
+/// Status and JSON body of a response (`Null` when the body is empty).
+pub async fn read_json(response: Response<Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, v)
+}
+
+/// `{}`.
+pub fn empty() -> Value {
+    json!({})
+}
