@@ -38,7 +38,7 @@ pub struct Cli {
     #[arg(long, env = "KMS_SERVER_DATA_DIR", default_value = ".kms-data")]
     pub data_dir: PathBuf,
 
-    /// Account id of the admin credentials created on first start.
+    /// Account of the admin credentials (their principal is `arn:aws:iam::<id>:root`).
     #[arg(long, env = "KMS_SERVER_ACCOUNT_ID", default_value = "111122223333")]
     pub account_id: String,
 
@@ -134,5 +134,56 @@ impl ConfigFile {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_files_map_access_keys_to_principals_of_any_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kms-server.json");
+        std::fs::write(
+            &path,
+            r#"{"access_keys": [{"access_key_id": "AKIAALICE", "secret_access_key": "s3cret",
+                "principal_arn": "arn:aws:iam::444455556666:role/app"}]}"#,
+        )
+        .unwrap();
+        let keys = ConfigFile::load(&path).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].principal.account, "444455556666");
+        assert_eq!(keys[0].secret.expose(), "s3cret");
+    }
+
+    #[test]
+    fn config_mistakes_are_reported_not_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.json");
+        for text in [
+            r#"{"access_key": []}"#,
+            r#"{"access_keys": [{"access_key_id": "A", "secret_access_key": "s", "principal_arn": "bob"}]}"#,
+            "not json",
+        ] {
+            std::fs::write(&path, text).unwrap();
+            assert!(ConfigFile::load(&path).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_flag_has_a_default_or_is_optional() {
+        let cli = Cli::try_parse_from(["kms-server"]).unwrap();
+        assert_eq!(cli.listen.to_string(), "127.0.0.1:4599");
+        assert_eq!(cli.account_id, "111122223333");
+        let cli = Cli::try_parse_from([
+            "kms-server",
+            "--cors-origin",
+            "https://a.example",
+            "--cors-origin",
+            "https://b.example",
+        ])
+        .unwrap();
+        assert_eq!(cli.cors_origins.len(), 2);
     }
 }
