@@ -25,6 +25,10 @@ pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
 /// A browser origin allowed by CORS.
 pub const ALLOWED_ORIGIN: &str = "https://app.example";
+/// The admin key of [`TestServer::with_store`] servers.
+pub const ADMIN_KEY_ID: &str = "AKIATESTADMIN0000001";
+/// Its secret.
+pub const ADMIN_SECRET: &str = "testAdminSecret0000000000000000000000000";
 /// A second access key, in another account.
 pub const OTHER_KEY_ID: &str = "AKIAOTHERACCOUNT0001";
 /// Its secret.
@@ -94,6 +98,25 @@ impl TestServer {
             state,
             admin,
             dir,
+        }
+    }
+
+    /// A server over any store (for fault injection and counting), with
+    /// fixed test credentials and root key.
+    pub fn with_store(store: Arc<dyn kms_server::store::Store>) -> Self {
+        let mut keys = kms_server::credentials::AccessKeys::default();
+        keys.insert(AccessKey {
+            access_key_id: ADMIN_KEY_ID.into(),
+            secret: Secret::new(ADMIN_SECRET),
+            principal: Principal::account_root(ACCOUNT),
+        });
+        let root = kms_server::crypto::RootKey::from_bytes(&[7u8; 32]).unwrap();
+        let state = Arc::new(AppState::new(store, root, keys, ServerOptions::default()).unwrap());
+        TestServer {
+            app: kms_server::app(Arc::clone(&state)),
+            state,
+            admin: Credentials::new(ADMIN_KEY_ID, ADMIN_SECRET, None),
+            dir: Arc::new(tempfile::tempdir().unwrap()),
         }
     }
 
