@@ -2,6 +2,9 @@
 //! touches it, a write is acknowledged only after it is committed, and
 //! concurrent writers cannot both win.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::Arc;
