@@ -22,7 +22,6 @@ use super::{Keyring, check_namespace, no_decryptable_key};
 use crate::LocalBoxFuture;
 use crate::error::{Error, KeyringFailure};
 use crate::materials::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
-use crate::suite::AlgorithmSuite;
 
 type Aes192Gcm = AesGcm<aes::Aes192, aes_gcm::aead::consts::U12>;
 
@@ -83,13 +82,15 @@ impl RawAesKeyring {
     }
 
     /// The IV of `edk` if this keyring wrote it; `None` means "not mine".
-    fn recognise(&self, edk: &EncryptedDataKey, suite: &AlgorithmSuite) -> Option<[u8; IV_LEN]> {
+    fn recognise(&self, edk: &EncryptedDataKey) -> Option<[u8; IV_LEN]> {
         if edk.provider_id != self.key_namespace {
             return None;
         }
         let prefix = self.info_prefix();
         let iv = edk.provider_info.strip_prefix(prefix.as_slice())?;
-        if edk.ciphertext.len() != suite.data_key_len() + TAG_LEN {
+        // The spec attempts any ciphertext that splits into key and tag; a
+        // wrong length then fails as "mine" rather than being skipped.
+        if edk.ciphertext.len() < TAG_LEN {
             return None;
         }
         iv.try_into().ok()
@@ -172,15 +173,15 @@ impl RawAesKeyring {
         let aad = materials.encryption_context.serialize()?;
         let mut failures = Vec::new();
         for edk in encrypted_data_keys {
-            let Some(iv) = self.recognise(edk, materials.suite) else {
+            let Some(iv) = self.recognise(edk) else {
                 continue;
             };
             match self.open(&iv, &edk.ciphertext, &aad) {
-                Some(plaintext) => {
+                Some(plaintext) if plaintext.len() == materials.suite.data_key_len() => {
                     materials.data_key = Some(DataKey::new(plaintext.to_vec(), materials.suite)?);
                     return Ok(materials);
                 }
-                None => failures.push(KeyringFailure {
+                _ => failures.push(KeyringFailure {
                     keyring: self.label(),
                     reason: "encrypted data key does not authenticate under this wrapping key and encryption context".to_string(),
                 }),
@@ -284,7 +285,7 @@ mod tests {
         e.provider_info.pop(); // IV of 11 bytes
         variants.push(e);
         let mut e = edk.clone();
-        e.ciphertext.pop(); // wrong length for the suite
+        e.ciphertext.truncate(15); // too short to hold a tag
         variants.push(e);
         for v in variants {
             // Not mine: no failure recorded.
@@ -306,12 +307,15 @@ mod tests {
         tampered.ciphertext[3] ^= 0x40;
         let mut tampered_iv = m.encrypted_data_keys[0].clone();
         *tampered_iv.provider_info.last_mut().unwrap() ^= 1;
+        let mut short = m.encrypted_data_keys[0].clone();
+        short.ciphertext.pop();
         let other_key = RawAesKeyring::new("ns", "name", &[2u8; 16]).unwrap();
         let mut other_ctx = ctx();
         other_ctx.insert("tenant", "b");
         let cases = [
             dec(&keyring, suite, ctx(), &[tampered]),
             dec(&keyring, suite, ctx(), &[tampered_iv]),
+            dec(&keyring, suite, ctx(), &[short]),
             dec(&other_key, suite, ctx(), &m.encrypted_data_keys),
             dec(&keyring, suite, other_ctx, &m.encrypted_data_keys),
             dec(
