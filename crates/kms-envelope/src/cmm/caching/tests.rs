@@ -435,3 +435,40 @@ fn builder_refuses_meaningless_limits() {
     let zero_age = CachingMaterialsManager::builder(b.underlying, || 0, Duration::ZERO);
     assert!(zero_age.build().is_err());
 }
+
+#[test]
+fn overlapping_decryptions_share_one_call_and_failures_are_not_shared() {
+    let (f, builder) = fixture();
+    let cmm = builder.build().unwrap();
+    let m = get(&cmm, request(&[("a", "1")], Some(1)));
+    let calls = f.calls.get();
+    f.open.set(false);
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut first = cmm.decrypt_materials(decrypt_request(&m));
+    let mut second = cmm.decrypt_materials(decrypt_request(&m));
+    assert!(first.as_mut().poll(&mut cx).is_pending());
+    assert!(second.as_mut().poll(&mut cx).is_pending());
+    f.open.set(true);
+    let Poll::Ready(Ok(a)) = first.as_mut().poll(&mut cx) else {
+        panic!("first should finish")
+    };
+    let Poll::Ready(Ok(b)) = second.as_mut().poll(&mut cx) else {
+        panic!("second should read the entry")
+    };
+    assert_eq!(a.data_key, m.data_key);
+    assert_eq!(b.data_key, m.data_key);
+    assert_eq!(f.calls.get(), calls + 1);
+
+    // A failing fetch wakes its waiter, which then tries for itself.
+    let mut bad = decrypt_request(&m);
+    bad.encrypted_data_keys[0].ciphertext[0] ^= 1;
+    f.open.set(false);
+    let mut first = cmm.decrypt_materials(bad.clone());
+    let mut second = cmm.decrypt_materials(bad);
+    assert!(first.as_mut().poll(&mut cx).is_pending());
+    assert!(second.as_mut().poll(&mut cx).is_pending());
+    f.open.set(true);
+    assert!(matches!(first.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+    assert!(matches!(second.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+    assert_eq!(f.calls.get(), calls + 3);
+}
