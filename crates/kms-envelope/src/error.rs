@@ -61,6 +61,10 @@ pub enum ContextError {
     MissingRequiredKey(String),
     /// A key or value longer than 65,535 bytes.
     TooLong,
+    /// A signed suite's context lacks the `aws-crypto-public-key` pair.
+    MissingPublicKey,
+    /// An unsigned suite's context carries an `aws-crypto-public-key` pair.
+    UnexpectedPublicKey,
 }
 
 /// Why a message's bytes were refused before any cryptography.
@@ -300,6 +304,12 @@ impl fmt::Display for ContextError {
             ContextError::TooLong => {
                 f.write_str("encryption context key or value longer than 65535 bytes")
             }
+            ContextError::MissingPublicKey => f.write_str(
+                "encryption context lacks 'aws-crypto-public-key', which a signed algorithm suite requires",
+            ),
+            ContextError::UnexpectedPublicKey => f.write_str(
+                "encryption context carries 'aws-crypto-public-key' but the algorithm suite is unsigned",
+            ),
         }
     }
 }

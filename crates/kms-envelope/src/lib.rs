@@ -13,6 +13,9 @@
 //! - [`keyring`]: raw AES, raw RSA and multi keyrings.
 //! - [`cmm`]: materials managers (default, required encryption context,
 //!   caching).
+//! - [`format`]: the message format (header, body, footer) reader and writer.
+//! - [`encrypt`] and [`decrypt`]: one-shot functions and streaming
+//!   encryptor/decryptor (with `std`, also [`io`] adapters).
 //! - [`signing`]: the ECDSA footer signatures of signed suites.
 //! - [`verify`]: verification of KMS signatures with DER public keys.
 #![no_std]
@@ -27,9 +30,15 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod cipher;
 pub mod cmm;
 pub mod context;
+pub mod decrypt;
+pub mod encrypt;
 pub mod error;
+pub mod format;
+#[cfg(feature = "std")]
+pub mod io;
 pub mod keyring;
 pub mod materials;
 pub mod random;
@@ -38,6 +47,10 @@ pub mod suite;
 pub mod verify;
 
 pub use context::EncryptionContext;
+pub use decrypt::{
+    BodyDecryptor, DecryptOptions, DecryptOutput, HeaderReader, ParsedHeader, ReadHeader, decrypt,
+};
+pub use encrypt::{EncryptOptions, EncryptOutput, Encryptor, encrypt};
 pub use error::{Error, ErrorCode};
 pub use suite::{AlgorithmSuite, AlgorithmSuiteId, CommitmentPolicy};
 

@@ -2,6 +2,19 @@
 //! into materials, using a keyring (the default manager), enforcing required
 //! context keys, or caching the results of another manager.
 
+mod caching;
+mod default;
+mod required_context;
+
+#[cfg(feature = "std")]
+pub use caching::SystemClock;
+pub use caching::{
+    CacheStats, CachingMaterialsManager, CachingMaterialsManagerBuilder, Clock, DEFAULT_CAPACITY,
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES,
+};
+pub use default::DefaultMaterialsManager;
+pub use required_context::RequiredEncryptionContextManager;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 

@@ -5,9 +5,38 @@
 //! (it recognised the key and could not decrypt it, which is recorded and
 //! reported if no keyring succeeds).
 
+mod multi;
+mod raw_aes;
+mod raw_rsa;
+
+pub use multi::MultiKeyring;
+pub use raw_aes::RawAesKeyring;
+pub use raw_rsa::{RawRsaKeyring, RsaPadding};
+
+use alloc::vec::Vec;
+
 use crate::LocalBoxFuture;
-use crate::error::Error;
+use crate::error::{Error, KeyringFailure};
 use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
+
+/// The provider id of AWS KMS keyrings, which raw keyrings may not claim.
+pub const AWS_KMS_PROVIDER_ID: &str = "aws-kms";
+
+/// Refuses a raw keyring namespace that would be mistaken for AWS KMS.
+fn check_namespace(key_namespace: &str) -> Result<(), Error> {
+    if key_namespace == AWS_KMS_PROVIDER_ID {
+        return Err(Error::InvalidArgument(
+            "raw keyring key namespace must not be \"aws-kms\"",
+        ));
+    }
+    Ok(())
+}
+
+/// The error a keyring returns when it decrypted nothing; `failures` lists
+/// the keys it recognised but could not decrypt (empty: none was its own).
+fn no_decryptable_key(failures: Vec<KeyringFailure>) -> Error {
+    Error::NoDecryptableDataKey { failures }
+}
 
 /// Generates and encrypts data keys on encrypt; decrypts one on decrypt.
 ///

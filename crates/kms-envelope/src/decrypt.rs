@@ -1,0 +1,627 @@
+//! Decryption: the one-shot [`decrypt`] and the streaming decryptor, whose
+//! steps are types (as rustls's handshake states are):
+//!
+//! [`HeaderReader`] (bytes until the header is complete) →
+//! [`ParsedHeader`] (inspectable: suite, context, encrypted data keys, frame
+//! length; nothing in it is authenticated yet) → `obtain_materials` (async,
+//! from the materials manager; checks the key commitment and the header tag)
+//! → [`BodyDecryptor`] (frames, then the footer of signed suites) →
+//! `finish` (a message that ends early is an error here, never a short
+//! success).
+//!
+//! Unsigned suites release each frame's plaintext as soon as its tag
+//! verifies. Signed suites release nothing until the footer signature
+//! verifies, unless [`DecryptOptions::release_unverified_plaintext`] is set.
+
+use alloc::vec::Vec;
+
+use crate::cipher::{ContentCipher, MessageKeys};
+use crate::cmm::{DecryptionMaterialsRequest, MaterialsManager};
+use crate::context::{EncryptionContext, PUBLIC_KEY_KEY};
+use crate::error::{ContextError, Error, FormatError, Limit};
+use crate::format::body::{FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH};
+use crate::format::codec::{Reader, split};
+use crate::format::header::{DEFAULT_MAX_HEADER_SIZE, HeaderLimits, Partial};
+use crate::format::{BodyAad, BodyAadContent, ContentType, Header};
+use crate::signing::{SignatureHasher, VerificationKey};
+use crate::suite::{AlgorithmSuite, AlgorithmSuiteId, CommitmentPolicy};
+
+/// How to decrypt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecryptOptions {
+    /// Which suites are accepted.
+    pub commitment_policy: CommitmentPolicy,
+    /// Refuse messages with more encrypted data keys (checked when the count
+    /// is read, before the keys).
+    pub max_encrypted_data_keys: Option<u16>,
+    /// Refuse headers larger than this many bytes.
+    pub max_header_size: usize,
+    /// Refuse bodies (and footers) larger than this many bytes: checked
+    /// before decrypting for one-shot decryption, and as the body arrives
+    /// when streaming. It also bounds the plaintext a streaming decryptor
+    /// holds back for a signed suite or a non-framed body.
+    pub max_body_size: Option<u64>,
+    /// The encryption context the caller expects: each pair must be in the
+    /// message, or be a required pair the materials manager authenticated.
+    pub reproduced_encryption_context: Option<EncryptionContext>,
+    /// For signed suites: release each frame once its tag verifies, before
+    /// the signature does (the caller must then discard everything if
+    /// `finish` fails).
+    pub release_unverified_plaintext: bool,
+    /// Refuse signed suites as soon as the header is parsed.
+    pub refuse_signed_suites: bool,
+}
+
+impl Default for DecryptOptions {
+    fn default() -> Self {
+        DecryptOptions {
+            commitment_policy: CommitmentPolicy::default(),
+            max_encrypted_data_keys: None,
+            max_header_size: DEFAULT_MAX_HEADER_SIZE,
+            max_body_size: None,
+            reproduced_encryption_context: None,
+            release_unverified_plaintext: false,
+            refuse_signed_suites: false,
+        }
+    }
+}
+
+impl DecryptOptions {
+    /// The options with another commitment policy.
+    pub fn with_commitment_policy(mut self, policy: CommitmentPolicy) -> Self {
+        self.commitment_policy = policy;
+        self
+    }
+
+    /// The options with a reproduced encryption context.
+    pub fn with_reproduced_encryption_context(mut self, context: EncryptionContext) -> Self {
+        self.reproduced_encryption_context = Some(context);
+        self
+    }
+
+    fn header_limits(&self) -> HeaderLimits {
+        HeaderLimits {
+            max_encrypted_data_keys: self.max_encrypted_data_keys,
+            max_header_size: self.max_header_size,
+        }
+    }
+}
+
+/// The result of one-shot decryption.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DecryptOutput {
+    /// The authenticated plaintext.
+    pub plaintext: Vec<u8>,
+    /// The full encryption context: the stored pairs plus the required pairs
+    /// the caller reproduced.
+    pub encryption_context: EncryptionContext,
+    /// The message's suite.
+    pub suite: AlgorithmSuiteId,
+    /// The message header (message id, encrypted data keys, frame length).
+    pub header: Header,
+}
+
+/// Decrypts a whole message in one call.
+pub async fn decrypt<M: MaterialsManager + ?Sized>(
+    manager: &M,
+    ciphertext: &[u8],
+    options: &DecryptOptions,
+) -> Result<DecryptOutput, Error> {
+    let (header, header_len) = Header::parse(ciphertext, &options.header_limits())?;
+    let rest = split(ciphertext, header_len).1;
+    if let Some(max) = options.max_body_size {
+        if u64::try_from(rest.len()).unwrap_or(u64::MAX) > max {
+            return Err(Limit::BodySize { max }.into());
+        }
+    }
+    let parsed = ParsedHeader::new(header, options.clone())?;
+    let mut body = parsed.obtain_materials(manager).await?;
+    let mut plaintext = Vec::with_capacity(rest.len());
+    body.update(rest, &mut plaintext)?;
+    let encryption_context = body.encryption_context.clone();
+    let header = body.header.clone();
+    body.finish(&mut plaintext)?;
+    Ok(DecryptOutput {
+        plaintext,
+        encryption_context,
+        suite: header.suite().id,
+        header,
+    })
+}
+
+/// First state: reading the header from the start of the message.
+#[derive(Debug)]
+pub struct HeaderReader {
+    buf: Vec<u8>,
+    needed: usize,
+    options: DecryptOptions,
+}
+
+/// What [`HeaderReader::read`] produced.
+#[derive(Debug)]
+pub enum ReadHeader {
+    /// All input was consumed and the header is not complete yet.
+    NeedMore(HeaderReader),
+    /// The header is complete; the input slice now starts at the body.
+    Parsed(ParsedHeader),
+}
+
+impl HeaderReader {
+    /// Starts reading a message.
+    pub fn new(options: DecryptOptions) -> Self {
+        HeaderReader {
+            buf: Vec::new(),
+            needed: 0,
+            options,
+        }
+    }
+
+    /// Consumes header bytes from the front of `input` (leaving the rest,
+    /// which belongs to the body, in `input`).
+    pub fn read(mut self, input: &mut &[u8]) -> Result<ReadHeader, Error> {
+        let limits = self.options.header_limits();
+        if self.buf.is_empty() {
+            // Common case: the first chunk holds the whole header.
+            match Header::parse_partial(input, &limits)? {
+                Partial::Complete(header, n) => {
+                    *input = split(input, n).1;
+                    return ParsedHeader::new(header, self.options).map(ReadHeader::Parsed);
+                }
+                Partial::Incomplete(n) => self.needed = n,
+            }
+        }
+        loop {
+            if self.buf.len() < self.needed {
+                if input.is_empty() {
+                    return Ok(ReadHeader::NeedMore(self));
+                }
+                let (head, rest) = split(input, self.needed - self.buf.len());
+                self.buf.extend_from_slice(head);
+                *input = rest;
+                continue;
+            }
+            match Header::parse_partial(&self.buf, &limits)? {
+                // The buffer is filled only up to a field the header
+                // contains, so the header uses all of it.
+                Partial::Complete(header, _) => {
+                    return ParsedHeader::new(header, self.options).map(ReadHeader::Parsed);
+                }
+                Partial::Incomplete(n) => self.needed = n,
+            }
+        }
+    }
+
+    /// The input ended before the header did.
+    pub fn finish(self) -> Result<(), Error> {
+        Err(Error::TruncatedMessage)
+    }
+}
+
+/// Second state: the header is parsed but not yet authenticated. Show it
+/// (an `inspect` command, a browser preview), then obtain materials.
+#[derive(Debug)]
+pub struct ParsedHeader {
+    header: Header,
+    options: DecryptOptions,
+}
+
+impl ParsedHeader {
+    fn new(header: Header, options: DecryptOptions) -> Result<Self, Error> {
+        if options.refuse_signed_suites && header.suite().signature.is_some() {
+            return Err(Error::InvalidArgument(
+                "the message uses a signed algorithm suite, which these options refuse",
+            ));
+        }
+        Ok(ParsedHeader { header, options })
+    }
+
+    /// The parsed header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The message's algorithm suite.
+    pub fn suite(&self) -> &'static AlgorithmSuite {
+        self.header.suite()
+    }
+
+    /// The encryption context stored in the message.
+    pub fn encryption_context(&self) -> &EncryptionContext {
+        self.header.encryption_context()
+    }
+
+    /// The encrypted data keys.
+    pub fn encrypted_data_keys(&self) -> &[crate::materials::EncryptedDataKey] {
+        self.header.encrypted_data_keys()
+    }
+
+    /// The frame length (0 for a non-framed body).
+    pub fn frame_length(&self) -> u32 {
+        self.header.frame_length()
+    }
+
+    /// Asks `manager` for the data key, checks the key commitment, the
+    /// header tag and the reproduced encryption context, and returns the
+    /// body decryptor.
+    pub async fn obtain_materials<M: MaterialsManager + ?Sized>(
+        self,
+        manager: &M,
+    ) -> Result<BodyDecryptor, Error> {
+        let ParsedHeader { header, options } = self;
+        let suite = header.suite();
+        let policy = options.commitment_policy;
+        policy.check_decrypt(suite.id)?;
+        let materials = manager
+            .decrypt_materials(DecryptionMaterialsRequest {
+                suite: suite.id,
+                commitment_policy: policy,
+                encrypted_data_keys: header.encrypted_data_keys().to_vec(),
+                encryption_context: header.encryption_context().clone(),
+                reproduced_encryption_context: options.reproduced_encryption_context.clone(),
+            })
+            .await?;
+        if materials.suite.id != suite.id {
+            return Err(Error::InvalidArgument(
+                "decryption materials are for another algorithm suite",
+            ));
+        }
+        policy.check_decrypt(materials.suite.id)?;
+        let data_key = materials
+            .data_key
+            .as_ref()
+            .ok_or(Error::NoDecryptableDataKey {
+                failures: Vec::new(),
+            })?;
+        let keys = MessageKeys::derive(suite, data_key, header.message_id())?;
+        keys.check_commitment(header.commitment())?;
+        let cipher = keys.cipher()?;
+        drop(keys);
+
+        let required = &materials.required_encryption_context_keys;
+        let authenticated_only = materials
+            .encryption_context
+            .restricted_to(required.iter().map(|k| k.as_str()));
+        let aad = crate::encrypt::header_aad(&header, &authenticated_only)?;
+        cipher.open_in_place(
+            header.auth_iv(),
+            &aad,
+            &mut [],
+            header.auth_tag(),
+            Error::HeaderAuthentication,
+        )?;
+
+        if let Some(reproduced) = &options.reproduced_encryption_context {
+            for (k, v) in reproduced.iter() {
+                let ok = match header.encryption_context().get(k) {
+                    Some(stored) => stored == v,
+                    None => {
+                        required.iter().any(|r| r == k)
+                            && materials.encryption_context.get(k) == Some(v)
+                    }
+                };
+                if !ok {
+                    return Err(ContextError::Mismatch { key: k.into() }.into());
+                }
+            }
+        }
+
+        let verifier = match suite.signature {
+            None => None,
+            Some(alg) => {
+                let key = match materials.verification_key.clone() {
+                    Some(key) => key,
+                    None => {
+                        let b64 = header
+                            .encryption_context()
+                            .get(PUBLIC_KEY_KEY)
+                            .ok_or(Error::SignatureInvalid)?;
+                        VerificationKey::from_base64(alg, b64)?
+                    }
+                };
+                let mut hasher = SignatureHasher::new(alg);
+                hasher.update(header.body_bytes());
+                if header.version() == 1 {
+                    hasher.update(header.auth_iv());
+                }
+                hasher.update(header.auth_tag());
+                Some((key, hasher))
+            }
+        };
+        let hold = verifier.is_some() && !options.release_unverified_plaintext;
+        let phase = match header.content_type() {
+            ContentType::Framed => Phase::Frames,
+            ContentType::NonFramed => Phase::NonFramed,
+        };
+        Ok(BodyDecryptor {
+            encryption_context: materials.encryption_context,
+            header,
+            cipher,
+            verifier,
+            hold,
+            held: Vec::new(),
+            phase,
+            next_sequence_number: 1,
+            buf: Vec::new(),
+            needed: 0,
+            body_seen: 0,
+            max_body_size: options.max_body_size,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Frames,
+    NonFramed,
+    Footer,
+    Done,
+}
+
+/// Last state: the header is authenticated; body bytes go in, authenticated
+/// plaintext comes out.
+pub struct BodyDecryptor {
+    header: Header,
+    encryption_context: EncryptionContext,
+    cipher: ContentCipher,
+    verifier: Option<(VerificationKey, SignatureHasher)>,
+    hold: bool,
+    held: Vec<u8>,
+    phase: Phase,
+    next_sequence_number: u32,
+    buf: Vec<u8>,
+    needed: usize,
+    body_seen: u64,
+    max_body_size: Option<u64>,
+}
+
+impl core::fmt::Debug for BodyDecryptor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BodyDecryptor")
+            .field("header", &self.header)
+            .field("phase", &self.phase)
+            .field("next_sequence_number", &self.next_sequence_number)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Step {
+    /// A structure was processed, using this many bytes.
+    Consumed(usize),
+    /// The bytes end inside a structure that needs this many in total.
+    Need(usize),
+}
+
+impl BodyDecryptor {
+    /// The authenticated header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The full, authenticated encryption context (stored pairs plus the
+    /// reproduced required pairs). For signed suites it is not final until
+    /// `finish` succeeds.
+    pub fn encryption_context(&self) -> &EncryptionContext {
+        &self.encryption_context
+    }
+
+    /// Decrypts body bytes, appending released plaintext to `out`. On an
+    /// error, `out` keeps only what was released by earlier frames that
+    /// authenticated.
+    pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        let mut input = input;
+        while !input.is_empty() {
+            if self.buf.is_empty() {
+                match self.step(input, out)? {
+                    Step::Consumed(n) => input = split(input, n).1,
+                    Step::Need(n) => {
+                        self.check_body_size(n)?;
+                        self.needed = n;
+                        let (head, rest) = split(input, n);
+                        self.buf.extend_from_slice(head);
+                        input = rest;
+                    }
+                }
+                continue;
+            }
+            if self.buf.len() < self.needed {
+                let (head, rest) = split(input, self.needed - self.buf.len());
+                self.buf.extend_from_slice(head);
+                input = rest;
+            }
+            if self.buf.len() < self.needed {
+                break;
+            }
+            let buf = core::mem::take(&mut self.buf);
+            let step = self.step(&buf, out);
+            self.buf = buf;
+            match step? {
+                // The buffer is filled only up to a field the structure
+                // contains, so a complete structure uses all of it.
+                Step::Consumed(_) => self.buf.clear(),
+                Step::Need(n) => {
+                    self.check_body_size(n)?;
+                    self.needed = n;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the message: fails with `TruncatedMessage` if it ended early;
+    /// for signed suites, releases the held plaintext now that the signature
+    /// has verified.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.phase != Phase::Done || !self.buf.is_empty() {
+            return Err(Error::TruncatedMessage);
+        }
+        if out.is_empty() {
+            core::mem::swap(out, &mut self.held);
+        } else {
+            out.append(&mut self.held);
+        }
+        Ok(())
+    }
+
+    fn check_body_size(&self, structure_len: usize) -> Result<(), Error> {
+        if let Some(max) = self.max_body_size {
+            let len = u64::try_from(structure_len).unwrap_or(u64::MAX);
+            if self.body_seen.saturating_add(len) > max {
+                return Err(Limit::BodySize { max }.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Processes the structure at the start of `data`, if complete.
+    fn step(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<Step, Error> {
+        let mut r = Reader::new(data);
+        let result = match self.phase {
+            Phase::Frames => self.frame(&mut r, out),
+            Phase::NonFramed => self.non_framed(&mut r, out),
+            Phase::Footer => self.footer(&mut r),
+            Phase::Done => Err(FormatError::TrailingBytes.into()),
+        };
+        match result {
+            Ok(()) => {
+                let n = r.position();
+                self.body_seen = self
+                    .body_seen
+                    .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+                if let Some(max) = self.max_body_size {
+                    if self.body_seen > max {
+                        return Err(Limit::BodySize { max }.into());
+                    }
+                }
+                Ok(Step::Consumed(n))
+            }
+            Err(e) => match r.wanted() {
+                Some(n) => Ok(Step::Need(n)),
+                None => Err(e),
+            },
+        }
+    }
+
+    fn frame(&mut self, r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+        let first = r.u32("frame")?;
+        let is_final = first == FINAL_FRAME_MARKER;
+        let seq = if is_final {
+            r.u32("final frame")?
+        } else {
+            first
+        };
+        if seq != self.next_sequence_number {
+            return Err(Error::invalid_field(
+                "sequence number",
+                "one more than the previous frame's, starting at 1",
+            ));
+        }
+        let iv = r.array::<{ AlgorithmSuite::IV_LEN }>("frame")?;
+        let frame_length = self.header.frame_length();
+        let len = if is_final {
+            let len = r.u32("final frame")?;
+            if len > frame_length {
+                return Err(Error::invalid_field(
+                    "final frame content length",
+                    "at most the frame length",
+                ));
+            }
+            len
+        } else {
+            frame_length
+        };
+        let content = r.take(
+            usize::try_from(len).map_err(|_| Limit::FrameLength)?,
+            "frame",
+        )?;
+        let tag = r.array::<{ AlgorithmSuite::TAG_LEN }>("frame")?;
+        let kind = if is_final {
+            BodyAadContent::FinalFrame
+        } else {
+            BodyAadContent::Frame
+        };
+        let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
+        let sink = if self.hold { &mut self.held } else { out };
+        open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
+        if let Some((_, hasher)) = &mut self.verifier {
+            hasher.update(r.consumed());
+        }
+        self.next_sequence_number = seq.wrapping_add(1);
+        if is_final {
+            self.phase = self.after_body();
+        }
+        Ok(())
+    }
+
+    fn non_framed(&mut self, r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+        let iv = r.array::<{ AlgorithmSuite::IV_LEN }>("non-framed body")?;
+        let len = r.u64("non-framed body")?;
+        if len > MAX_NON_FRAMED_LENGTH {
+            return Err(Error::invalid_field(
+                "encrypted content length",
+                "at most 2^36 - 32 bytes",
+            ));
+        }
+        let total = len.saturating_add(12 + 8 + 16);
+        if let Some(max) = self.max_body_size {
+            if self.body_seen.saturating_add(total) > max {
+                return Err(Limit::BodySize { max }.into());
+            }
+        }
+        let len = usize::try_from(len).map_err(|_| Limit::BodySize { max: u64::MAX })?;
+        let content = r.take(len, "non-framed body")?;
+        let tag = r.array::<{ AlgorithmSuite::TAG_LEN }>("non-framed body")?;
+        let aad = BodyAad::new(
+            self.header.message_id(),
+            BodyAadContent::SingleBlock,
+            1,
+            u64::try_from(len).unwrap_or(u64::MAX),
+        );
+        let sink = if self.hold { &mut self.held } else { out };
+        open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
+        if let Some((_, hasher)) = &mut self.verifier {
+            hasher.update(r.consumed());
+        }
+        self.phase = self.after_body();
+        Ok(())
+    }
+
+    fn after_body(&self) -> Phase {
+        if self.verifier.is_some() {
+            Phase::Footer
+        } else {
+            Phase::Done
+        }
+    }
+
+    fn footer(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        let signature = r.u16_prefixed("footer")?;
+        let (key, hasher) = self.verifier.take().ok_or(Error::SignatureInvalid)?;
+        key.verify_digest(&hasher.finalize(), signature)?;
+        self.phase = Phase::Done;
+        Ok(())
+    }
+}
+
+/// Copies `content` to the end of `sink` and decrypts it there; on failure
+/// `sink` is restored to its former length.
+fn open_into(
+    cipher: &ContentCipher,
+    iv: &[u8; AlgorithmSuite::IV_LEN],
+    aad: &[u8],
+    content: &[u8],
+    tag: &[u8; AlgorithmSuite::TAG_LEN],
+    sink: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let start = sink.len();
+    sink.extend_from_slice(content);
+    let opened = match sink.get_mut(start..) {
+        Some(buf) => cipher.open_in_place(iv, aad, buf, tag, Error::BodyAuthentication),
+        None => Err(Error::BodyAuthentication),
+    };
+    if opened.is_err() {
+        sink.truncate(start);
+    }
+    opened
+}

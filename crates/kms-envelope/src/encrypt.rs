@@ -1,0 +1,408 @@
+//! Encryption: the one-shot [`encrypt`] and the streaming [`Encryptor`].
+//!
+//! The encryptor asks the materials manager for a data key, derives the
+//! content key, writes the header and then seals frames in place as the
+//! plaintext arrives; it holds at most one frame of plaintext. `finish` is
+//! mandatory: it writes the final frame (and the footer of signed suites),
+//! without which a decryptor reports the message truncated.
+
+use alloc::vec::Vec;
+
+use crate::cipher::{ContentCipher, MessageKeys};
+use crate::cmm::{EncryptionMaterialsRequest, MaterialsManager};
+use crate::context::{EncryptionContext, RESERVED_PREFIX};
+use crate::error::{ContextError, Error, Limit};
+use crate::format::body::{FINAL_FRAME_MARKER, FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD};
+use crate::format::header::DEFAULT_MAX_HEADER_SIZE;
+use crate::format::{BodyAad, BodyAadContent, Header, frame_iv};
+use crate::signing::{SignatureHasher, SigningKey};
+use crate::suite::{AlgorithmSuite, AlgorithmSuiteId, CommitmentPolicy};
+
+/// The default frame length, as in the other SDKs.
+pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
+
+/// How to encrypt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EncryptOptions {
+    /// The suite to ask for; `None` for the policy's default (0x0478 unless
+    /// the policy forbids commitment).
+    pub suite: Option<AlgorithmSuiteId>,
+    /// Which suites are allowed.
+    pub commitment_policy: CommitmentPolicy,
+    /// Plaintext bytes per frame, 1..=2^32-1.
+    pub frame_length: u32,
+    /// Refuse materials with more encrypted data keys than this.
+    pub max_encrypted_data_keys: Option<u16>,
+    /// Refuse to write a header larger than this many bytes.
+    pub max_header_size: usize,
+    /// For streaming: the plaintext will be at most this long (passed to the
+    /// materials manager, enforced on every `update`).
+    pub plaintext_length_bound: Option<u64>,
+}
+
+impl Default for EncryptOptions {
+    fn default() -> Self {
+        EncryptOptions {
+            suite: None,
+            commitment_policy: CommitmentPolicy::default(),
+            frame_length: DEFAULT_FRAME_LENGTH,
+            max_encrypted_data_keys: None,
+            max_header_size: DEFAULT_MAX_HEADER_SIZE,
+            plaintext_length_bound: None,
+        }
+    }
+}
+
+impl EncryptOptions {
+    /// The default options with another suite.
+    pub fn with_suite(mut self, suite: AlgorithmSuiteId) -> Self {
+        self.suite = Some(suite);
+        self
+    }
+
+    /// The default options with another frame length.
+    pub fn with_frame_length(mut self, frame_length: u32) -> Self {
+        self.frame_length = frame_length;
+        self
+    }
+
+    /// The options with another commitment policy.
+    pub fn with_commitment_policy(mut self, policy: CommitmentPolicy) -> Self {
+        self.commitment_policy = policy;
+        self
+    }
+}
+
+/// The result of one-shot encryption.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EncryptOutput {
+    /// The message.
+    pub ciphertext: Vec<u8>,
+    /// The full encryption context bound to the message (the caller's pairs
+    /// plus those the materials manager added).
+    pub encryption_context: EncryptionContext,
+    /// The algorithm suite used.
+    pub suite: AlgorithmSuiteId,
+}
+
+/// Encrypts `plaintext` in one call.
+pub async fn encrypt<M: MaterialsManager + ?Sized>(
+    manager: &M,
+    plaintext: &[u8],
+    encryption_context: &EncryptionContext,
+    options: &EncryptOptions,
+) -> Result<EncryptOutput, Error> {
+    let len =
+        u64::try_from(plaintext.len()).map_err(|_| Limit::PlaintextLength { max: u64::MAX })?;
+    let mut encryptor =
+        Encryptor::start(manager, encryption_context, options, Some(len), Some(len)).await?;
+    let mut ciphertext = Vec::with_capacity(encryptor.ciphertext_length_hint(plaintext.len()));
+    encryptor.update(plaintext, &mut ciphertext)?;
+    let encryption_context = encryptor.encryption_context.clone();
+    let suite = encryptor.header.suite().id;
+    encryptor.finish(&mut ciphertext)?;
+    Ok(EncryptOutput {
+        ciphertext,
+        encryption_context,
+        suite,
+    })
+}
+
+/// A streaming encryptor: `update` with plaintext as it comes, then
+/// `finish`. Memory is one frame of plaintext, whatever the message size.
+pub struct Encryptor {
+    header: Header,
+    header_written: bool,
+    encryption_context: EncryptionContext,
+    cipher: ContentCipher,
+    frame_length: usize,
+    pending: Vec<u8>,
+    next_sequence_number: u32,
+    signer: Option<(SigningKey, SignatureHasher)>,
+    plaintext_seen: u64,
+    plaintext_bound: Option<u64>,
+}
+
+impl core::fmt::Debug for Encryptor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Encryptor")
+            .field("header", &self.header)
+            .field("frame_length", &self.frame_length)
+            .field("next_sequence_number", &self.next_sequence_number)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Encryptor {
+    /// Gets materials from `manager` and prepares the header. Nothing is
+    /// output until the first `update` or `finish`.
+    pub async fn new<M: MaterialsManager + ?Sized>(
+        manager: &M,
+        encryption_context: &EncryptionContext,
+        options: &EncryptOptions,
+    ) -> Result<Self, Error> {
+        let bound = options.plaintext_length_bound;
+        Self::start(manager, encryption_context, options, bound, bound).await
+    }
+
+    async fn start<M: MaterialsManager + ?Sized>(
+        manager: &M,
+        encryption_context: &EncryptionContext,
+        options: &EncryptOptions,
+        max_plaintext_length: Option<u64>,
+        plaintext_bound: Option<u64>,
+    ) -> Result<Self, Error> {
+        if let Some((key, _)) = encryption_context
+            .iter()
+            .find(|(k, _)| k.starts_with(RESERVED_PREFIX))
+        {
+            return Err(ContextError::ReservedKey(key.into()).into());
+        }
+        if options.frame_length == 0 {
+            return Err(Limit::FrameLength.into());
+        }
+        let policy = options.commitment_policy;
+        if let Some(suite) = options.suite {
+            policy.check_encrypt(suite)?;
+        }
+        let materials = manager
+            .get_encryption_materials(EncryptionMaterialsRequest {
+                encryption_context: encryption_context.clone(),
+                suite: options.suite,
+                commitment_policy: policy,
+                max_plaintext_length,
+                required_encryption_context_keys: Vec::new(),
+            })
+            .await?;
+        let suite = materials.suite;
+        policy.check_encrypt(suite.id)?;
+        let edk_count = materials.encrypted_data_keys.len();
+        if let Some(max) = options.max_encrypted_data_keys {
+            if edk_count > usize::from(max) {
+                return Err(Limit::EncryptedDataKeys {
+                    max,
+                    found: u16::try_from(edk_count).unwrap_or(u16::MAX),
+                }
+                .into());
+            }
+        }
+        let data_key = materials.data_key.as_ref().ok_or(Error::InvalidArgument(
+            "encryption materials have no data key",
+        ))?;
+        let signer = match (suite.signature, &materials.signing_key) {
+            (None, _) => None,
+            (Some(alg), Some(key)) if key.algorithm() == alg => {
+                Some((key.clone(), SignatureHasher::new(alg)))
+            }
+            (Some(_), _) => {
+                return Err(Error::InvalidArgument(
+                    "encryption materials of a signed suite have no signing key for it",
+                ));
+            }
+        };
+
+        let mut message_id = alloc::vec![0u8; suite.message_id_len()];
+        crate::random::fill(&mut message_id)?;
+        let keys = MessageKeys::derive(suite, data_key, &message_id)?;
+        let required = &materials.required_encryption_context_keys;
+        let full_context = materials.encryption_context;
+        let stored = full_context.without(required.iter().map(|k| k.as_str()));
+        let authenticated_only = full_context.restricted_to(required.iter().map(|k| k.as_str()));
+        let mut header = Header::new_framed(
+            suite,
+            message_id,
+            stored,
+            materials.encrypted_data_keys,
+            options.frame_length,
+            keys.commitment,
+        )?;
+        if header.len() > options.max_header_size {
+            return Err(Limit::HeaderSize {
+                max: options.max_header_size,
+            }
+            .into());
+        }
+        let cipher = keys.cipher()?;
+        let tag = header_tag(&cipher, &header, &authenticated_only)?;
+        header.set_auth([0; AlgorithmSuite::IV_LEN], tag);
+
+        let frame_length = usize::try_from(options.frame_length).map_err(|_| Limit::FrameLength)?;
+        Ok(Encryptor {
+            header,
+            header_written: false,
+            encryption_context: full_context,
+            cipher,
+            frame_length,
+            // Grows to one frame at most; not reserved up front because a
+            // frame may be up to 4 GiB while messages are often small.
+            pending: Vec::new(),
+            next_sequence_number: 1,
+            signer,
+            plaintext_seen: 0,
+            plaintext_bound,
+        })
+    }
+
+    /// The message header (its bytes start the ciphertext).
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The full encryption context bound to the message.
+    pub fn encryption_context(&self) -> &EncryptionContext {
+        &self.encryption_context
+    }
+
+    /// An upper bound of the ciphertext length for `plaintext_len` bytes of
+    /// plaintext (header, frames and footer).
+    pub fn ciphertext_length_hint(&self, plaintext_len: usize) -> usize {
+        let frames = plaintext_len / self.frame_length + 1;
+        let footer = if self.signer.is_some() { 2 + 104 } else { 0 };
+        self.header
+            .len()
+            .saturating_add(plaintext_len)
+            .saturating_add(frames.saturating_mul(FINAL_FRAME_OVERHEAD))
+            .saturating_add(footer)
+    }
+
+    /// Encrypts `plaintext`, appending whatever ciphertext is complete to
+    /// `out` (the header first, then every full frame). A frame is sealed
+    /// only once more plaintext follows it, so that `finish` can always
+    /// write a final frame.
+    pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        let added = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
+        let seen = self.plaintext_seen.saturating_add(added);
+        if let Some(max) = self.plaintext_bound {
+            if seen > max {
+                return Err(Limit::PlaintextLength { max }.into());
+            }
+        }
+        self.plaintext_seen = seen;
+        self.write_header(out);
+        let mut input = plaintext;
+        loop {
+            if self.pending.len() == self.frame_length && !input.is_empty() {
+                let pending = core::mem::take(&mut self.pending);
+                let sealed = self.seal_frame(&pending, false, out);
+                self.pending = pending;
+                self.pending.clear();
+                sealed?;
+            }
+            if self.pending.is_empty() {
+                while input.len() > self.frame_length {
+                    let (frame, rest) = input.split_at(self.frame_length);
+                    self.seal_frame(frame, false, out)?;
+                    input = rest;
+                }
+                self.pending.extend_from_slice(input);
+                return Ok(());
+            }
+            let room = self.frame_length - self.pending.len();
+            let (head, rest) = input.split_at(room.min(input.len()));
+            self.pending.extend_from_slice(head);
+            input = rest;
+            if input.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Writes the final frame (with the plaintext held back, possibly none)
+    /// and, for signed suites, the footer.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.write_header(out);
+        let pending = core::mem::take(&mut self.pending);
+        self.seal_frame(&pending, true, out)?;
+        if let Some((key, hasher)) = self.signer.take() {
+            let signature = key.sign_digest(&hasher.finalize())?;
+            crate::format::codec::put_u16_prefixed(out, &signature, "signature")?;
+        }
+        Ok(())
+    }
+
+    fn write_header(&mut self, out: &mut Vec<u8>) {
+        if self.header_written {
+            return;
+        }
+        self.header_written = true;
+        let start = out.len();
+        self.header.write(out);
+        if let Some((_, hasher)) = &mut self.signer {
+            hasher.update(out.get(start..).unwrap_or_default());
+        }
+    }
+
+    fn seal_frame(
+        &mut self,
+        content: &[u8],
+        is_final: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let seq = self.next_sequence_number;
+        // Sequence numbers run from 1; 0xFFFFFFFF marks the final frame, so
+        // a regular frame may not take it.
+        if !is_final && seq == FINAL_FRAME_MARKER {
+            return Err(Limit::FrameLength.into());
+        }
+        let len = u32::try_from(content.len()).map_err(|_| Limit::FrameLength)?;
+        let iv = frame_iv(seq);
+        let start = out.len();
+        out.reserve(content.len() + FINAL_FRAME_OVERHEAD.max(REGULAR_FRAME_OVERHEAD));
+        let kind = if is_final {
+            out.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
+            BodyAadContent::FinalFrame
+        } else {
+            BodyAadContent::Frame
+        };
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&iv);
+        if is_final {
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+        let content_start = out.len();
+        out.extend_from_slice(content);
+        let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
+        let sealed = match out.get_mut(content_start..) {
+            Some(buf) => self.cipher.seal_in_place(&iv, aad.as_bytes(), buf),
+            None => Err(Error::InvalidArgument("frame buffer")),
+        };
+        let tag = match sealed {
+            Ok(tag) => tag,
+            Err(e) => {
+                out.truncate(start);
+                return Err(e);
+            }
+        };
+        out.extend_from_slice(&tag);
+        if let Some((_, hasher)) = &mut self.signer {
+            hasher.update(out.get(start..).unwrap_or_default());
+        }
+        self.next_sequence_number = seq.wrapping_add(1);
+        Ok(())
+    }
+}
+
+/// The header authentication tag: AES-GCM over no plaintext, with the header
+/// body and the serialized authenticated-only context as AAD.
+pub(crate) fn header_tag(
+    cipher: &ContentCipher,
+    header: &Header,
+    authenticated_only: &EncryptionContext,
+) -> Result<[u8; AlgorithmSuite::TAG_LEN], Error> {
+    let aad = header_aad(header, authenticated_only)?;
+    cipher.seal_in_place(header.auth_iv(), &aad, &mut [])
+}
+
+/// The AAD of the header tag.
+pub(crate) fn header_aad(
+    header: &Header,
+    authenticated_only: &EncryptionContext,
+) -> Result<Vec<u8>, Error> {
+    let extra = authenticated_only.serialize()?;
+    let mut aad = Vec::with_capacity(header.body_bytes().len() + extra.len());
+    aad.extend_from_slice(header.body_bytes());
+    aad.extend_from_slice(&extra);
+    Ok(aad)
+}

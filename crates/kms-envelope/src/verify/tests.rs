@@ -1,0 +1,414 @@
+use super::*;
+use alloc::vec::Vec;
+use ecdsa::signature::hazmat::{PrehashSigner, RandomizedPrehashSigner};
+use elliptic_curve::scalar::IsHigh as _;
+use pkcs8::EncodePublicKey as _;
+use proptest::prelude::*;
+use rsa::RsaPrivateKey;
+use std::sync::OnceLock;
+
+const MESSAGE: &[u8] = b"what KMS signed";
+
+fn spki_of_point<C>(point: &[u8]) -> Vec<u8>
+where
+    C: elliptic_curve::CurveArithmetic + pkcs8::AssociatedOid,
+    elliptic_curve::AffinePoint<C>:
+        elliptic_curve::sec1::FromEncodedPoint<C> + elliptic_curve::sec1::ToEncodedPoint<C>,
+    elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
+{
+    elliptic_curve::PublicKey::<C>::from_sec1_bytes(point)
+        .unwrap()
+        .to_public_key_der()
+        .unwrap()
+        .as_bytes()
+        .to_vec()
+}
+
+/// One EC key: its SPKI DER, its algorithm, and a signer over digests.
+struct EcCase {
+    kind: KeyKind,
+    alg: SigningAlgorithm,
+    spki: Vec<u8>,
+    sign: fn(&[u8], &[u8]) -> Vec<u8>,
+    scalar: Vec<u8>,
+}
+
+fn ec_cases() -> Vec<EcCase> {
+    let mut rng = crate::random::rng();
+    let p256 = p256::ecdsa::SigningKey::random(&mut rng);
+    let p384 = p384::ecdsa::SigningKey::random(&mut rng);
+    let p521 = p521::ecdsa::SigningKey::random(&mut rng);
+    let k256 = k256::ecdsa::SigningKey::random(&mut rng);
+    alloc::vec![
+        EcCase {
+            kind: KeyKind::EccNistP256,
+            alg: SigningAlgorithm::EcdsaSha256,
+            spki: spki_of_point::<p256::NistP256>(
+                p256.verifying_key().to_encoded_point(false).as_bytes()
+            ),
+            sign: |scalar, digest| {
+                let k = p256::ecdsa::SigningKey::from_slice(scalar).unwrap();
+                let s: p256::ecdsa::Signature = k.sign_prehash(digest).unwrap();
+                s.to_der().as_bytes().to_vec()
+            },
+            scalar: p256.to_bytes().to_vec(),
+        },
+        EcCase {
+            kind: KeyKind::EccNistP384,
+            alg: SigningAlgorithm::EcdsaSha384,
+            spki: spki_of_point::<p384::NistP384>(
+                p384.verifying_key().to_encoded_point(true).as_bytes()
+            ),
+            sign: |scalar, digest| {
+                let k = p384::ecdsa::SigningKey::from_slice(scalar).unwrap();
+                let s: p384::ecdsa::Signature = k.sign_prehash(digest).unwrap();
+                s.to_der().as_bytes().to_vec()
+            },
+            scalar: p384.to_bytes().to_vec(),
+        },
+        EcCase {
+            kind: KeyKind::EccNistP521,
+            alg: SigningAlgorithm::EcdsaSha512,
+            spki: spki_of_point::<p521::NistP521>(
+                p521::ecdsa::VerifyingKey::from(&p521)
+                    .to_encoded_point(false)
+                    .as_bytes()
+            ),
+            sign: |scalar, digest| {
+                let k = p521::ecdsa::SigningKey::from_slice(scalar).unwrap();
+                let s: p521::ecdsa::Signature = k
+                    .sign_prehash_with_rng(&mut crate::random::rng(), digest)
+                    .unwrap();
+                s.to_der().as_bytes().to_vec()
+            },
+            scalar: p521.to_bytes().to_vec(),
+        },
+        EcCase {
+            kind: KeyKind::EccSecgP256k1,
+            alg: SigningAlgorithm::EcdsaSha256,
+            spki: spki_of_point::<k256::Secp256k1>(
+                k256.verifying_key().to_encoded_point(false).as_bytes()
+            ),
+            sign: |scalar, digest| {
+                let k = k256::ecdsa::SigningKey::from_slice(scalar).unwrap();
+                let s: k256::ecdsa::Signature = k.sign_prehash(digest).unwrap();
+                s.to_der().as_bytes().to_vec()
+            },
+            scalar: k256.to_bytes().to_vec(),
+        },
+    ]
+}
+
+fn flip(bytes: &[u8], index: usize) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[index] ^= 0x01;
+    out
+}
+
+#[test]
+fn ecdsa_on_every_curve_verifies_raw_and_digest_and_rejects_changes() {
+    for case in ec_cases() {
+        let key = PublicKey::from_der(&case.spki).unwrap();
+        assert_eq!(key.kind(), case.kind);
+        let digest = case.alg.hash().digest(MESSAGE);
+        let sig = (case.sign)(&case.scalar, &digest);
+        key.verify(case.alg, Message::Raw(MESSAGE), &sig).unwrap();
+        key.verify(case.alg, Message::Digest(&digest), &sig)
+            .unwrap();
+        for i in 0..sig.len() {
+            assert_eq!(
+                key.verify(case.alg, Message::Raw(MESSAGE), &flip(&sig, i)),
+                Err(Error::SignatureInvalid),
+                "{:?} byte {i}",
+                case.kind
+            );
+        }
+        assert_eq!(
+            key.verify(case.alg, Message::Raw(b"another message"), &sig),
+            Err(Error::SignatureInvalid)
+        );
+        assert_eq!(
+            key.verify(case.alg, Message::Digest(&flip(&digest, 0)), &sig),
+            Err(Error::SignatureInvalid)
+        );
+        assert_eq!(
+            key.verify(case.alg, Message::Raw(MESSAGE), &sig[..sig.len() - 1]),
+            Err(Error::SignatureInvalid)
+        );
+        assert!(matches!(
+            key.verify(case.alg, Message::Digest(&digest[1..]), &sig),
+            Err(Error::InvalidArgument(_))
+        ));
+        for alg in SigningAlgorithm::ALL {
+            if alg != case.alg {
+                assert!(matches!(
+                    key.verify(alg, Message::Raw(MESSAGE), &sig),
+                    Err(Error::InvalidArgument(_))
+                ));
+            }
+        }
+        // Every truncation of the key is refused without a panic.
+        for end in 0..case.spki.len() {
+            assert!(PublicKey::from_der(&case.spki[..end]).is_err());
+        }
+        let mut trailing = case.spki.clone();
+        trailing.push(0);
+        assert!(PublicKey::from_der(&trailing).is_err());
+    }
+}
+
+#[test]
+fn high_s_signatures_are_accepted_as_kms_may_produce_them() {
+    let case = ec_cases().pop().unwrap(); // secp256k1
+    let key = PublicKey::from_der(&case.spki).unwrap();
+    let digest = case.alg.hash().digest(MESSAGE);
+    let sig = k256::ecdsa::Signature::from_der(&(case.sign)(&case.scalar, &digest)).unwrap();
+    let high = k256::ecdsa::Signature::from_scalars(sig.r(), -*sig.s()).unwrap();
+    assert!(bool::from(high.s().is_high()) || bool::from(sig.s().is_high()));
+    for s in [sig, high] {
+        key.verify(case.alg, Message::Digest(&digest), s.to_der().as_bytes())
+            .unwrap();
+    }
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    ::hex::decode(s.split_whitespace().collect::<String>()).unwrap()
+}
+
+use alloc::string::String;
+
+#[test]
+fn rfc6979_published_signatures_verify() {
+    // RFC 6979 A.2.5 (P-256, SHA-256) and A.2.6 (P-384, SHA-384), message
+    // "sample"; the public key is derived from the published private key.
+    let p256_key = p256::ecdsa::SigningKey::from_slice(&hex(
+        "C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721",
+    ))
+    .unwrap();
+    let point = p256_key.verifying_key().to_encoded_point(false);
+    assert_eq!(
+        &point.as_bytes()[1..33],
+        &hex("60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6")[..]
+    );
+    let key = PublicKey::from_der(&spki_of_point::<p256::NistP256>(point.as_bytes())).unwrap();
+    let sig = p256::ecdsa::Signature::from_slice(&hex(
+        "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716
+         F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8",
+    ))
+    .unwrap();
+    let der = sig.to_der();
+    key.verify(
+        SigningAlgorithm::EcdsaSha256,
+        Message::Raw(b"sample"),
+        der.as_bytes(),
+    )
+    .unwrap();
+    assert!(
+        key.verify(
+            SigningAlgorithm::EcdsaSha256,
+            Message::Raw(b"test"),
+            der.as_bytes()
+        )
+        .is_err()
+    );
+
+    let p384_key = p384::ecdsa::SigningKey::from_slice(&hex(
+        "6B9D3DAD2E1B8C1C05B19875B6659F4DE23C3B667BF297BA9AA47740787137D896D5724E4C70A825F872C9EA60D2EDF5",
+    ))
+    .unwrap();
+    let point = p384_key.verifying_key().to_encoded_point(true);
+    let key = PublicKey::from_der(&spki_of_point::<p384::NistP384>(point.as_bytes())).unwrap();
+    let sig = p384::ecdsa::Signature::from_slice(&hex(
+        "94EDBB92A5ECB8AAD4736E56C691916B3F88140666CE9FA73D64C4EA95AD133C81A648152E44ACF96E36DD1E80FABE46
+         99EF4AEB15F178CEA1FE40DB2603138F130E740A19624526203B6351D0A3A94FA329C145786E679E7B82C71A38628AC8",
+    ))
+    .unwrap();
+    key.verify(
+        SigningAlgorithm::EcdsaSha384,
+        Message::Raw(b"sample"),
+        sig.to_der().as_bytes(),
+    )
+    .unwrap();
+}
+
+fn rsa_key(bits: usize) -> &'static RsaPrivateKey {
+    static KEYS: [OnceLock<RsaPrivateKey>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match bits {
+        2048 => &KEYS[0],
+        3072 => &KEYS[1],
+        _ => &KEYS[2],
+    };
+    slot.get_or_init(|| RsaPrivateKey::new(&mut crate::random::rng(), bits).unwrap())
+}
+
+fn rsa_sign(key: &RsaPrivateKey, alg: SigningAlgorithm, digest: &[u8]) -> Vec<u8> {
+    use SigningAlgorithm as A;
+    let mut rng = crate::random::rng();
+    match alg {
+        A::RsassaPssSha256 => {
+            key.sign_with_rng(&mut rng, Pss::new_with_salt::<sha2::Sha256>(32), digest)
+        }
+        A::RsassaPssSha384 => {
+            key.sign_with_rng(&mut rng, Pss::new_with_salt::<sha2::Sha384>(48), digest)
+        }
+        A::RsassaPssSha512 => {
+            key.sign_with_rng(&mut rng, Pss::new_with_salt::<sha2::Sha512>(64), digest)
+        }
+        A::RsassaPkcs1V15Sha256 => key.sign(Pkcs1v15Sign::new::<sha2::Sha256>(), digest),
+        A::RsassaPkcs1V15Sha384 => key.sign(Pkcs1v15Sign::new::<sha2::Sha384>(), digest),
+        A::RsassaPkcs1V15Sha512 => key.sign(Pkcs1v15Sign::new::<sha2::Sha512>(), digest),
+        _ => unreachable!(),
+    }
+    .unwrap()
+}
+
+#[test]
+fn rsa_pss_and_pkcs1_for_every_hash_and_size() {
+    let rsa_algs: Vec<_> = SigningAlgorithm::ALL
+        .into_iter()
+        .filter(|a| KeyKind::Rsa { bits: 2048 }.supports(*a))
+        .collect();
+    assert_eq!(rsa_algs.len(), 6);
+    for bits in [2048, 3072, 4096] {
+        let private = rsa_key(bits);
+        let spki = private.to_public_key().to_public_key_der().unwrap();
+        let key = PublicKey::from_der(spki.as_bytes()).unwrap();
+        assert_eq!(key.kind(), KeyKind::Rsa { bits });
+        assert_eq!(key.kind().kms_key_spec(), alloc::format!("RSA_{bits}"));
+        for &alg in &rsa_algs {
+            let digest = alg.hash().digest(MESSAGE);
+            let sig = rsa_sign(private, alg, &digest);
+            key.verify(alg, Message::Raw(MESSAGE), &sig).unwrap();
+            key.verify(alg, Message::Digest(&digest), &sig).unwrap();
+            for i in [0, sig.len() / 2, sig.len() - 1] {
+                assert_eq!(
+                    key.verify(alg, Message::Raw(MESSAGE), &flip(&sig, i)),
+                    Err(Error::SignatureInvalid)
+                );
+            }
+            assert_eq!(
+                key.verify(alg, Message::Raw(b"other"), &sig),
+                Err(Error::SignatureInvalid)
+            );
+            assert_eq!(
+                key.verify(alg, Message::Raw(MESSAGE), &sig[1..]),
+                Err(Error::SignatureInvalid)
+            );
+            // A signature under one RSA algorithm does not pass as another.
+            for &other in rsa_algs.iter().filter(|a| **a != alg) {
+                let other_digest = other.hash().digest(MESSAGE);
+                assert_eq!(
+                    key.verify(other, Message::Digest(&other_digest), &sig),
+                    Err(Error::SignatureInvalid),
+                    "{alg:?} as {other:?}"
+                );
+            }
+            for ecdsa in [
+                SigningAlgorithm::EcdsaSha256,
+                SigningAlgorithm::EcdsaSha384,
+                SigningAlgorithm::EcdsaSha512,
+            ] {
+                assert!(matches!(
+                    key.verify(ecdsa, Message::Raw(MESSAGE), &sig),
+                    Err(Error::InvalidArgument(_))
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn pss_with_another_salt_length_is_refused() {
+    let private = rsa_key(2048);
+    let key = PublicKey::from_der(
+        private
+            .to_public_key()
+            .to_public_key_der()
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let digest = Hash::Sha256.digest(MESSAGE);
+    let sig = private
+        .sign_with_rng(
+            &mut crate::random::rng(),
+            Pss::new_with_salt::<sha2::Sha256>(20),
+            &digest,
+        )
+        .unwrap();
+    assert_eq!(
+        key.verify(
+            SigningAlgorithm::RsassaPssSha256,
+            Message::Digest(&digest),
+            &sig
+        ),
+        Err(Error::SignatureInvalid)
+    );
+}
+
+#[test]
+fn small_rsa_unknown_algorithms_and_garbage_are_refused() {
+    let small = RsaPrivateKey::new(&mut crate::random::rng(), 1024).unwrap();
+    let spki = small.to_public_key().to_public_key_der().unwrap();
+    assert!(matches!(
+        PublicKey::from_der(spki.as_bytes()),
+        Err(Error::InvalidKey(_))
+    ));
+    // Ed25519 SubjectPublicKeyInfo (RFC 8410 example).
+    let ed25519 = hex(
+        "302a300506032b657003210019bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1",
+    );
+    assert!(matches!(
+        PublicKey::from_der(&ed25519),
+        Err(Error::InvalidKey(_))
+    ));
+    for garbage in [&[][..], &[0x30], &[0x30, 0x00], &[0xff; 64]] {
+        assert!(PublicKey::from_der(garbage).is_err());
+    }
+    for name in [
+        "ECDSA_SHA_256",
+        "RSASSA_PSS_SHA_512",
+        "RSASSA_PKCS1_V1_5_SHA_384",
+    ] {
+        assert_eq!(
+            SigningAlgorithm::from_kms_name(name).unwrap().kms_name(),
+            name
+        );
+    }
+    assert!(SigningAlgorithm::from_kms_name("ECDSA_SHA_1").is_err());
+    assert!("SM2DSA".parse::<SigningAlgorithm>().is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_keys_and_signatures_never_panic(
+        key in proptest::collection::vec(any::<u8>(), 0..600),
+        sig in proptest::collection::vec(any::<u8>(), 0..600),
+        msg in proptest::collection::vec(any::<u8>(), 0..100),
+    ) {
+        if let Ok(k) = PublicKey::from_der(&key) {
+            for alg in SigningAlgorithm::ALL {
+                let _ = k.verify(alg, Message::Raw(&msg), &sig);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_signatures_never_verify_under_real_keys(
+        sig in proptest::collection::vec(any::<u8>(), 0..600),
+        digest in proptest::collection::vec(any::<u8>(), 0..80),
+    ) {
+        for case in EC_KEYS.get_or_init(|| ec_cases().into_iter().map(|c| (c.alg, c.spki)).collect()) {
+            let key = PublicKey::from_der(&case.1).unwrap();
+            let r = key.verify(case.0, Message::Digest(&digest), &sig);
+            prop_assert!(r.is_err());
+        }
+        let rsa = PublicKey::from_der(rsa_key(2048).to_public_key().to_public_key_der().unwrap().as_bytes()).unwrap();
+        prop_assert!(rsa.verify(SigningAlgorithm::RsassaPssSha256, Message::Raw(&digest), &sig).is_err());
+        prop_assert!(rsa.verify(SigningAlgorithm::RsassaPkcs1V15Sha512, Message::Raw(&digest), &sig).is_err());
+    }
+}
+
+static EC_KEYS: OnceLock<Vec<(SigningAlgorithm, Vec<u8>)>> = OnceLock::new();

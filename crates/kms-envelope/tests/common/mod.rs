@@ -1,0 +1,152 @@
+//! Test-only materials: a manager with a fixed data key, so the format can
+//! be tested without the keyrings.
+#![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use kms_envelope::cmm::{DecryptionMaterialsRequest, EncryptionMaterialsRequest, MaterialsManager};
+use kms_envelope::context::PUBLIC_KEY_KEY;
+use kms_envelope::materials::{
+    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials,
+};
+use kms_envelope::signing::{SigningKey, VerificationKey};
+use kms_envelope::{Error, LocalBoxFuture};
+
+/// Derives every data key from one fixed byte; its one encrypted data key
+/// names the provider "test-fixed".
+pub struct FixedKeyManager {
+    pub key_byte: u8,
+    /// Context keys to authenticate without storing.
+    pub required_keys: Vec<String>,
+}
+
+impl FixedKeyManager {
+    pub fn new(key_byte: u8) -> Self {
+        FixedKeyManager {
+            key_byte,
+            required_keys: Vec::new(),
+        }
+    }
+}
+
+impl MaterialsManager for FixedKeyManager {
+    fn get_encryption_materials<'a>(
+        &'a self,
+        request: EncryptionMaterialsRequest,
+    ) -> LocalBoxFuture<'a, Result<EncryptionMaterials, Error>> {
+        Box::pin(async move {
+            let suite = request
+                .suite
+                .unwrap_or(request.commitment_policy.default_suite())
+                .suite();
+            let mut context = request.encryption_context;
+            let signing_key = match suite.signature {
+                Some(alg) => {
+                    let key = SigningKey::generate(alg)?;
+                    context.insert(PUBLIC_KEY_KEY, key.public_key_base64());
+                    Some(key)
+                }
+                None => None,
+            };
+            let mut m = EncryptionMaterials::new(suite, context);
+            m.data_key = Some(DataKey::new(
+                vec![self.key_byte; suite.data_key_len()],
+                suite,
+            )?);
+            m.encrypted_data_keys.push(EncryptedDataKey {
+                provider_id: "test-fixed".into(),
+                provider_info: vec![self.key_byte],
+                ciphertext: vec![0; 8],
+            });
+            m.signing_key = signing_key;
+            m.required_encryption_context_keys = self.required_keys.clone();
+            Ok(m)
+        })
+    }
+
+    fn decrypt_materials<'a>(
+        &'a self,
+        request: DecryptionMaterialsRequest,
+    ) -> LocalBoxFuture<'a, Result<DecryptionMaterials, Error>> {
+        Box::pin(async move {
+            let suite = request.suite.suite();
+            if !request
+                .encrypted_data_keys
+                .iter()
+                .any(|k| k.provider_id == "test-fixed" && k.provider_info == [self.key_byte])
+            {
+                return Err(Error::NoDecryptableDataKey { failures: vec![] });
+            }
+            let mut context = request.encryption_context;
+            if let Some(reproduced) = &request.reproduced_encryption_context {
+                for k in &self.required_keys {
+                    if let Some(v) = reproduced.get(k) {
+                        context.insert(k.clone(), v);
+                    }
+                }
+            }
+            let verification_key = match suite.signature {
+                Some(alg) => Some(VerificationKey::from_base64(
+                    alg,
+                    context.get(PUBLIC_KEY_KEY).unwrap_or_default(),
+                )?),
+                None => None,
+            };
+            let mut m = DecryptionMaterials::new(suite, context);
+            m.data_key = Some(DataKey::new(
+                vec![self.key_byte; suite.data_key_len()],
+                suite,
+            )?);
+            m.verification_key = verification_key;
+            m.required_encryption_context_keys = self.required_keys.clone();
+            Ok(m)
+        })
+    }
+}
+
+/// Decrypts with the streaming states, feeding `chunks` sizes in turn
+/// (cycling). Returns the output released so far and the result.
+pub fn stream_decrypt<M: MaterialsManager + ?Sized>(
+    manager: &M,
+    ciphertext: &[u8],
+    options: &kms_envelope::DecryptOptions,
+    chunks: &[usize],
+) -> (Vec<u8>, Result<(), Error>) {
+    use kms_envelope::{HeaderReader, ReadHeader};
+    let mut out = Vec::new();
+    let mut sizes = chunks.iter().copied().cycle();
+    let mut rest = ciphertext;
+    let mut next_chunk = |rest: &mut &[u8]| -> Vec<u8> {
+        let n = sizes.next().unwrap_or(1).max(1).min(rest.len());
+        let (head, tail) = rest.split_at(n);
+        *rest = tail;
+        head.to_vec()
+    };
+    let mut reader = HeaderReader::new(options.clone());
+    let (parsed, mut leftover) = loop {
+        if rest.is_empty() {
+            return (out, reader.finish());
+        }
+        let chunk = next_chunk(&mut rest);
+        let mut input = &chunk[..];
+        match reader.read(&mut input) {
+            Err(e) => return (out, Err(e)),
+            Ok(ReadHeader::NeedMore(r)) => reader = r,
+            Ok(ReadHeader::Parsed(p)) => break (p, input.to_vec()),
+        }
+    };
+    let mut body = match pollster::block_on(parsed.obtain_materials(manager)) {
+        Ok(b) => b,
+        Err(e) => return (out, Err(e)),
+    };
+    loop {
+        if let Err(e) = body.update(&leftover, &mut out) {
+            return (out, Err(e));
+        }
+        if rest.is_empty() {
+            break;
+        }
+        leftover = next_chunk(&mut rest);
+    }
+    let r = body.finish(&mut out);
+    (out, r)
+}

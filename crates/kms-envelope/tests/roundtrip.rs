@@ -1,0 +1,112 @@
+//! Round trips over suites, frame lengths, plaintext sizes and contexts,
+//! one-shot and streaming.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use common::{FixedKeyManager, stream_decrypt};
+use kms_envelope::{
+    AlgorithmSuiteId, CommitmentPolicy, DecryptOptions, EncryptOptions, EncryptionContext,
+    Encryptor, decrypt, encrypt,
+};
+use pollster::block_on;
+use proptest::prelude::*;
+
+fn policy_for(suite: AlgorithmSuiteId) -> CommitmentPolicy {
+    if suite.suite().commitment {
+        CommitmentPolicy::RequireEncryptRequireDecrypt
+    } else {
+        CommitmentPolicy::ForbidEncryptAllowDecrypt
+    }
+}
+
+fn round_trip(suite: AlgorithmSuiteId, frame: u32, plaintext: &[u8], ctx: &EncryptionContext) {
+    let m = FixedKeyManager::new(7);
+    let policy = policy_for(suite);
+    let opts = EncryptOptions::default()
+        .with_suite(suite)
+        .with_frame_length(frame)
+        .with_commitment_policy(policy);
+    let enc = block_on(encrypt(&m, plaintext, ctx, &opts)).unwrap();
+    assert_eq!(enc.suite, suite);
+    let dopts = DecryptOptions::default().with_commitment_policy(policy);
+    let dec = block_on(decrypt(&m, &enc.ciphertext, &dopts)).unwrap();
+    assert_eq!(dec.plaintext, plaintext);
+    assert_eq!(dec.encryption_context, enc.encryption_context);
+    for (k, v) in ctx.iter() {
+        assert_eq!(dec.encryption_context.get(k), Some(v));
+    }
+    let (out, r) = stream_decrypt(&m, &enc.ciphertext, &dopts, &[1, 7, 300, 4096, 13]);
+    r.unwrap();
+    assert_eq!(out, plaintext);
+
+    // The streaming encryptor, fed irregular chunks, gives a message of the
+    // same layout that decrypts too.
+    let mut e = block_on(Encryptor::new(&m, ctx, &opts)).unwrap();
+    let mut ct = Vec::new();
+    let mut rest = plaintext;
+    let mut sizes = [3usize, 1000, 1, 5000].into_iter().cycle();
+    while !rest.is_empty() {
+        let n = sizes.next().unwrap().min(rest.len());
+        e.update(&rest[..n], &mut ct).unwrap();
+        rest = &rest[n..];
+    }
+    e.finish(&mut ct).unwrap();
+    if suite.suite().signature.is_none() {
+        assert_eq!(ct.len(), enc.ciphertext.len());
+    }
+    assert_eq!(
+        block_on(decrypt(&m, &ct, &dopts)).unwrap().plaintext,
+        plaintext
+    );
+}
+
+fn sizes(frame: usize) -> Vec<usize> {
+    let mut v = vec![0, 1, frame - 1, frame, frame + 1, 3 * frame];
+    v.retain(|&n| n != 0 || frame == 1);
+    v.push(0);
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn every_suite_frame_length_and_boundary_size_round_trips() {
+    let ctx: EncryptionContext = [("purpose", "test"), ("ü", "ñ")].into_iter().collect();
+    for suite in AlgorithmSuiteId::ALL {
+        for frame in [1u32, 512, 4096] {
+            for n in sizes(frame as usize) {
+                let pt: Vec<u8> = (0..n).map(|i| (i * 31 % 251) as u8).collect();
+                round_trip(suite, frame, &pt, &ctx);
+                round_trip(suite, frame, &pt, &EncryptionContext::new());
+            }
+        }
+    }
+}
+
+#[test]
+fn several_mebibytes_round_trip() {
+    let pt: Vec<u8> = (0..(3 << 20) + 5).map(|i| (i % 253) as u8).collect();
+    for suite in [
+        AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        AlgorithmSuiteId::Aes128GcmIv12Tag16HkdfSha256,
+    ] {
+        round_trip(suite, 4096, &pt, &EncryptionContext::new());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn arbitrary_messages_round_trip(
+        suite_ix in 0usize..11,
+        frame in prop_oneof![Just(1u32), Just(512u32), Just(4096u32), 1u32..64],
+        plaintext in proptest::collection::vec(any::<u8>(), 0..3000),
+        ctx in proptest::collection::btree_map("[a-z]{0,6}", "\\PC{0,8}", 0..4),
+    ) {
+        let ctx: EncryptionContext = ctx.into_iter().collect();
+        round_trip(AlgorithmSuiteId::ALL[suite_ix], frame, &plaintext, &ctx);
+    }
+}
