@@ -231,7 +231,11 @@ def test_inspect_shows_the_header_python_wrote(tmp_path, aes_key):
     master_key, _ = key_setup("aes", aes_key, None)
     client = aws_encryption_sdk.EncryptionSDKClient()
     ciphertext, _ = client.encrypt(
-        source=b"x", key_provider=master_key, encryption_context=CONTEXT, frame_length=2048
+        source=b"x",
+        key_provider=master_key,
+        encryption_context=CONTEXT,
+        frame_length=2048,
+        algorithm=SUITES["0x0478"],  # the SDK's own default is 0x0578
     )
     (tmp_path / "in.enc").write_bytes(ciphertext)
     header = json.loads(cli("inspect", "--input", tmp_path / "in.enc").stdout)
