@@ -81,14 +81,59 @@ fn parse_body<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ParseErr
             Some(i) => msg[..i].to_owned(),
             None => msg,
         };
-        if msg.contains(" is not a valid ") {
-            ParseError::Validation(format!("1 validation error detected: {msg}"))
+        if let Some(m) = enum_validation_message(&msg, body) {
+            ParseError::Validation(m)
         } else {
             ParseError::Serialization(msg)
         }
     })?;
     req.validate().map_err(ParseError::Validation)?;
     Ok(req)
+}
+
+/// Rewrites the enum parser's "'X' is not a valid KeySpec" as AWS words it,
+/// naming the member (found by its value in the body) and the allowed set.
+fn enum_validation_message(msg: &str, body: &[u8]) -> Option<String> {
+    let (quoted, enum_name) = msg.split_once(" is not a valid ")?;
+    let value = quoted.strip_prefix('\'')?.strip_suffix('\'')?;
+    let allowed: Vec<&'static str> = match enum_name {
+        "KeySpec" => KeySpec::ALL.iter().map(|v| v.as_str()).collect(),
+        "KeyUsageType" => KeyUsageType::ALL.iter().map(|v| v.as_str()).collect(),
+        "OriginType" => OriginType::ALL.iter().map(|v| v.as_str()).collect(),
+        "EncryptionAlgorithmSpec" => EncryptionAlgorithmSpec::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .collect(),
+        "SigningAlgorithmSpec" => SigningAlgorithmSpec::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .collect(),
+        "MacAlgorithmSpec" => MacAlgorithmSpec::ALL.iter().map(|v| v.as_str()).collect(),
+        "MessageType" => MessageType::ALL.iter().map(|v| v.as_str()).collect(),
+        "DataKeySpec" => DataKeySpec::ALL.iter().map(|v| v.as_str()).collect(),
+        "DataKeyPairSpec" => DataKeyPairSpec::ALL.iter().map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let member = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        .ok()
+        .and_then(|obj| {
+            obj.into_iter()
+                .find(|(_, v)| v.as_str() == Some(value))
+                .map(|(k, _)| k)
+        })
+        .map(|k| {
+            let mut chars = k.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .unwrap_or_else(|| enum_name.to_owned());
+    Some(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy \
+         constraint: Member must satisfy enum value set: [{}]",
+        allowed.join(", ")
+    ))
 }
 
 macro_rules! operations {
@@ -283,7 +328,13 @@ mod tests {
         let Err(ParseError::Validation(m)) = parse("CreateKey", r#"{"KeySpec":"RSA_1"}"#) else {
             panic!("enum values outside the set are validation errors")
         };
-        assert!(m.contains("'RSA_1' is not a valid KeySpec"), "{m}");
+        assert!(
+            m.starts_with(
+                "1 validation error detected: Value 'RSA_1' at 'keySpec' failed to satisfy \
+                 constraint: Member must satisfy enum value set: [SYMMETRIC_DEFAULT, RSA_2048"
+            ),
+            "{m}"
+        );
         assert!(matches!(
             parse("Encrypt", r#"{"KeyId":"k"}"#),
             Err(ParseError::Validation(_))
