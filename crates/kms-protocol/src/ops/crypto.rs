@@ -26,6 +26,7 @@ pub struct EncryptRequest {
     /// Key id, key ARN, alias name or alias ARN.
     pub key_id: String,
     /// 1-4096 bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plaintext: Option<Blob>,
     /// AAD for symmetric keys (not allowed with RSA keys).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +69,7 @@ pub struct EncryptResponse {
 #[serde(rename_all = "PascalCase", default)]
 pub struct DecryptRequest {
     /// The ciphertext (required in practice; the model marks nothing required).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ciphertext_blob: Option<Blob>,
     /// Must equal the context given at encryption.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,6 +118,7 @@ pub struct DecryptResponse {
 #[serde(rename_all = "PascalCase", default)]
 pub struct ReEncryptRequest {
     /// The ciphertext to re-encrypt.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ciphertext_blob: Option<Blob>,
     /// Context of the source ciphertext.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,6 +250,7 @@ pub struct GenerateDataKeyPairRequest {
     /// Symmetric encryption key: id, ARN, alias name or alias ARN.
     pub key_id: String,
     /// Type of pair to generate (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_pair_spec: Option<DataKeyPairSpec>,
     /// Grant tokens (accepted, not yet used).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,6 +381,7 @@ pub struct SignRequest {
     /// Signing key: id, ARN, alias name or alias ARN.
     pub key_id: String,
     /// The message (RAW, up to 4096 bytes) or its digest (DIGEST).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<Blob>,
     /// `RAW` (default) or `DIGEST`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -385,6 +390,7 @@ pub struct SignRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_tokens: Option<Vec<String>>,
     /// Algorithm (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_algorithm: Option<SigningAlgorithmSpec>,
     /// Check permissions only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -420,13 +426,16 @@ pub struct VerifyRequest {
     /// Signing key: id, ARN, alias name or alias ARN.
     pub key_id: String,
     /// The message or its digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<Blob>,
     /// `RAW` (default) or `DIGEST`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_type: Option<MessageType>,
     /// The signature to check.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<Blob>,
     /// Algorithm (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_algorithm: Option<SigningAlgorithmSpec>,
     /// Grant tokens (accepted, not yet used).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -466,10 +475,12 @@ pub struct VerifyResponse {
 #[serde(rename_all = "PascalCase", default)]
 pub struct GenerateMacRequest {
     /// The message, 1-4096 bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<Blob>,
     /// HMAC key: id, ARN, alias name or alias ARN.
     pub key_id: String,
     /// Algorithm (required; must match the key spec).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mac_algorithm: Option<MacAlgorithmSpec>,
     /// Grant tokens (accepted, not yet used).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -506,12 +517,15 @@ pub struct GenerateMacResponse {
 #[serde(rename_all = "PascalCase", default)]
 pub struct VerifyMacRequest {
     /// The message, 1-4096 bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<Blob>,
     /// HMAC key: id, ARN, alias name or alias ARN.
     pub key_id: String,
     /// Algorithm (required; must match the key spec).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mac_algorithm: Option<MacAlgorithmSpec>,
     /// The MAC to check.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<Blob>,
     /// Grant tokens (accepted, not yet used).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -169,6 +169,7 @@ pub struct UpdateKeyDescriptionRequest {
     /// Key id or key ARN.
     pub key_id: String,
     /// New description, 0-8192 characters (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 

@@ -21,6 +21,7 @@ pub struct TagResourceRequest {
     /// Key id or key ARN.
     pub key_id: String,
     /// Tags to add or overwrite (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
 
@@ -39,6 +40,7 @@ pub struct UntagResourceRequest {
     /// Key id or key ARN.
     pub key_id: String,
     /// Tag keys to remove (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag_keys: Option<Vec<String>>,
 }
 
