@@ -110,3 +110,51 @@ proptest! {
         round_trip(AlgorithmSuiteId::ALL[suite_ix], frame, &plaintext, &ctx);
     }
 }
+
+#[test]
+fn io_adapters_stream_a_message_through_write() {
+    use kms_envelope::io::{DecryptingWriter, EncryptingWriter};
+    use kms_envelope::{HeaderReader, ReadHeader};
+    use std::io::Write;
+
+    let m = FixedKeyManager::new(9);
+    let pt: Vec<u8> = (0..100_000u32).map(|i| (i % 241) as u8).collect();
+    let ctx: EncryptionContext = [("file", "a.txt")].into_iter().collect();
+    let opts = EncryptOptions::default().with_frame_length(1000);
+    let encryptor = block_on(Encryptor::new(&m, &ctx, &opts)).unwrap();
+    let mut w = EncryptingWriter::new(encryptor, Vec::new());
+    for chunk in pt.chunks(777) {
+        w.write_all(chunk).unwrap();
+    }
+    let ct = w.finish().unwrap();
+
+    let mut input = &ct[..];
+    let ReadHeader::Parsed(parsed) = HeaderReader::new(DecryptOptions::default())
+        .read(&mut input)
+        .unwrap()
+    else {
+        panic!("header incomplete");
+    };
+    let body = block_on(parsed.obtain_materials(&m)).unwrap();
+    let mut w = DecryptingWriter::new(body, Vec::new());
+    for chunk in input.chunks(333) {
+        w.write_all(chunk).unwrap();
+    }
+    assert_eq!(w.finish().unwrap(), pt);
+
+    // A truncated message fails at finish, as an io::Error.
+    let mut input = &ct[..ct.len() - 1];
+    let ReadHeader::Parsed(parsed) = HeaderReader::new(DecryptOptions::default())
+        .read(&mut input)
+        .unwrap()
+    else {
+        panic!("header incomplete");
+    };
+    let body = block_on(parsed.obtain_materials(&m)).unwrap();
+    let mut w = DecryptingWriter::new(body, Vec::new());
+    w.write_all(input).unwrap();
+    assert_eq!(
+        w.finish().unwrap_err().kind(),
+        std::io::ErrorKind::InvalidData
+    );
+}
