@@ -420,7 +420,8 @@ impl CachingMaterialsManager {
     ) -> Result<EncryptionMaterials, Error> {
         let cacheable_suite = request.suite.is_none_or(|s| s.suite().is_cacheable());
         // Without a known length the byte limit could not be enforced, so the
-        // cache is bypassed (as the Python and Java SDKs do).
+        // cache is bypassed (the specification's change
+        // 2020-07-13_caching-cmm-max-plaintext-length).
         let bytes = match request.max_plaintext_length {
             Some(len) if cacheable_suite && len <= self.max_bytes => len,
             _ => {
@@ -456,6 +457,10 @@ impl CachingMaterialsManager {
             state: &self.state,
             key,
         };
+        // Materials fetched for the cache may serve up to the byte limit, so
+        // the underlying manager is told that bound, not this request's.
+        let mut request = request;
+        request.max_plaintext_length = Some(self.max_bytes);
         let materials = self.underlying.get_encryption_materials(request).await?;
         if materials.suite.is_cacheable() {
             self.store(key, Cached::Encryption(materials.clone()), Some(bytes));

@@ -9,6 +9,7 @@ use core::cell::Cell;
 /// until the test opens it.
 struct Gated {
     inner: DefaultMaterialsManager,
+    seen_length: Rc<Cell<Option<u64>>>,
     calls: Rc<Cell<u32>>,
     open: Rc<Cell<bool>>,
 }
@@ -33,6 +34,7 @@ impl MaterialsManager for Gated {
     ) -> LocalBoxFuture<'a, Result<EncryptionMaterials, Error>> {
         Box::pin(async move {
             self.calls.set(self.calls.get() + 1);
+            self.seen_length.set(request.max_plaintext_length);
             Gate(self.open.clone()).await;
             self.inner.get_encryption_materials(request).await
         })
@@ -52,6 +54,7 @@ impl MaterialsManager for Gated {
 
 struct Fixture {
     calls: Rc<Cell<u32>>,
+    seen_length: Rc<Cell<Option<u64>>>,
     open: Rc<Cell<bool>>,
     now: Rc<Cell<u64>>,
 }
@@ -60,7 +63,9 @@ fn fixture() -> (Fixture, CachingMaterialsManagerBuilder) {
     let calls = Rc::new(Cell::new(0));
     let open = Rc::new(Cell::new(true));
     let now = Rc::new(Cell::new(1_000_000));
+    let seen_length = Rc::new(Cell::new(None));
     let underlying = Gated {
+        seen_length: seen_length.clone(),
         inner: DefaultMaterialsManager::new(RawAesKeyring::new("ns", "k", &[4u8; 32]).unwrap()),
         calls: calls.clone(),
         open: open.clone(),
@@ -71,7 +76,15 @@ fn fixture() -> (Fixture, CachingMaterialsManagerBuilder) {
     };
     let builder =
         CachingMaterialsManager::builder(Box::new(underlying), clock, Duration::from_secs(60));
-    (Fixture { calls, open, now }, builder)
+    (
+        Fixture {
+            calls,
+            seen_length,
+            open,
+            now,
+        },
+        builder,
+    )
 }
 
 fn request(context: &[(&str, &str)], len: Option<u64>) -> EncryptionMaterialsRequest {
@@ -147,7 +160,10 @@ fn byte_limit_retires_an_entry_and_unknown_or_oversized_lengths_bypass() {
     let c = get(&cmm, request(&[], Some(1)));
     assert_ne!(b.data_key, c.data_key);
     assert_eq!(f.calls.get(), 2);
+    // What is fetched for the cache must be good for the whole byte limit.
+    assert_eq!(f.seen_length.get(), Some(100));
     let unknown = get(&cmm, request(&[], None));
+    assert_eq!(f.seen_length.get(), None);
     let oversized = get(&cmm, request(&[], Some(101)));
     assert_ne!(unknown.data_key, c.data_key);
     assert_ne!(oversized.data_key, c.data_key);
