@@ -14,7 +14,7 @@
 //! - [`cmm`]: materials managers (default, required encryption context,
 //!   caching).
 //! - [`format`]: the message format (header, body, footer) reader and writer.
-//! - [`encrypt`] and [`decrypt`]: one-shot functions and streaming
+//! - [`mod@encrypt`] and [`mod@decrypt`]: one-shot functions and streaming
 //!   encryptor/decryptor (with `std`, also [`io`] adapters).
 //! - [`signing`]: the ECDSA footer signatures of signed suites.
 //! - [`verify`]: verification of KMS signatures with DER public keys.

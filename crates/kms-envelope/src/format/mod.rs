@@ -2,7 +2,7 @@
 //! with one length-checking reader and written with one writer.
 //!
 //! This module knows the layout only; the cryptography that fills and checks
-//! the fields lives in [`crate::encrypt`] and [`crate::decrypt`].
+//! the fields lives in [`mod@crate::encrypt`] and [`mod@crate::decrypt`].
 
 pub(crate) mod codec;
 

@@ -17,6 +17,9 @@ pub struct FixedKeyManager {
     pub key_byte: u8,
     /// Context keys to authenticate without storing.
     pub required_keys: Vec<String>,
+    /// The last public key parsed: decompressing a P-384 point dominates
+    /// the tamper tests otherwise.
+    parsed: std::cell::RefCell<Option<(String, VerificationKey)>>,
 }
 
 impl FixedKeyManager {
@@ -24,6 +27,7 @@ impl FixedKeyManager {
         FixedKeyManager {
             key_byte,
             required_keys: Vec::new(),
+            parsed: Default::default(),
         }
     }
 }
@@ -85,10 +89,18 @@ impl MaterialsManager for FixedKeyManager {
                 }
             }
             let verification_key = match suite.signature {
-                Some(alg) => Some(VerificationKey::from_base64(
-                    alg,
-                    context.get(PUBLIC_KEY_KEY).unwrap_or_default(),
-                )?),
+                Some(alg) => {
+                    let b64 = context.get(PUBLIC_KEY_KEY).unwrap_or_default();
+                    let mut parsed = self.parsed.borrow_mut();
+                    match &*parsed {
+                        Some((k, key)) if k == b64 && key_matches(key, alg) => Some(key.clone()),
+                        _ => {
+                            let key = VerificationKey::from_base64(alg, b64)?;
+                            *parsed = Some((b64.to_string(), key.clone()));
+                            Some(key)
+                        }
+                    }
+                }
                 None => None,
             };
             let mut m = DecryptionMaterials::new(suite, context);
@@ -101,6 +113,15 @@ impl MaterialsManager for FixedKeyManager {
             Ok(m)
         })
     }
+}
+
+fn key_matches(key: &VerificationKey, alg: kms_envelope::suite::SignatureAlgorithm) -> bool {
+    use kms_envelope::suite::SignatureAlgorithm as A;
+    matches!(
+        (key, alg),
+        (VerificationKey::P256(_), A::EcdsaP256Sha256)
+            | (VerificationKey::P384(_), A::EcdsaP384Sha384)
+    )
 }
 
 /// Decrypts with the streaming states, feeding `chunks` sizes in turn
