@@ -215,8 +215,62 @@ fn fuzz_dirs() -> Result<Vec<std::path::PathBuf>> {
     Ok(dirs)
 }
 
+/// Valid messages under the decrypt target's fixed key ("fuzz", "fixed-key",
+/// 32 bytes of 0x42), one per suite family, so the fuzzer starts past the
+/// header tag rather than having to forge one. Written with the CLI.
+fn seed_core_corpus() -> Result<()> {
+    run(cargo().args(["build", "-p", "kms-envelope-cli", "--bin", "kms-envelope"]))?;
+    let cli = util::target_dir().join("debug").join("kms-envelope");
+    let fuzz = util::root().join("crates/kms-envelope/fuzz/corpus");
+    let work = util::target_dir().join("fuzz-seeds");
+    std::fs::create_dir_all(&work)?;
+    let key = work.join("fixed.key");
+    std::fs::write(&key, [0x42u8; 32])?;
+    let spec = format!("raw-aes:fuzz:fixed-key:{}", key.display());
+    for target in ["decrypt", "header"] {
+        std::fs::create_dir_all(fuzz.join(target))?;
+    }
+    let suites = [
+        ("0x0478", "REQUIRE_ENCRYPT_REQUIRE_DECRYPT"),
+        ("0x0578", "REQUIRE_ENCRYPT_REQUIRE_DECRYPT"),
+        ("0x0178", "FORBID_ENCRYPT_ALLOW_DECRYPT"),
+        ("0x0214", "FORBID_ENCRYPT_ALLOW_DECRYPT"),
+        ("0x0014", "FORBID_ENCRYPT_ALLOW_DECRYPT"),
+    ];
+    for (suite, policy) in suites {
+        for size in [0usize, 17, 300] {
+            let plain = work.join("plain");
+            let message = work.join("message");
+            std::fs::write(&plain, vec![0x61u8; size])?;
+            run(Command::new(&cli)
+                .args([
+                    "encrypt",
+                    "--wrapping-key",
+                    &spec,
+                    "--suite",
+                    suite,
+                    "--commitment-policy",
+                    policy,
+                ])
+                .args(["--frame-length", "64", "--context", "seed=yes", "--input"])
+                .arg(&plain)
+                .arg("--output")
+                .arg(&message))?;
+            let bytes = std::fs::read(&message)?;
+            let name = format!("seed-{suite}-{size}");
+            // The decrypt target reads its streaming chunk size from byte 0.
+            let mut decrypt_seed = vec![7u8];
+            decrypt_seed.extend_from_slice(&bytes);
+            std::fs::write(fuzz.join("decrypt").join(&name), decrypt_seed)?;
+            std::fs::write(fuzz.join("header").join(&name), &bytes)?;
+        }
+    }
+    Ok(())
+}
+
 fn fuzz() -> Result<()> {
     install::cargo_fuzz()?;
+    seed_core_corpus()?;
     let dirs = fuzz_dirs()?;
     if dirs.is_empty() {
         bail!("no fuzz targets under crates/*/fuzz");
