@@ -491,24 +491,4 @@ mod tests {
             );
         }
     }
-
-    /// Throughput of the GenerateDataKey path (random data key + seal) on
-    /// one core. Run with `--ignored --nocapture` in release mode.
-    #[test]
-    #[ignore = "timing, not a check"]
-    fn generate_data_key_throughput() {
-        use crate::crypto::datakey::{DataKeyLength, generate_data_key};
-        use kms_protocol::ops::DataKeySpec;
-        let m = material(KeySpec::SymmetricDefault);
-        let context = ctx(&[("tenant", "42")]);
-        let n = 20_000;
-        let start = std::time::Instant::now();
-        for _ in 0..n {
-            let key = generate_data_key(DataKeyLength::Spec(DataKeySpec::Aes256)).unwrap();
-            let blob = seal(m, KEY_ID, 1, &key, &context).unwrap();
-            std::hint::black_box(blob);
-        }
-        let per_second = f64::from(n) / start.elapsed().as_secs_f64();
-        println!("GenerateDataKey crypto: {per_second:.0}/s on one core");
-    }
 }
