@@ -17,12 +17,15 @@ pub fn main(args: &[String]) -> Result<()> {
         .collect();
     let all = which.is_empty();
     for name in &which {
-        if !["core"].contains(name) {
-            bail!("unknown benchmark '{name}' (available: core)");
+        if !["core", "server"].contains(name) {
+            bail!("unknown benchmark '{name}' (available: core, server)");
         }
     }
     if all || which.contains(&"core") {
         core(quick)?;
+    }
+    if all || which.contains(&"server") {
+        crate::bench_server::run(quick)?;
     }
     Ok(())
 }

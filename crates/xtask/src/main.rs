@@ -7,6 +7,7 @@
 //! each step can be rerun by hand from what it prints.
 
 mod bench;
+mod bench_server;
 mod install;
 mod suites;
 mod util;
