@@ -18,6 +18,26 @@
 //!   encryptor/decryptor (with `std`, also [`io`] adapters).
 //! - [`signing`]: the ECDSA footer signatures of signed suites.
 //! - [`verify`]: verification of KMS signatures with DER public keys.
+//!
+//! ```
+//! use kms_envelope::cmm::DefaultMaterialsManager;
+//! use kms_envelope::keyring::RawAesKeyring;
+//! use kms_envelope::{DecryptOptions, EncryptOptions, EncryptionContext, decrypt, encrypt};
+//!
+//! # fn main() -> Result<(), kms_envelope::Error> {
+//! let key_bytes = [7u8; 32]; // in real use: 32 secret random bytes
+//! let keyring = RawAesKeyring::new("my-namespace", "my-key", &key_bytes)?;
+//! let manager = DefaultMaterialsManager::new(keyring);
+//! let context = EncryptionContext::from_caller([("tenant", "42")])?;
+//!
+//! // Raw keyrings complete at once, so any executor drives the futures.
+//! let message = pollster::block_on(encrypt(&manager, b"hello", &context, &EncryptOptions::default()))?;
+//! let opened = pollster::block_on(decrypt(&manager, &message.ciphertext, &DecryptOptions::default()))?;
+//! assert_eq!(opened.plaintext, b"hello");
+//! assert_eq!(opened.encryption_context.get("tenant"), Some("42"));
+//! # Ok(())
+//! # }
+//! ```
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 #![warn(
