@@ -265,6 +265,29 @@ fn seed_core_corpus() -> Result<()> {
             std::fs::write(fuzz.join("header").join(&name), &bytes)?;
         }
     }
+    seed_public_key_corpus(&fuzz.join("public_key"))
+}
+
+/// Real KMS public keys and signatures (the OpenSSL-made fixtures of the
+/// verify tests), laid out as the public_key target reads its input.
+fn seed_public_key_corpus(dir: &Path) -> Result<()> {
+    use base64::Engine as _;
+    let fixtures = util::root().join("crates/kms-envelope/tests/data/openssl/signatures.json");
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(fixtures)?)?;
+    std::fs::create_dir_all(dir)?;
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default())
+    };
+    for (i, case) in cases.iter().enumerate() {
+        let mut seed = Vec::new();
+        for field in ["public_key", "signature"] {
+            let bytes = b64(&case[field])?;
+            seed.extend_from_slice(&u16::try_from(bytes.len())?.to_be_bytes());
+            seed.extend_from_slice(&bytes);
+        }
+        seed.extend_from_slice(&b64(&case["message"])?);
+        std::fs::write(dir.join(format!("seed-{i}")), seed)?;
+    }
     Ok(())
 }
 
