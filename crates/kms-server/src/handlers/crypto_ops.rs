@@ -12,7 +12,7 @@ use kms_protocol::ops::{
 };
 use zeroize::Zeroizing;
 
-use super::{Allow, Ctx, arn_of, blocking, check_usable, check_usage, dry_run, find_key};
+use super::{Allow, Ctx, arn_of, blocking, check_usable, check_usage, dry_run, find_key, required};
 use crate::crypto::{ciphertext, mac, rsa_encrypt, sign};
 use crate::error::KmsError;
 use crate::registry::{KeyEntry, Registry};
@@ -212,13 +212,7 @@ pub async fn decrypt(
     ctx: &Ctx,
     mut req: DecryptRequest,
 ) -> Result<DecryptResponse, KmsError> {
-    let mut blob = req.ciphertext_blob.take().ok_or_else(|| {
-        KmsError::Validation(
-            "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy \
-             constraint: Member must not be null"
-                .into(),
-        )
-    })?;
+    let mut blob = required(req.ciphertext_blob.take(), "ciphertextBlob")?;
     let (entry, algorithm) = decrypt_key(
         &state.registry,
         ctx,
@@ -247,13 +241,7 @@ pub async fn re_encrypt(
     ctx: &Ctx,
     mut req: ReEncryptRequest,
 ) -> Result<ReEncryptResponse, KmsError> {
-    let mut blob = req.ciphertext_blob.take().ok_or_else(|| {
-        KmsError::Validation(
-            "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy \
-             constraint: Member must not be null"
-                .into(),
-        )
-    })?;
+    let mut blob = required(req.ciphertext_blob.take(), "ciphertextBlob")?;
     let (source, source_alg) = decrypt_key(
         &state.registry,
         ctx,

@@ -14,7 +14,7 @@ use kms_protocol::ops::{
 use zeroize::Zeroizing;
 
 use super::crypto_ops::encrypt_with;
-use super::{Allow, Ctx, arn_of, blocking, check_usable, check_usage, dry_run, find_key};
+use super::{Allow, Ctx, arn_of, blocking, check_usable, check_usage, dry_run, find_key, required};
 use crate::crypto::datakey::{self, DataKeyLength};
 use crate::error::KmsError;
 use crate::registry::KeyEntry;
@@ -119,13 +119,7 @@ async fn new_data_key_pair(
 ) -> Result<NewPair, KmsError> {
     let entry = data_key_encryption_key(state, ctx, &req.key_id, operation)?;
     // Validation makes the spec present.
-    let spec = req.key_pair_spec.ok_or_else(|| {
-        KmsError::Validation(
-            "1 validation error detected: Value null at 'keyPairSpec' failed to satisfy \
-             constraint: Member must not be null"
-                .into(),
-        )
-    })?;
+    let spec = required(req.key_pair_spec, "keyPairSpec")?;
     if spec == DataKeyPairSpec::Sm2 {
         return Err(KmsError::Unsupported(
             "KeyPairSpec SM2 is only available in China Regions and not supported by kms-server."
@@ -190,13 +184,7 @@ pub fn generate_random(req: GenerateRandomRequest) -> Result<GenerateRandomRespo
             "Custom key stores are not supported by kms-server.".into(),
         ));
     }
-    let n = req.number_of_bytes.ok_or_else(|| {
-        KmsError::Validation(
-            "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy \
-             constraint: Member must not be null"
-                .into(),
-        )
-    })?;
+    let n = required(req.number_of_bytes, "numberOfBytes")?;
     let n = u32::try_from(n).unwrap_or(0);
     let bytes = datakey::generate_data_key(DataKeyLength::Bytes(n))?;
     Ok(GenerateRandomResponse {

@@ -123,6 +123,17 @@ pub fn check_usage(entry: &KeyEntry, usage: KeyUsageType, operation: &str) -> Re
     }
 }
 
+/// A member the request validation already required: absent only if a
+/// handler is reached without validation, answered in AWS's words.
+pub fn required<T>(value: Option<T>, member: &str) -> Result<T, KmsError> {
+    value.ok_or_else(|| {
+        KmsError::Validation(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy \
+             constraint: Member must not be null"
+        ))
+    })
+}
+
 /// The `DryRun` answer once every check has passed.
 pub fn dry_run(flag: Option<bool>) -> Result<(), KmsError> {
     if flag == Some(true) {
