@@ -136,6 +136,13 @@ fn cargo_test() -> Result<()> {
         .env("PYTHON", bin.join("python")))
 }
 
+/// The workspace's binaries as `cargo test` builds them: a no-op after the
+/// cargo-test suite. (`cargo build --bins` would resolve features without
+/// the dev-dependencies and rebuild part of the graph for nothing.)
+fn build_test_binaries() -> Result<()> {
+    run(cargo().args(["test", "--workspace", "--no-run"]))
+}
+
 fn wasm32() -> Result<()> {
     install::wasm_target()?;
     run(cargo().args([
@@ -156,15 +163,7 @@ fn wasm32() -> Result<()> {
 }
 
 fn interop() -> Result<()> {
-    // The binaries in the dev profile: the same artifacts cargo-test built.
-    run(cargo().args([
-        "build",
-        "-p",
-        "kms-envelope-cli",
-        "-p",
-        "kms-server",
-        "--bins",
-    ]))?;
+    build_test_binaries()?;
     let bin = install::python_venv()?;
     let root = util::root();
     let target = util::target_dir().join("debug");
@@ -219,7 +218,7 @@ fn fuzz_dirs() -> Result<Vec<std::path::PathBuf>> {
 /// 32 bytes of 0x42), one per suite family, so the fuzzer starts past the
 /// header tag rather than having to forge one. Written with the CLI.
 fn seed_core_corpus() -> Result<()> {
-    run(cargo().args(["build", "-p", "kms-envelope-cli", "--bin", "kms-envelope"]))?;
+    build_test_binaries()?;
     let cli = util::target_dir().join("debug").join("kms-envelope");
     let fuzz = util::root().join("crates/kms-envelope/fuzz/corpus");
     let work = util::target_dir().join("fuzz-seeds");
