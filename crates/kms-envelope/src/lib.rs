@@ -60,6 +60,7 @@ pub mod format;
 #[cfg(feature = "std")]
 pub mod io;
 pub mod keyring;
+pub mod kms;
 pub mod materials;
 pub mod random;
 pub mod signing;
