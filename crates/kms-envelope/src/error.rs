@@ -9,6 +9,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::kms::{KmsError, KmsErrorKind};
+
 /// Which configured limit a message or request exceeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -108,6 +110,29 @@ pub struct KeyringFailure {
     pub keyring: String,
     /// What went wrong.
     pub reason: String,
+    /// The KMS error behind the failure, if a KMS call failed; callers read
+    /// its [`kind`](KmsError::kind) rather than parse `reason`.
+    pub kms: Option<KmsError>,
+}
+
+impl KeyringFailure {
+    /// A failure that is not a KMS error.
+    pub fn new(keyring: impl Into<String>, reason: impl Into<String>) -> Self {
+        KeyringFailure {
+            keyring: keyring.into(),
+            reason: reason.into(),
+            kms: None,
+        }
+    }
+
+    /// A failed KMS call; the reason is the error's description.
+    pub fn kms(keyring: impl Into<String>, error: KmsError) -> Self {
+        KeyringFailure {
+            keyring: keyring.into(),
+            reason: alloc::format!("{error}"),
+            kms: Some(error),
+        }
+    }
 }
 
 /// Everything that can go wrong in this crate.
@@ -181,8 +206,40 @@ pub enum ErrorCode {
     InvalidArgument,
     /// Randomness was unavailable.
     RandomnessUnavailable,
-    /// A transport or callback failed.
+    /// A transport or callback failed (including a KMS that could not be
+    /// reached).
     External,
+    /// KMS refused the caller: access denied by a key policy or grant, or
+    /// credentials or signature rejected.
+    AccessDenied,
+    /// KMS does not know the key (or alias).
+    NotFound,
+    /// The KMS key exists but cannot be used now: disabled, pending deletion
+    /// or import.
+    KeyUnavailable,
+    /// KMS throttled the requests, after the client's retries.
+    Throttling,
+    /// Another KMS error: a request KMS rejected as invalid, the wrong key
+    /// usage, an internal error, or a response that was not understood.
+    KmsServiceError,
+}
+
+impl From<KmsErrorKind> for ErrorCode {
+    /// The code a failed KMS call of this kind surfaces as. A ciphertext KMS
+    /// refuses (e.g. under another encryption context) is `InvalidCiphertext`,
+    /// like a message that does not authenticate.
+    fn from(kind: KmsErrorKind) -> Self {
+        match kind {
+            KmsErrorKind::AccessDenied => ErrorCode::AccessDenied,
+            KmsErrorKind::NotFound => ErrorCode::NotFound,
+            KmsErrorKind::KeyUnavailable => ErrorCode::KeyUnavailable,
+            KmsErrorKind::InvalidCiphertext => ErrorCode::InvalidCiphertext,
+            KmsErrorKind::Throttling => ErrorCode::Throttling,
+            KmsErrorKind::LimitExceeded => ErrorCode::LimitExceeded,
+            KmsErrorKind::Transport => ErrorCode::External,
+            KmsErrorKind::Service | KmsErrorKind::MalformedResponse => ErrorCode::KmsServiceError,
+        }
+    }
 }
 
 impl ErrorCode {
@@ -200,13 +257,23 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "InvalidArgument",
             ErrorCode::RandomnessUnavailable => "RandomnessUnavailable",
             ErrorCode::External => "External",
+            ErrorCode::AccessDenied => "AccessDenied",
+            ErrorCode::NotFound => "NotFound",
+            ErrorCode::KeyUnavailable => "KeyUnavailable",
+            ErrorCode::Throttling => "Throttling",
+            ErrorCode::KmsServiceError => "KmsServiceError",
         }
     }
 }
 
 impl Error {
-    /// The stable code of this error.
+    /// The stable code of this error. A KMS failure reports its kind's code:
+    /// on encrypt the failed call's, on decrypt the kind every recognised
+    /// encrypted data key failed with, when they all agree.
     pub fn code(&self) -> ErrorCode {
+        if let Some(kind) = self.kms_error_kind() {
+            return kind.into();
+        }
         match self {
             Error::Format(_)
             | Error::HeaderAuthentication
@@ -223,6 +290,21 @@ impl Error {
             Error::InvalidArgument(_) => ErrorCode::InvalidArgument,
             Error::RandomnessUnavailable => ErrorCode::RandomnessUnavailable,
             Error::External(_) => ErrorCode::External,
+        }
+    }
+
+    /// The kind of KMS failure behind this error: the failed call of a
+    /// keyring, or on decrypt the kind shared by every recognised encrypted
+    /// data key's failure (`None` if any failed otherwise or kinds differ).
+    pub fn kms_error_kind(&self) -> Option<KmsErrorKind> {
+        match self {
+            Error::Keyring(failure) => failure.kms.as_ref().map(|e| e.kind),
+            Error::NoDecryptableDataKey { failures } => {
+                let mut kinds = failures.iter().map(|f| f.kms.as_ref().map(|e| e.kind));
+                let first = kinds.next()??;
+                kinds.all(|k| k == Some(first)).then_some(first)
+            }
+            _ => None,
         }
     }
 

@@ -114,10 +114,13 @@ impl Keyring for MultiKeyring {
                     Ok(decrypted) if decrypted.data_key.is_some() => return Ok(decrypted),
                     Ok(_) => {}
                     Err(Error::NoDecryptableDataKey { failures: inner }) => failures.extend(inner),
-                    Err(other) => failures.push(KeyringFailure {
-                        keyring: format!("multi-keyring member {index}"),
-                        reason: other.to_string(),
-                    }),
+                    // A member's own failure (a KMS error above all) keeps its
+                    // details, so the caller still sees the KMS error kind.
+                    Err(Error::Keyring(failure)) => failures.push(failure),
+                    Err(other) => failures.push(KeyringFailure::new(
+                        format!("multi-keyring member {index}"),
+                        other.to_string(),
+                    )),
                 }
             }
             Err(no_decryptable_key(failures))

@@ -181,10 +181,10 @@ impl RawAesKeyring {
                     materials.data_key = Some(DataKey::new(plaintext.to_vec(), materials.suite)?);
                     return Ok(materials);
                 }
-                _ => failures.push(KeyringFailure {
-                    keyring: self.label(),
-                    reason: "encrypted data key does not authenticate under this wrapping key and encryption context".to_string(),
-                }),
+                _ => failures.push(KeyringFailure::new(
+                    self.label(),
+                    "encrypted data key does not authenticate under this wrapping key and encryption context",
+                )),
             }
         }
         Err(no_decryptable_key(failures))

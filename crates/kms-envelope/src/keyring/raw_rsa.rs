@@ -231,9 +231,11 @@ impl RawRsaKeyring {
                 .iter()
                 .filter(mine)
                 .take(1)
-                .map(|_| KeyringFailure {
-                    keyring: self.label(),
-                    reason: "keyring holds only the public key and cannot decrypt".to_string(),
+                .map(|_| {
+                    KeyringFailure::new(
+                        self.label(),
+                        "keyring holds only the public key and cannot decrypt",
+                    )
                 })
                 .collect();
             return Err(no_decryptable_key(failures));
@@ -250,12 +252,10 @@ impl RawRsaKeyring {
                     return Ok(materials);
                 }
                 // Opaque on purpose: a padding oracle must not learn why.
-                _ => failures.push(KeyringFailure {
-                    keyring: self.label(),
-                    reason:
-                        "encrypted data key does not decrypt under this private key and padding"
-                            .to_string(),
-                }),
+                _ => failures.push(KeyringFailure::new(
+                    self.label(),
+                    "encrypted data key does not decrypt under this private key and padding",
+                )),
             }
         }
         Err(no_decryptable_key(failures))

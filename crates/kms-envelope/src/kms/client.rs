@@ -51,7 +51,9 @@ pub struct DecryptRequest<'a> {
     pub key_id: &'a str,
     /// The ciphertext blob.
     pub ciphertext: &'a [u8],
-    /// Must equal the context given at encryption.
+    /// Must equal the context given at encryption. Empty for asymmetric
+    /// keys (the KMS RSA keyring): clients omit an empty context from the
+    /// request, as KMS refuses one with asymmetric keys.
     pub encryption_context: &'a EncryptionContext,
     /// Grant tokens passed through to KMS.
     pub grant_tokens: &'a [String],
@@ -150,6 +152,21 @@ pub enum KmsErrorKind {
 }
 
 impl KmsErrorKind {
+    /// The kind's name, e.g. `"AccessDenied"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            KmsErrorKind::AccessDenied => "AccessDenied",
+            KmsErrorKind::NotFound => "NotFound",
+            KmsErrorKind::KeyUnavailable => "KeyUnavailable",
+            KmsErrorKind::InvalidCiphertext => "InvalidCiphertext",
+            KmsErrorKind::Throttling => "Throttling",
+            KmsErrorKind::LimitExceeded => "LimitExceeded",
+            KmsErrorKind::Service => "Service",
+            KmsErrorKind::Transport => "Transport",
+            KmsErrorKind::MalformedResponse => "MalformedResponse",
+        }
+    }
+
     /// Classifies an AWS error `__type` (with or without a namespace prefix).
     pub fn from_aws_code(code: &str) -> Self {
         let code = code.rsplit(['#', ':']).next().unwrap_or(code);
