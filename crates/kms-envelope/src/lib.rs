@@ -11,6 +11,8 @@
 //! - [`materials`]: data keys, encrypted data keys, encryption and decryption
 //!   materials.
 //! - [`keyring`]: raw AES, raw RSA and multi keyrings.
+//! - [`kms`]: AWS KMS keyrings (strict, multi-Region, discovery, RSA) and
+//!   the [`KmsClient`](kms::KmsClient) trait they call.
 //! - [`cmm`]: materials managers (default, required encryption context,
 //!   caching).
 //! - [`format`]: the message format (header, body, footer) reader and writer.
