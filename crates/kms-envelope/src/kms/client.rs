@@ -167,9 +167,12 @@ impl KmsErrorKind {
         }
     }
 
-    /// Classifies an AWS error `__type` (with or without a namespace prefix).
+    /// Classifies an AWS error `__type` (with or without a namespace prefix
+    /// such as `com.amazonaws.kms#`, or the `:<url>` suffix the
+    /// `x-amzn-ErrorType` header may carry).
     pub fn from_aws_code(code: &str) -> Self {
-        let code = code.rsplit(['#', ':']).next().unwrap_or(code);
+        let code = code.rsplit('#').next().unwrap_or(code);
+        let code = code.split(':').next().unwrap_or(code).trim();
         match code {
             "AccessDeniedException"
             | "UnrecognizedClientException"
@@ -306,5 +309,33 @@ impl<C: KmsClient + ?Sized> KmsClient for alloc::rc::Rc<C> {
         grant_tokens: &'a [String],
     ) -> LocalBoxFuture<'a, Result<PublicKeyResponse, KmsError>> {
         (**self).get_public_key(key_id, grant_tokens)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_codes_classify_with_namespaces_and_header_suffixes() {
+        for (code, kind) in [
+            ("AccessDeniedException", KmsErrorKind::AccessDenied),
+            (
+                "com.amazonaws.kms#NotFoundException",
+                KmsErrorKind::NotFound,
+            ),
+            (
+                "DisabledException:http://internal.amazon.com/coral/com.amazonaws.kms/",
+                KmsErrorKind::KeyUnavailable,
+            ),
+            ("KMSInvalidStateException", KmsErrorKind::KeyUnavailable),
+            ("IncorrectKeyException", KmsErrorKind::InvalidCiphertext),
+            ("ThrottlingException", KmsErrorKind::Throttling),
+            ("LimitExceededException", KmsErrorKind::LimitExceeded),
+            ("ValidationException", KmsErrorKind::Service),
+            ("", KmsErrorKind::Service),
+        ] {
+            assert_eq!(KmsErrorKind::from_aws_code(code), kind, "{code}");
+        }
     }
 }
