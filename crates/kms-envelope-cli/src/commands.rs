@@ -19,7 +19,11 @@ pub fn encrypt(args: &EncryptArgs) -> Result<()> {
     let common = &args.common;
     let policy = parse_policy(&common.commitment_policy)?;
     let context = parse_context(&common.context)?;
-    let manager = DefaultMaterialsManager::new(keyspec::keyring(&common.wrapping_keys)?);
+    let manager = DefaultMaterialsManager::new(keyspec::keyring(
+        &common.wrapping_keys,
+        keyspec::Purpose::Encrypt,
+        &common.kms.options(),
+    )?);
     let mut options = EncryptOptions::default()
         .with_commitment_policy(policy)
         .with_frame_length(args.frame_length);
@@ -48,7 +52,11 @@ pub fn encrypt(args: &EncryptArgs) -> Result<()> {
 
 pub fn decrypt(args: &DecryptArgs) -> Result<()> {
     let common = &args.common;
-    let manager = DefaultMaterialsManager::new(keyspec::keyring(&common.wrapping_keys)?);
+    let manager = DefaultMaterialsManager::new(keyspec::keyring(
+        &common.wrapping_keys,
+        keyspec::Purpose::Decrypt,
+        &common.kms.options(),
+    )?);
     let mut options =
         DecryptOptions::default().with_commitment_policy(parse_policy(&common.commitment_policy)?);
     options.max_encrypted_data_keys = common.max_encrypted_data_keys;

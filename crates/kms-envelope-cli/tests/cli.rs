@@ -254,10 +254,15 @@ fn bad_arguments_are_one_line_errors() {
     ));
     assert!(err.contains("16, 24 or 32"), "{err}");
     let err = failed_with_one_line(&run(
-        &["encrypt", "-i", "-", "-o", "-", "-w", "kms:alias/x"],
+        &["encrypt", "-i", "-", "-o", "-", "-w", "gcp:alias/x"],
         Some(b"x"),
     ));
     assert!(err.contains("not supported"), "{err}");
+    let err = failed_with_one_line(&run(
+        &["encrypt", "-i", "-", "-o", "-", "-w", "kms-discovery"],
+        Some(b"x"),
+    ));
+    assert!(err.contains("only decrypts"), "{err}");
     let spec = keys.spec("a");
     let err = failed_with_one_line(&run(
         &[
