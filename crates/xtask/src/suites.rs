@@ -264,7 +264,27 @@ fn seed_core_corpus() -> Result<()> {
             std::fs::write(fuzz.join("header").join(&name), &bytes)?;
         }
     }
-    seed_public_key_corpus(&fuzz.join("public_key"))
+    seed_public_key_corpus(&fuzz.join("public_key"))?;
+    seed_provider_info_corpus(&fuzz.join("kms_provider_info"))
+}
+
+/// Key identifiers of every form, so the provider-info target starts from
+/// valid ARNs (which random bytes almost never are).
+fn seed_provider_info_corpus(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let seeds = [
+        "arn:aws:kms:us-west-2:111122223333:key/mrk-1234",
+        "arn:aws:kms:us-east-1:111122223333:key/mrk-1234",
+        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws-cn:kms:cn-north-1:444455556666:key/k/with/slashes",
+        "arn:aws:kms:us-west-2:111122223333:alias/app",
+        "alias/app",
+        "mrk-1234",
+    ];
+    for (i, seed) in seeds.iter().enumerate() {
+        std::fs::write(dir.join(format!("seed-{i}")), seed)?;
+    }
+    Ok(())
 }
 
 /// Real KMS public keys and signatures (the OpenSSL-made fixtures of the
