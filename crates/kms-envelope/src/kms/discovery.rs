@@ -43,7 +43,7 @@ impl Discovery {
         let region = self.client.region();
         let mut failures = Vec::new();
         for edk in encrypted_data_keys {
-            let Some(edk_arn) = recognise_kms_edk(edk, AWS_KMS_PROVIDER_ID)? else {
+            let Some(edk_arn) = recognise_kms_edk(edk, AWS_KMS_PROVIDER_ID, &mut failures)? else {
                 continue;
             };
             let arn = edk_arn.arn();

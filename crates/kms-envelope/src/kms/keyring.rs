@@ -113,7 +113,7 @@ impl SingleKey {
         }
         let mut failures = Vec::new();
         for edk in encrypted_data_keys {
-            let Some(arn) = recognise_kms_edk(edk, AWS_KMS_PROVIDER_ID)? else {
+            let Some(arn) = recognise_kms_edk(edk, AWS_KMS_PROVIDER_ID, &mut failures)? else {
                 continue;
             };
             let mine = match self.matching {
@@ -196,11 +196,13 @@ impl EdkArn {
 
 /// `None` when the key is another provider's; the key ARN when it is
 /// `provider_id`'s. Provider info that is not a key ARN fails the whole
-/// decryption, as the specification requires: such a message was not written
-/// by a conforming KMS keyring.
+/// decryption, as the specification requires (such a message was not written
+/// by a conforming KMS keyring); the error keeps the `failures` collected so
+/// far.
 pub(super) fn recognise_kms_edk(
     edk: &EncryptedDataKey,
     provider_id: &str,
+    failures: &mut Vec<KeyringFailure>,
 ) -> Result<Option<EdkArn>, Error> {
     if edk.provider_id != provider_id {
         return Ok(None);
@@ -216,13 +218,12 @@ pub(super) fn recognise_kms_edk(
         None => {
             let shown = String::from_utf8_lossy(&edk.provider_info);
             let shown: String = shown.chars().take(200).collect();
+            failures.push(KeyringFailure::new(
+                provider_id,
+                format!("provider info {shown:?} of an {provider_id} encrypted data key is not a KMS key ARN"),
+            ));
             Err(Error::NoDecryptableDataKey {
-                failures: alloc::vec![KeyringFailure::new(
-                    provider_id,
-                    format!(
-                        "provider info {shown:?} of an {provider_id} encrypted data key is not a KMS key ARN"
-                    ),
-                )],
+                failures: core::mem::take(failures),
             })
         }
     }

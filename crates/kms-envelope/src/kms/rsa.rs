@@ -251,7 +251,7 @@ impl KmsRsaKeyring {
         let data_key_len = materials.suite.data_key_len();
         let mut failures = Vec::new();
         for edk in encrypted_data_keys {
-            let Some(arn) = recognise_kms_edk(edk, AWS_KMS_RSA_PROVIDER_ID)? else {
+            let Some(arn) = recognise_kms_edk(edk, AWS_KMS_RSA_PROVIDER_ID, &mut failures)? else {
                 continue;
             };
             if !mrk_match_for_decrypt(&self.key_arn, arn.as_str()) {

@@ -246,6 +246,13 @@ fn provider_info_that_is_not_a_key_arn_fails_decryption() {
         assert_eq!(f.len(), 1);
         assert!(f[0].reason.contains("not a KMS key ARN"), "{}", f[0].reason);
     }
+    // A failure of an earlier key of its own is kept in the error.
+    east.fail_with("AccessDeniedException");
+    let mut edks = good.clone();
+    edks.push(edk("aws-kms", "alias/app"));
+    let f = failures(decrypt(&keyring, &edks).unwrap_err());
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0].kms.as_ref().unwrap().kind, KmsErrorKind::AccessDenied);
     // Bytes that are not UTF-8 too.
     let mut e = edk("aws-kms", "");
     e.provider_info = alloc::vec![0xff, 0xfe];
