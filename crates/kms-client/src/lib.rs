@@ -85,3 +85,55 @@ impl KmsClientSupplier for RegionalClients {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kms_protocol::sigv4::Credentials;
+
+    fn base(endpoint_is_custom: bool) -> ClientConfig {
+        let mut config = ClientConfig::new(
+            "https://kms.us-east-1.amazonaws.com",
+            "us-east-1",
+            Credentials::new("AKID", "secret", None),
+        );
+        config.endpoint_is_custom = endpoint_is_custom;
+        config
+    }
+
+    #[test]
+    fn one_client_per_region_made_once() {
+        let clients = RegionalClients::new(base(false));
+        let default = clients.get(None).unwrap();
+        assert_eq!(default.region(), "us-east-1");
+        assert!(Rc::ptr_eq(
+            &default,
+            &clients.get(Some("us-east-1")).unwrap()
+        ));
+        let west = clients.get(Some("us-west-2")).unwrap();
+        assert_eq!(west.region(), "us-west-2");
+        assert_eq!(
+            west.config().endpoint,
+            "https://kms.us-west-2.amazonaws.com"
+        );
+        assert!(Rc::ptr_eq(&west, &clients.get(Some("us-west-2")).unwrap()));
+        // A custom endpoint serves every region.
+        let custom = RegionalClients::new(base(true));
+        let west = custom.get(Some("us-west-2")).unwrap();
+        assert_eq!(
+            west.config().endpoint,
+            "https://kms.us-east-1.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn a_malformed_region_cannot_reshape_the_endpoint_url() {
+        // Regions come from key ARNs; whatever they hold must not turn
+        // kms.REGION.amazonaws.com into another host.
+        let clients = RegionalClients::new(base(false));
+        for region in ["evil.example/", "us-east-1.evil.example", "a b", "", "x:1"] {
+            assert!(clients.get(Some(region)).is_err(), "{region}");
+            assert!(KmsClientSupplier::client(&clients, Some(region)).is_err());
+        }
+    }
+}
