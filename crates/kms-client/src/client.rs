@@ -29,6 +29,8 @@ pub struct KmsHttpClient {
     host: String,
     /// The request path, `/` unless the endpoint names another.
     path: String,
+    /// The URL requests go to.
+    url: String,
 }
 
 impl std::fmt::Debug for KmsHttpClient {
@@ -62,10 +64,10 @@ impl KmsHttpClient {
     pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
         let invalid = || ConfigError::InvalidEndpoint(config.endpoint.clone());
         let uri: ureq::http::Uri = config.endpoint.parse().map_err(|_| invalid())?;
-        match uri.scheme_str() {
-            Some("http" | "https") => {}
+        let scheme = match uri.scheme_str() {
+            Some(scheme @ ("http" | "https")) => scheme.to_owned(),
             _ => return Err(invalid()),
-        }
+        };
         let host = uri
             .authority()
             .map(|a| a.as_str().to_owned())
@@ -85,11 +87,13 @@ impl KmsHttpClient {
             .user_agent(concat!("kms-envelope/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
+        let url = format!("{scheme}://{host}{path}");
         Ok(KmsHttpClient {
             config,
             agent,
             host,
             path,
+            url,
         })
     }
 
@@ -166,17 +170,7 @@ impl KmsHttpClient {
         let params = SigningParams::new(&self.config.credentials, &self.config.region, "kms", now);
         let signed = sigv4::sign(&request, &params)
             .map_err(|e| KmsError::transport(format!("cannot sign the request: {e}")))?;
-        let url = format!(
-            "{}://{}{}",
-            if self.config.endpoint.starts_with("https:") {
-                "https"
-            } else {
-                "http"
-            },
-            self.host,
-            self.path
-        );
-        let mut builder = self.agent.post(&url);
+        let mut builder = self.agent.post(&self.url);
         for (name, value) in headers {
             builder = builder.header(name, value);
         }

@@ -144,6 +144,11 @@ fn requests_are_signed_aws_json_with_the_right_target_and_body() {
     assert!(head.starts_with("post / http/1.1"), "{head}");
     let host = server.endpoint.trim_start_matches("http://");
     assert!(head.contains(&format!("host: {host}")), "{head}");
+    assert_eq!(
+        head.matches("\r\nhost:").count(),
+        1,
+        "one Host header: {head}"
+    );
     assert!(head.contains("x-amz-target: trentservice.generatedatakey"));
     assert!(head.contains("content-type: application/x-amz-json-1.1"));
     assert!(head.contains("x-amz-security-token: session"));
