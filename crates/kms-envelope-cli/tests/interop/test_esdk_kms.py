@@ -20,6 +20,7 @@ from aws_encryption_sdk.identifiers import Algorithm, CommitmentPolicy
 from aws_encryption_sdk.key_providers.kms import (
     DiscoveryAwsKmsMasterKeyProvider,
     DiscoveryFilter,
+    MRKAwareDiscoveryAwsKmsMasterKeyProvider,
     MRKAwareStrictAwsKmsMasterKeyProvider,
     StrictAwsKmsMasterKeyProvider,
 )
@@ -240,16 +241,24 @@ def test_multi_region_key_both_ways_with_mrk_aware_providers(tmp_path, server, k
     provider = MRKAwareStrictAwsKmsMasterKeyProvider(key_ids=[mrk], botocore_session=botocore_session)
     decrypted, _ = sdk().decrypt(source=message, key_provider=provider)
     assert decrypted == plaintext
+    discovery = MRKAwareDiscoveryAwsKmsMasterKeyProvider(
+        discovery_region=REGION,
+        discovery_filter=DiscoveryFilter(account_ids=[ACCOUNT], partition="aws"),
+        botocore_session=botocore_session,
+    )
+    decrypted, _ = sdk().decrypt(source=message, key_provider=discovery)
+    assert decrypted == plaintext
     message, _ = sdk().encrypt(
         source=plaintext, key_provider=provider, encryption_context=CONTEXT,
         algorithm=SUITES["0x0478"],
     )
     (tmp_path / "from-python").write_bytes(message)
-    result = cli(
-        server, "decrypt", "--input", tmp_path / "from-python", "--output", "-",
-        "--wrapping-key", f"kms:{mrk}",
-    )
-    assert result.stdout == plaintext
+    for spec in (f"kms:{mrk}", "kms-discovery"):
+        result = cli(
+            server, "decrypt", "--input", tmp_path / "from-python", "--output", "-",
+            "--wrapping-key", spec,
+        )
+        assert result.stdout == plaintext, spec
 
 
 def test_endpoint_and_region_flags_instead_of_the_environment(tmp_path, server, keys, botocore_session):
