@@ -400,6 +400,37 @@ fn whole_messages_round_trip_through_the_materials_manager() {
     }
 }
 
+#[test]
+fn a_caching_manager_calls_kms_once_for_many_messages() {
+    // The design's promise: a page encrypting many records calls KMS a
+    // handful of times, not once per record.
+    use crate::cmm::CachingMaterialsManager;
+    let (_, east, _) = setup();
+    let keyring = strict(&arn(EAST, "k1"), &east);
+    let cache = CachingMaterialsManager::builder(
+        alloc::boxed::Box::new(DefaultMaterialsManager::new(keyring)),
+        || 1_000u64,
+        core::time::Duration::from_secs(60),
+    )
+    .build()
+    .unwrap();
+    let options = EncryptOptions::default();
+    let mut messages = Vec::new();
+    for i in 0..100u32 {
+        let record = i.to_be_bytes();
+        let m = pollster::block_on(crate::encrypt(&cache, &record, &ctx(), &options)).unwrap();
+        messages.push((record, m.ciphertext));
+    }
+    assert_eq!(east.ops(), ["GenerateDataKey"]);
+    for (record, message) in &messages {
+        let opened =
+            pollster::block_on(crate::decrypt(&cache, message, &DecryptOptions::default()))
+                .unwrap();
+        assert_eq!(&opened.plaintext, record);
+    }
+    assert_eq!(east.ops(), ["GenerateDataKey", "Decrypt"]);
+}
+
 proptest! {
     /// Whatever encrypted data keys a message carries, the keyring calls KMS
     /// only for those naming its key, and never panics.
