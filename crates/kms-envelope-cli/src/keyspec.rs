@@ -8,6 +8,7 @@ use kms_envelope::keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring,
 use kms_envelope::kms::{
     DiscoveryFilter, KmsArn, KmsClient, KmsKeyIdentifier, KmsMrkDiscoveryKeyring, KmsMrkKeyring,
     KmsResourceType, KmsRsaAlgorithm, KmsRsaKeyring, check_mrks_unique,
+    kms_mrk_discovery_multi_keyring,
 };
 use zeroize::Zeroizing;
 
@@ -54,6 +55,7 @@ pub struct KmsOptions {
     pub endpoint_url: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
+    pub discovery_regions: Vec<String>,
     pub grant_tokens: Vec<String>,
 }
 
@@ -215,9 +217,20 @@ impl KeySpec {
                     .as_ref()
                     .map(|(partition, accounts)| DiscoveryFilter::new(partition.as_str(), accounts))
                     .transpose()?;
-                let client = kms.client(None)?;
-                let keyring =
-                    KmsMrkDiscoveryKeyring::new(client, filter, kms.options.grant_tokens.clone())?;
+                let grant_tokens = kms.options.grant_tokens.clone();
+                if kms.options.discovery_regions.is_empty() {
+                    let client = kms.client(None)?;
+                    let keyring = KmsMrkDiscoveryKeyring::new(client, filter, grant_tokens)?;
+                    return Ok(Box::new(keyring));
+                }
+                let regions = kms.options.discovery_regions.clone();
+                let regions: Vec<&str> = regions.iter().map(String::as_str).collect();
+                let keyring = kms_mrk_discovery_multi_keyring(
+                    &regions,
+                    filter,
+                    kms.supplier()?,
+                    &grant_tokens,
+                )?;
                 Ok(Box::new(keyring))
             }
             KeySpec::KmsRsa { algorithm, key_arn } => {
@@ -243,6 +256,15 @@ struct Kms {
 
 impl Kms {
     fn client(&mut self, region: Option<&str>) -> Result<Rc<dyn KmsClient>> {
+        let client = self
+            .supplier()?
+            .get(region)
+            .context("cannot configure the KMS client")?;
+        Ok(client)
+    }
+
+    /// The clients of every region, configured on first use.
+    fn supplier(&mut self) -> Result<&RegionalClients> {
         if self.clients.is_none() {
             let mut overrides = Overrides {
                 region: self.options.region.clone(),
@@ -259,14 +281,9 @@ impl Kms {
             .context("cannot configure the KMS client")?;
             self.clients = Some(RegionalClients::new(config));
         }
-        let clients = self
-            .clients
+        self.clients
             .as_ref()
-            .context("KMS clients were just configured")?;
-        let client = clients
-            .get(region)
-            .context("cannot configure the KMS client")?;
-        Ok(client)
+            .context("KMS clients were just configured")
     }
 }
 
@@ -317,7 +334,10 @@ pub fn keyring(
     check_mrks_unique(kms_ids)?;
     let mut kms = Kms {
         options: options.clone(),
-        fallback_region: parsed.iter().find_map(KeySpec::arn_region),
+        fallback_region: parsed
+            .iter()
+            .find_map(KeySpec::arn_region)
+            .or_else(|| options.discovery_regions.first().cloned()),
         clients: None,
     };
     let mut keyrings = parsed

@@ -49,9 +49,9 @@ struct CommonArgs {
     /// ARN also decrypts what its replicas in other regions wrapped.
     ///
     /// kms-discovery[:PARTITION:ACCOUNT[,ACCOUNT...]]: decrypt only, with
-    /// whichever KMS key the message names (in the configured region, or a
-    /// multi-Region key's replica there), optionally only keys of these
-    /// accounts.
+    /// whichever KMS key the message names (in the configured region or each
+    /// --discovery-region, or a multi-Region key's replica there),
+    /// optionally only keys of these accounts.
     ///
     /// kms-rsa:ALGORITHM:KEY-ARN: a KMS RSA key pair; encrypts locally with
     /// its public key, decrypts through KMS; ALGORITHM oaep-sha1 or
@@ -107,6 +107,11 @@ struct KmsArgs {
     /// and AWS_SESSION_TOKEN take precedence over any profile.
     #[arg(long)]
     profile: Option<String>,
+    /// A region kms-discovery asks KMS in; repeatable (default: the
+    /// configured region). Keys of other regions are not tried, except
+    /// multi-Region keys, through their replica in these regions.
+    #[arg(long = "discovery-region", value_name = "REGION")]
+    discovery_regions: Vec<String>,
     /// A KMS grant token sent with every KMS request; repeatable.
     #[arg(long = "grant-token", value_name = "TOKEN")]
     grant_tokens: Vec<String>,
@@ -118,6 +123,7 @@ impl KmsArgs {
             endpoint_url: self.endpoint_url.clone(),
             region: self.region.clone(),
             profile: self.profile.clone(),
+            discovery_regions: self.discovery_regions.clone(),
             grant_tokens: self.grant_tokens.clone(),
         }
     }

@@ -67,10 +67,18 @@ impl Server {
     }
 
     fn create_key(&self, spec: &str) -> String {
-        let v = self.call(
-            "CreateKey",
-            json!({"KeySpec": spec, "KeyUsage": "ENCRYPT_DECRYPT"}),
-        );
+        self.create_key_in(REGION, spec)
+    }
+
+    fn create_key_in(&self, region: &str, spec: &str) -> String {
+        let config = ClientConfig::new(self.endpoint.clone(), region, self.credentials.clone());
+        let v: Value = KmsHttpClient::new(config)
+            .unwrap()
+            .call(
+                "CreateKey",
+                &json!({"KeySpec": spec, "KeyUsage": "ENCRYPT_DECRYPT"}),
+            )
+            .unwrap();
         v["KeyMetadata"]["Arn"].as_str().unwrap().to_owned()
     }
 
@@ -213,6 +221,43 @@ fn kms_keys_encrypt_and_each_decrypts_strict_or_by_discovery() {
         let keys = [format!("kms:{other}"), format!("kms:{second}")];
         assert_eq!(server.decrypt(&name, &keys).unwrap(), PLAINTEXT);
     }
+}
+
+#[test]
+fn discovery_asks_the_configured_region_or_the_discovery_regions() {
+    let server = Server::start();
+    let west = server.create_key_in("us-west-2", "SYMMETRIC_DEFAULT");
+    assert!(west.contains(":us-west-2:"), "{west}");
+    // The key ARN's region picks the client, whatever --region says.
+    ok(&server.encrypt("m", &[format!("kms:{west}")], &[]));
+    assert_eq!(
+        server.decrypt("m", &[format!("kms:{west}")]).unwrap(),
+        PLAINTEXT
+    );
+    // Discovery in us-east-1 does not try a us-west-2 single-region key.
+    let err = server.decrypt("m", &["kms-discovery".into()]).unwrap_err();
+    assert_eq!(error_code(&err), "NoDecryptableDataKey", "{err}");
+    let message = server.file("m");
+    let out = server.run(
+        &[
+            "decrypt",
+            "-i",
+            s(&message),
+            "-o",
+            "-",
+            "-w",
+            "kms-discovery",
+            "--discovery-region",
+            REGION,
+            "--discovery-region",
+            "us-west-2",
+            "--endpoint-url",
+            &server.endpoint,
+        ],
+        &[],
+    );
+    ok(&out);
+    assert_eq!(out.stdout, PLAINTEXT);
 }
 
 #[test]
