@@ -26,15 +26,21 @@
 //! # }
 //! ```
 
+#[cfg(feature = "http")]
 mod client;
 mod config;
 mod error;
 mod profile;
+pub mod wire;
 
+#[cfg(feature = "http")]
 use std::cell::RefCell;
+#[cfg(feature = "http")]
 use std::collections::HashMap;
+#[cfg(feature = "http")]
 use std::rc::Rc;
 
+#[cfg(feature = "http")]
 pub use client::KmsHttpClient;
 pub use config::{
     ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Overrides, RetryPolicy, aws_endpoint,
@@ -42,8 +48,10 @@ pub use config::{
 pub use error::ConfigError;
 pub use kms_envelope::kms::KmsClient;
 
+#[cfg(feature = "http")]
 use kms_envelope::kms::KmsClientSupplier;
 
+#[cfg(feature = "http")]
 /// Clients for any region from one base configuration (same credentials,
 /// timeouts and retries; the endpoint follows the region unless it was set
 /// explicitly), made once per region. `None` is the base region.
@@ -52,6 +60,7 @@ pub struct RegionalClients {
     clients: RefCell<HashMap<String, Rc<KmsHttpClient>>>,
 }
 
+#[cfg(feature = "http")]
 impl RegionalClients {
     /// Clients derived from `base`.
     pub fn new(base: ClientConfig) -> Self {
@@ -75,6 +84,7 @@ impl RegionalClients {
     }
 }
 
+#[cfg(feature = "http")]
 impl KmsClientSupplier for RegionalClients {
     fn client(&self, region: Option<&str>) -> Result<Rc<dyn KmsClient>, kms_envelope::Error> {
         match self.get(region) {
