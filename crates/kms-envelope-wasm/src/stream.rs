@@ -1,0 +1,291 @@
+//! Web Streams: ReadableStream in, ReadableStream out, pulled one input
+//! chunk at a time so memory stays one frame whatever the size.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use kms_envelope::{BodyDecryptor, EncryptionContext, Encryptor, HeaderReader, ReadHeader};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::error::{JsResult, invalid, to_js};
+use crate::js;
+use crate::session::{Inner, decrypt_options, encrypt_options, key_ids, suite_name};
+
+/// The reader of an input ReadableStream.
+struct Input {
+    reader: JsValue,
+    read: Function,
+}
+
+impl Input {
+    fn new(stream: &JsValue) -> JsResult<Input> {
+        let get_reader = Reflect::get(stream, &"getReader".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .ok_or_else(|| invalid("the input must be a ReadableStream"))?;
+        let reader = get_reader.call0(stream)?;
+        let read = Reflect::get(&reader, &"read".into())?
+            .dyn_into::<Function>()
+            .map_err(|_| invalid("the input stream's reader has no read()"))?;
+        Ok(Input { reader, read })
+    }
+
+    /// The next chunk, `None` at the end.
+    async fn next(&self) -> JsResult<Option<Vec<u8>>> {
+        let result = JsFuture::from(Promise::from(self.read.call0(&self.reader)?)).await?;
+        if js::boolean(&result, "done")?.unwrap_or(false) {
+            return Ok(None);
+        }
+        let value = js::get(&result, "value").unwrap_or(JsValue::UNDEFINED);
+        value
+            .dyn_ref::<Uint8Array>()
+            .map(|a| Some(a.to_vec()))
+            .ok_or_else(|| invalid("stream chunks must be Uint8Array"))
+    }
+
+    fn cancel(&self, reason: &JsValue) {
+        if let Some(cancel) = Reflect::get(&self.reader, &"cancel".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+        {
+            // The promise's outcome does not matter once we are failing.
+            let _ = cancel.call1(&self.reader, reason);
+        }
+    }
+}
+
+/// What one step of a stream produced.
+enum Step {
+    /// Bytes to enqueue (possibly none yet).
+    Output(Vec<u8>),
+    /// The stream is complete.
+    Done,
+}
+
+enum Machine {
+    Encrypt(Option<Encryptor>),
+    DecryptHeader(Option<HeaderReader>),
+    DecryptBody(Option<BodyDecryptor>),
+    Finished,
+}
+
+struct StreamState {
+    inner: Rc<Inner>,
+    input: Input,
+    machine: Machine,
+    progress: Option<Function>,
+    on_header: Option<Function>,
+    processed: f64,
+}
+
+impl StreamState {
+    async fn step(&mut self) -> JsResult<Step> {
+        if matches!(self.machine, Machine::Finished) {
+            return Ok(Step::Done);
+        }
+        let chunk = self.input.next().await?;
+        let mut out = Vec::new();
+        match (&mut self.machine, chunk) {
+            (Machine::Encrypt(e), Some(data)) => {
+                if let Some(e) = e.as_mut() {
+                    e.update(&data, &mut out).map_err(to_js)?;
+                }
+                self.report(data.len());
+            }
+            (Machine::Encrypt(e), None) => {
+                if let Some(e) = e.take() {
+                    e.finish(&mut out).map_err(to_js)?;
+                }
+                self.machine = Machine::Finished;
+            }
+            (Machine::DecryptHeader(reader), Some(data)) => {
+                let reader = reader
+                    .take()
+                    .ok_or_else(|| invalid("stream used after an error"))?;
+                let mut rest: &[u8] = &data;
+                match reader.read(&mut rest).map_err(to_js)? {
+                    ReadHeader::NeedMore(r) => self.machine = Machine::DecryptHeader(Some(r)),
+                    ReadHeader::Parsed(parsed) => {
+                        if let Some(f) = &self.on_header {
+                            let info = Object::new();
+                            js::set(
+                                &info,
+                                "algorithmSuite",
+                                &suite_name(parsed.suite().id).into(),
+                            );
+                            js::set(
+                                &info,
+                                "encryptionContext",
+                                &js::context_object(parsed.encryption_context()),
+                            );
+                            js::set(&info, "keyIds", &key_ids(parsed.header()));
+                            js::set(
+                                &info,
+                                "frameLength",
+                                &f64::from(parsed.frame_length()).into(),
+                            );
+                            f.call1(&JsValue::UNDEFINED, &info)?;
+                        }
+                        let mut body = parsed
+                            .obtain_materials(self.inner.manager.as_ref())
+                            .await
+                            .map_err(to_js)?;
+                        body.update(rest, &mut out).map_err(to_js)?;
+                        self.machine = Machine::DecryptBody(Some(body));
+                    }
+                }
+                self.report(data.len());
+            }
+            (Machine::DecryptHeader(_), None) => {
+                self.machine = Machine::Finished;
+                return Err(to_js(kms_envelope::Error::TruncatedMessage));
+            }
+            (Machine::DecryptBody(body), Some(data)) => {
+                if let Some(b) = body.as_mut() {
+                    b.update(&data, &mut out).map_err(to_js)?;
+                }
+                self.report(data.len());
+            }
+            (Machine::DecryptBody(body), None) => {
+                if let Some(b) = body.take() {
+                    b.finish(&mut out).map_err(to_js)?;
+                }
+                self.machine = Machine::Finished;
+            }
+            (Machine::Finished, _) => return Ok(Step::Done),
+        }
+        Ok(Step::Output(out))
+    }
+
+    fn report(&mut self, n: usize) {
+        self.processed += n as f64;
+        if let Some(f) = &self.progress {
+            let _ = f.call1(&JsValue::UNDEFINED, &self.processed.into());
+        }
+    }
+}
+
+/// Calls `controller[method](arg)`.
+fn call_controller(controller: &JsValue, method: &str, arg: Option<&JsValue>) {
+    if let Some(f) = Reflect::get(controller, &method.into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+    {
+        let _ = match arg {
+            Some(a) => f.call1(controller, a),
+            None => f.call0(controller),
+        };
+    }
+}
+
+/// A ReadableStream pulling from `state`.
+fn readable(state: StreamState) -> JsResult<JsValue> {
+    let state = Rc::new(RefCell::new(Some(state)));
+    let pull_state = Rc::clone(&state);
+    let pull = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |controller: JsValue| {
+        let state = Rc::clone(&pull_state);
+        future_to_promise(async move {
+            // Streams never call pull again before its promise settles.
+            let Some(mut s) = state.borrow_mut().take() else {
+                call_controller(&controller, "close", None);
+                return Ok(JsValue::UNDEFINED);
+            };
+            loop {
+                match s.step().await {
+                    Ok(Step::Output(bytes)) if bytes.is_empty() => {
+                        if matches!(s.machine, Machine::Finished) {
+                            call_controller(&controller, "close", None);
+                            return Ok(JsValue::UNDEFINED);
+                        }
+                    }
+                    Ok(Step::Output(bytes)) => {
+                        let finished = matches!(s.machine, Machine::Finished);
+                        call_controller(
+                            &controller,
+                            "enqueue",
+                            Some(&js::uint8array(&bytes).into()),
+                        );
+                        if finished {
+                            call_controller(&controller, "close", None);
+                        } else {
+                            *state.borrow_mut() = Some(s);
+                        }
+                        return Ok(JsValue::UNDEFINED);
+                    }
+                    Ok(Step::Done) => {
+                        call_controller(&controller, "close", None);
+                        return Ok(JsValue::UNDEFINED);
+                    }
+                    Err(e) => {
+                        s.input.cancel(&e);
+                        // The state is dropped: nothing more comes out.
+                        return Err(e);
+                    }
+                }
+            }
+        })
+    });
+    let cancel_state = Rc::clone(&state);
+    let cancel = Closure::<dyn FnMut(JsValue)>::new(move |reason: JsValue| {
+        if let Some(s) = cancel_state.borrow_mut().take() {
+            s.input.cancel(&reason);
+        }
+    });
+    let source = Object::new();
+    js::set(&source, "pull", &pull.into_js_value());
+    js::set(&source, "cancel", &cancel.into_js_value());
+    let ctor = Reflect::get(&js::global(), &"ReadableStream".into())?
+        .dyn_into::<Function>()
+        .map_err(|_| invalid("this runtime has no ReadableStream"))?;
+    Reflect::construct(&ctor, &js_sys::Array::of1(&source))
+}
+
+fn callback(options: &JsValue, name: &str) -> JsResult<Option<Function>> {
+    match js::get(options, name) {
+        None => Ok(None),
+        Some(f) => f
+            .dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| invalid(&format!("`{name}` must be a function"))),
+    }
+}
+
+/// `Session.encryptStream`.
+pub fn encrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> Promise {
+    future_to_promise(async move {
+        let opts = encrypt_options(&inner.encrypt_defaults, &options)?;
+        let context: EncryptionContext =
+            js::context(&options, "encryptionContext")?.unwrap_or_default();
+        let progress = callback(&options, "onProgress")?;
+        let input = Input::new(&input)?;
+        let encryptor = Encryptor::new(inner.manager.as_ref(), &context, &opts)
+            .await
+            .map_err(to_js)?;
+        readable(StreamState {
+            inner,
+            input,
+            machine: Machine::Encrypt(Some(encryptor)),
+            progress,
+            on_header: None,
+            processed: 0.0,
+        })
+    })
+}
+
+/// `Session.decryptStream`.
+pub fn decrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> JsResult<JsValue> {
+    let opts = decrypt_options(&inner.decrypt_defaults, &options)?;
+    let progress = callback(&options, "onProgress")?;
+    let on_header = callback(&options, "onHeader")?;
+    let input = Input::new(&input)?;
+    readable(StreamState {
+        inner,
+        input,
+        machine: Machine::DecryptHeader(Some(HeaderReader::new(opts))),
+        progress,
+        on_header,
+        processed: 0.0,
+    })
+}

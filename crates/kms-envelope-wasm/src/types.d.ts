@@ -1,0 +1,133 @@
+/** AWS credentials used to sign KMS requests. */
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** A key ring description; see the README for each type. */
+export type KeyringConfig =
+  | { type: "kms"; generatorKeyId?: string; keyIds?: string[]; grantTokens?: string[] }
+  | { type: "kms-mrk"; generatorKeyId?: string; keyIds?: string[]; grantTokens?: string[] }
+  | { type: "kms-discovery" | "kms-mrk-discovery"; region?: string; discoveryFilter?: { partition: string; accountIds: string[] }; grantTokens?: string[] }
+  | { type: "kms-rsa"; keyId: string; encryptionAlgorithm?: "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256"; publicKey?: Uint8Array | string; grantTokens?: string[] }
+  | { type: "raw-aes"; keyNamespace: string; keyName: string; wrappingKey: Uint8Array }
+  | { type: "raw-rsa"; keyNamespace: string; keyName: string; padding?: "OAEP_SHA1" | "OAEP_SHA256" | "OAEP_SHA384" | "OAEP_SHA512" | "PKCS1"; privateKey?: Uint8Array | string; publicKey?: Uint8Array | string }
+  | { type: "multi"; generator?: KeyringConfig; children?: KeyringConfig[] };
+
+/** The data-key cache of a session. */
+export interface CacheConfig {
+  capacity?: number;
+  maxAgeMs?: number;
+  maxMessages?: number;
+  maxBytes?: number;
+  partitionId?: string;
+}
+
+export type CommitmentPolicy =
+  | "REQUIRE_ENCRYPT_REQUIRE_DECRYPT"
+  | "REQUIRE_ENCRYPT_ALLOW_DECRYPT"
+  | "FORBID_ENCRYPT_ALLOW_DECRYPT";
+
+/** Everything a session needs. `region` and `credentials` enable KMS. */
+export interface SessionConfig {
+  keyring: KeyringConfig;
+  region?: string;
+  /** A custom endpoint such as kms-server's; AWS's regional endpoint otherwise. */
+  endpoint?: string;
+  credentials?: Credentials | (() => Credentials | Promise<Credentials>);
+  cache?: CacheConfig | false;
+  suite?: number | string;
+  frameLength?: number;
+  commitmentPolicy?: CommitmentPolicy;
+  maxEncryptedDataKeys?: number;
+  /** Milliseconds per KMS request attempt (default 10,000). */
+  timeoutMs?: number;
+  /** Attempts per KMS call, retries included (default 3). */
+  maxAttempts?: number;
+  retryBaseDelayMs?: number;
+}
+
+export interface EncryptOptions {
+  encryptionContext?: Record<string, string>;
+  suite?: number | string;
+  frameLength?: number;
+  commitmentPolicy?: CommitmentPolicy;
+  maxEncryptedDataKeys?: number;
+  /** An upper bound of the plaintext length (lets streams use the cache). */
+  plaintextLength?: number;
+}
+
+export interface EncryptStreamOptions extends EncryptOptions {
+  /** Called with the plaintext bytes consumed so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface DecryptOptions {
+  /** Pairs that must be in the message's encryption context. */
+  encryptionContext?: Record<string, string>;
+  commitmentPolicy?: CommitmentPolicy;
+  maxEncryptedDataKeys?: number;
+  maxBodySize?: number;
+}
+
+export interface DecryptStreamOptions extends DecryptOptions {
+  /** Called with the ciphertext bytes consumed so far. */
+  onProgress?: (bytes: number) => void;
+  /** Called once the header is parsed, before any KMS call. */
+  onHeader?: (header: { algorithmSuite: string; encryptionContext: Record<string, string>; keyIds: string[]; frameLength: number }) => void;
+}
+
+export interface EncryptResult {
+  ciphertext: Uint8Array;
+  encryptionContext: Record<string, string>;
+  algorithmSuite: string;
+  keyIds: string[];
+}
+
+export interface DecryptResult {
+  plaintext: Uint8Array;
+  encryptionContext: Record<string, string>;
+  algorithmSuite: string;
+  keyIds: string[];
+}
+
+export interface VerifyRequest {
+  keyId?: string;
+  message: Uint8Array | string;
+  signature: Uint8Array;
+  signingAlgorithm: string;
+  messageType?: "RAW" | "DIGEST";
+  /** A DER SubjectPublicKeyInfo, instead of GetPublicKey. */
+  publicKey?: Uint8Array;
+}
+
+export interface VerifyResult {
+  valid: boolean;
+  keyId: string;
+}
+
+export interface SessionStats {
+  kmsCalls: { generateDataKey: number; encrypt: number; decrypt: number; getPublicKey: number; total: number; retries: number };
+  dataKeyCache: { hits: number; misses: number; bypassed: number; entries: number; evictions: number } | null;
+  publicKeyCache: { hits: number; misses: number };
+}
+
+export interface MessageHeader {
+  formatVersion: number;
+  algorithmSuite: string;
+  messageId: string;
+  encryptionContext: Record<string, string>;
+  encryptedDataKeys: { providerId: string; providerInfo: Uint8Array; keyId: string; ciphertextLength: number }[];
+  contentType: "framed" | "non-framed";
+  frameLength: number;
+  headerLength: number;
+  signed: boolean;
+}
+
+/** Every error thrown or rejected by this package. */
+export interface KmsEnvelopeError extends Error {
+  name: "KmsEnvelopeError";
+  /** A stable code: InvalidCiphertext, AccessDenied, Throttling, NotFound, KeyUnavailable, EncryptionContextMismatch, LimitExceeded, InvalidArgument, ... */
+  code: string;
+}
