@@ -1,0 +1,498 @@
+//! The bindings in a JavaScript engine (Node by default; headless Chromium
+//! with WASM_BINDGEN_USE_BROWSER=1), against a fake KMS behind a stubbed
+//! `fetch` (tests/fake_kms.js). pkg-tests/ runs the packed package against
+//! a real kms-server.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use kms_envelope_wasm::{Session, inspect};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+/// The fake KMS's helpers, by name.
+fn api() -> Object {
+    thread_local! {
+        static API: Object = Function::new_no_args(include_str!("fake_kms.js"))
+            .call0(&JsValue::NULL)
+            .unwrap()
+            .into();
+    }
+    API.with(Clone::clone)
+}
+
+fn call(name: &str, args: &[JsValue]) -> JsValue {
+    let f: Function = Reflect::get(&api(), &name.into()).unwrap().into();
+    f.apply(&JsValue::NULL, &args.iter().collect::<Array>())
+        .unwrap()
+}
+
+async fn call_async(name: &str, args: &[JsValue]) -> JsValue {
+    JsFuture::from(Promise::from(call(name, args)))
+        .await
+        .unwrap()
+}
+
+fn obj(json: &str) -> JsValue {
+    call("obj", &[json.into()])
+}
+
+fn get(o: &JsValue, path: &str) -> JsValue {
+    call("get", &[o.clone(), path.into()])
+}
+
+fn with_bytes(o: JsValue, path: &str, bytes: &[u8]) -> JsValue {
+    call(
+        "withBytes",
+        &[o, path.into(), Uint8Array::from(bytes).into()],
+    )
+}
+
+fn code(e: &JsValue) -> String {
+    call("errorCode", std::slice::from_ref(e)).as_string().unwrap()
+}
+
+fn bytes(v: &JsValue) -> Vec<u8> {
+    Uint8Array::new(v).to_vec()
+}
+
+async fn ok(p: Promise) -> JsValue {
+    match JsFuture::from(p).await {
+        Ok(v) => v,
+        Err(e) => panic!("unexpected error {}: {:?}", code(&e), e),
+    }
+}
+
+async fn err(p: Promise) -> JsValue {
+    match JsFuture::from(p).await {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => {
+            assert_eq!(
+                call("errorName", std::slice::from_ref(&e)).as_string().unwrap(),
+                "KmsEnvelopeError"
+            );
+            e
+        }
+    }
+}
+
+fn raw_aes_session(extra: &str) -> Session {
+    let config = obj(&format!(
+        r#"{{"keyring": {{"type": "raw-aes", "keyNamespace": "ns", "keyName": "k1"}}{extra}}}"#
+    ));
+    let config = with_bytes(config, "keyring.wrappingKey", &[7u8; 32]);
+    Session::new(config).unwrap()
+}
+
+fn kms_session(keyring: &str, extra: &str) -> Session {
+    call("installFakeKms", &[]);
+    Session::new(obj(&format!(
+        r#"{{"region": "us-east-1", "endpoint": "http://127.0.0.1:9/kms",
+            "credentials": {{"accessKeyId": "AKIDTEST", "secretAccessKey": "secret"}},
+            "retryBaseDelayMs": 1, "keyring": {keyring}{extra}}}"#
+    )))
+    .unwrap()
+}
+
+fn ctx(json: &str) -> JsValue {
+    obj(&format!(r#"{{"encryptionContext": {json}}}"#))
+}
+
+#[wasm_bindgen_test]
+async fn raw_aes_round_trip_reports_context_suite_and_keys() {
+    let session = raw_aes_session("");
+    let plaintext = b"hello from wasm".to_vec();
+    let enc = ok(session.encrypt(
+        Uint8Array::from(&plaintext[..]).into(),
+        ctx(r#"{"tenant": "42"}"#),
+    ))
+    .await;
+    assert_eq!(get(&enc, "algorithmSuite").as_string().unwrap(), "0x0478");
+    assert_eq!(
+        get(&enc, "encryptionContext.tenant").as_string().unwrap(),
+        "42"
+    );
+    assert_eq!(get(&enc, "keyIds.0").as_string().unwrap(), "ns/k1");
+    let ciphertext = get(&enc, "ciphertext");
+    let dec = ok(session.decrypt(ciphertext, ctx(r#"{"tenant": "42"}"#))).await;
+    assert_eq!(bytes(&get(&dec, "plaintext")), plaintext);
+    assert_eq!(
+        get(&dec, "encryptionContext.tenant").as_string().unwrap(),
+        "42"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn strings_encrypt_and_signed_suite_round_trips() {
+    let session = raw_aes_session("");
+    let enc = ok(session.encrypt(
+        "text".into(),
+        obj(r#"{"suite": "0x0578", "frameLength": 7}"#),
+    ))
+    .await;
+    assert_eq!(get(&enc, "algorithmSuite").as_string().unwrap(), "0x0578");
+    assert!(get(&enc, "encryptionContext.aws-crypto-public-key").is_string());
+    let dec = ok(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
+    assert_eq!(bytes(&get(&dec, "plaintext")), b"text");
+}
+
+#[wasm_bindgen_test]
+async fn wrong_context_tamper_and_garbage_give_codes_and_the_session_keeps_working() {
+    let session = raw_aes_session("");
+    let enc = ok(session.encrypt("secret".into(), ctx(r#"{"a": "1"}"#))).await;
+    let ciphertext = bytes(&get(&enc, "ciphertext"));
+
+    let e = err(session.decrypt(
+        Uint8Array::from(&ciphertext[..]).into(),
+        ctx(r#"{"a": "2"}"#),
+    ))
+    .await;
+    assert_eq!(code(&e), "EncryptionContextMismatch");
+
+    for i in [ciphertext.len() - 20, ciphertext.len() - 1] {
+        let mut tampered = ciphertext.clone();
+        tampered[i] ^= 1;
+        let e =
+            err(session.decrypt(Uint8Array::from(&tampered[..]).into(), JsValue::UNDEFINED)).await;
+        assert_eq!(code(&e), "InvalidCiphertext");
+    }
+    let garbage: [&[u8]; 4] = [
+        b"",
+        b"\x02\x05\x78",
+        &[0xffu8; 300],
+        &ciphertext[..ciphertext.len() - 5],
+    ];
+    for g in garbage {
+        let e = err(session.decrypt(Uint8Array::from(g).into(), JsValue::UNDEFINED)).await;
+        assert_eq!(code(&e), "InvalidCiphertext", "{g:?}");
+    }
+    let e = err(session.decrypt(JsValue::from(42), JsValue::UNDEFINED)).await;
+    assert_eq!(code(&e), "InvalidArgument");
+
+    // Still works.
+    let dec =
+        ok(session.decrypt(Uint8Array::from(&ciphertext[..]).into(), JsValue::UNDEFINED)).await;
+    assert_eq!(bytes(&get(&dec, "plaintext")), b"secret");
+}
+
+#[wasm_bindgen_test]
+fn bad_configurations_are_invalid_argument_errors() {
+    for json in [
+        r#"{}"#,
+        r#"{"keyring": {"type": "nope"}}"#,
+        r#"{"keyring": {"type": "kms", "generatorKeyId": "alias/x"}}"#,
+        r#"{"keyring": {"type": "raw-aes", "keyNamespace": "n", "keyName": "k"}}"#,
+        r#"{"region": "us-east-1", "keyring": {"type": "raw-aes"}}"#,
+        r#"{"keyring": {"type": "multi"}}"#,
+    ] {
+        let e = Session::new(obj(json)).err().unwrap();
+        assert_eq!(code(&e), "InvalidArgument", "{json}");
+    }
+    let e = Session::new(JsValue::from("x")).err().unwrap();
+    assert_eq!(code(&e), "InvalidArgument");
+}
+
+#[wasm_bindgen_test]
+async fn inspect_reads_the_header_without_keys() {
+    let session = raw_aes_session("");
+    let enc = ok(session.encrypt("x".into(), ctx(r#"{"purpose": "test"}"#))).await;
+    let header = inspect(get(&enc, "ciphertext")).unwrap();
+    assert_eq!(get(&header, "formatVersion").as_f64().unwrap(), 2.0);
+    assert_eq!(
+        get(&header, "algorithmSuite").as_string().unwrap(),
+        "0x0478"
+    );
+    assert_eq!(
+        get(&header, "encryptionContext.purpose")
+            .as_string()
+            .unwrap(),
+        "test"
+    );
+    assert_eq!(
+        get(&header, "encryptedDataKeys.0.providerId")
+            .as_string()
+            .unwrap(),
+        "ns"
+    );
+    assert_eq!(get(&header, "contentType").as_string().unwrap(), "framed");
+    assert_eq!(get(&header, "frameLength").as_f64().unwrap(), 4096.0);
+    assert_eq!(
+        code(
+            &inspect(Uint8Array::from(&b"\x02"[..]).into())
+                .err()
+                .unwrap()
+        ),
+        "InvalidCiphertext"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn kms_keyring_over_fetch_round_trips_signed_requests() {
+    let session = kms_session(r#"{"type": "kms", "generatorKeyId": "alias/app"}"#, "");
+    let enc = ok(session.encrypt("kms data".into(), ctx(r#"{"t": "1"}"#))).await;
+    assert_eq!(
+        get(&enc, "keyIds.0").as_string().unwrap(),
+        "arn:aws:kms:us-east-1:111122223333:key/app"
+    );
+    assert_eq!(
+        call("lastUrl", &[]).as_string().unwrap(),
+        "http://127.0.0.1:9/kms"
+    );
+    let stats = session.stats();
+    assert_eq!(
+        get(&stats, "kmsCalls.generateDataKey").as_f64().unwrap(),
+        1.0
+    );
+    assert!(get(&stats, "dataKeyCache").is_null());
+    // A strict keyring named by an alias encrypts but cannot decrypt (the
+    // message names the key by ARN), as the ESDK specifies.
+    let e = err(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
+    assert_eq!(code(&e), "NoDecryptableDataKey");
+    // By ARN, and by discovery limited to the account.
+    for keyring in [
+        r#"{"type": "kms", "generatorKeyId": "arn:aws:kms:us-east-1:111122223333:key/app"}"#,
+        r#"{"type": "kms-discovery", "discoveryFilter": {"partition": "aws", "accountIds": ["111122223333"]}}"#,
+    ] {
+        let session = Session::new(obj(&format!(
+            r#"{{"region": "us-east-1", "endpoint": "http://127.0.0.1:9/kms",
+                "credentials": {{"accessKeyId": "AKIDTEST", "secretAccessKey": "secret"}},
+                "keyring": {keyring}}}"#
+        )))
+        .unwrap();
+        let dec = ok(session.decrypt(get(&enc, "ciphertext"), ctx(r#"{"t": "1"}"#))).await;
+        assert_eq!(bytes(&get(&dec, "plaintext")), b"kms data");
+        assert_eq!(
+            get(&session.stats(), "kmsCalls.decrypt").as_f64().unwrap(),
+            1.0
+        );
+    }
+    // A discovery filter for another account refuses the key.
+    let session = Session::new(obj(
+        r#"{"region": "us-east-1", "endpoint": "http://127.0.0.1:9/kms",
+            "credentials": {"accessKeyId": "AKIDTEST", "secretAccessKey": "secret"},
+            "keyring": {"type": "kms-discovery", "discoveryFilter": {"partition": "aws", "accountIds": ["999999999999"]}}}"#,
+    ))
+    .unwrap();
+    let e = err(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
+    assert_eq!(code(&e), "NoDecryptableDataKey");
+    assert_eq!(
+        get(&session.stats(), "kmsCalls.decrypt").as_f64().unwrap(),
+        0.0
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_caching_session_makes_at_most_ten_generate_data_key_calls_per_thousand_messages() {
+    let session = kms_session(
+        r#"{"type": "kms", "generatorKeyId": "alias/app"}"#,
+        r#", "cache": {"maxMessages": 100, "maxAgeMs": 600000}"#,
+    );
+    for i in 0..1000 {
+        ok(session.encrypt(format!("record {i}").into(), ctx(r#"{"t": "1"}"#))).await;
+    }
+    let stats = session.stats();
+    let gdk = get(&stats, "kmsCalls.generateDataKey").as_f64().unwrap();
+    assert!(gdk <= 10.0, "{gdk} GenerateDataKey calls");
+    assert_eq!(
+        call("requestCount", &["GenerateDataKey".into()])
+            .as_f64()
+            .unwrap(),
+        gdk
+    );
+    assert!(get(&stats, "dataKeyCache.hits").as_f64().unwrap() >= 990.0);
+}
+
+#[wasm_bindgen_test]
+async fn kms_failures_surface_as_stable_codes() {
+    for (key, expected) in [
+        ("alias/disabled", "KeyUnavailable"),
+        ("alias/denied", "AccessDenied"),
+        ("alias/throttled-5", "Throttling"),
+        ("alias/server-error", "KmsServiceError"),
+    ] {
+        let session = kms_session(
+            &format!(r#"{{"type": "kms", "generatorKeyId": "{key}"}}"#),
+            "",
+        );
+        let e = err(session.encrypt("x".into(), JsValue::UNDEFINED)).await;
+        assert_eq!(code(&e), expected, "{key}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn throttling_is_retried_with_backoff() {
+    let session = kms_session(
+        r#"{"type": "kms", "generatorKeyId": "alias/throttled-2"}"#,
+        "",
+    );
+    ok(session.encrypt("x".into(), JsValue::UNDEFINED)).await;
+    let stats = session.stats();
+    assert_eq!(get(&stats, "kmsCalls.retries").as_f64().unwrap(), 2.0);
+    assert_eq!(
+        call("requestCount", &["GenerateDataKey".into()])
+            .as_f64()
+            .unwrap(),
+        3.0
+    );
+}
+
+#[wasm_bindgen_test]
+async fn credential_functions_are_called_per_request() {
+    call("installFakeKms", &[]);
+    let config = obj(r#"{"region": "us-east-1", "endpoint": "http://127.0.0.1:9",
+            "keyring": {"type": "kms", "generatorKeyId": "alias/app"}}"#);
+    let provider = Function::new_no_args(
+        "globalThis.__credCalls = (globalThis.__credCalls || 0) + 1; \
+         return Promise.resolve({accessKeyId: 'AKIDTEST', secretAccessKey: 's', sessionToken: 't'});",
+    );
+    Reflect::set(&config, &"credentials".into(), &provider).unwrap();
+    let session = Session::new(config).unwrap();
+    ok(session.encrypt("x".into(), JsValue::UNDEFINED)).await;
+    let calls = Reflect::get(&js_sys::global(), &"__credCalls".into()).unwrap();
+    assert!(calls.as_f64().unwrap() >= 1.0);
+}
+
+#[wasm_bindgen_test]
+async fn streams_round_trip_with_progress() {
+    let session = raw_aes_session(r#", "frameLength": 1000"#);
+    let data: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let chunks: Array = data
+        .chunks(3333)
+        .map(|c| JsValue::from(Uint8Array::from(c)))
+        .collect();
+    let input = call("streamOf", &[chunks.into()]);
+    let options = ctx(r#"{"s": "1"}"#);
+    let progress = Function::new_with_args("n", "globalThis.__progress = n;");
+    Reflect::set(&options, &"onProgress".into(), &progress).unwrap();
+    let out = ok(session.encrypt_stream(input, options)).await;
+    let ciphertext = call_async("collect", &[out]).await;
+    assert_eq!(
+        Reflect::get(&js_sys::global(), &"__progress".into())
+            .unwrap()
+            .as_f64()
+            .unwrap(),
+        50_000.0
+    );
+    // One-shot decrypt of the streamed message.
+    let dec = ok(session.decrypt(ciphertext.clone(), JsValue::UNDEFINED)).await;
+    assert_eq!(bytes(&get(&dec, "plaintext")), data);
+    // Streamed decrypt, in odd-sized chunks, with the header callback.
+    let ct = bytes(&ciphertext);
+    let chunks: Array = ct
+        .chunks(777)
+        .map(|c| JsValue::from(Uint8Array::from(c)))
+        .collect();
+    let options = obj("{}");
+    let on_header = Function::new_with_args("h", "globalThis.__header = h;");
+    Reflect::set(&options, &"onHeader".into(), &on_header).unwrap();
+    let out = session
+        .decrypt_stream(call("streamOf", &[chunks.into()]), options)
+        .unwrap();
+    let plaintext = call_async("collect", &[out]).await;
+    assert_eq!(bytes(&plaintext), data);
+    let header = Reflect::get(&js_sys::global(), &"__header".into()).unwrap();
+    assert_eq!(
+        get(&header, "encryptionContext.s").as_string().unwrap(),
+        "1"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_tampered_stream_errors_the_output_stream() {
+    let session = raw_aes_session(r#", "frameLength": 100"#);
+    let enc = ok(session.encrypt(
+        Uint8Array::from(&[1u8; 1000][..]).into(),
+        JsValue::UNDEFINED,
+    ))
+    .await;
+    let mut ct = bytes(&get(&enc, "ciphertext"));
+    let n = ct.len();
+    ct[n - 20] ^= 0x80;
+    let chunks: Array = ct
+        .chunks(64)
+        .map(|c| JsValue::from(Uint8Array::from(c)))
+        .collect();
+    let out = session
+        .decrypt_stream(call("streamOf", &[chunks.into()]), JsValue::UNDEFINED)
+        .unwrap();
+    let collect: Function = Reflect::get(&api(), &"collect".into()).unwrap().into();
+    let e = JsFuture::from(Promise::from(collect.call1(&JsValue::NULL, &out).unwrap()))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(code(&e), "InvalidCiphertext");
+    // Truncated: the stream ends before the final frame.
+    let ct = bytes(&get(&enc, "ciphertext"));
+    let chunks: Array = [JsValue::from(Uint8Array::from(&ct[..ct.len() - 50]))]
+        .into_iter()
+        .collect();
+    let out = session
+        .decrypt_stream(call("streamOf", &[chunks.into()]), JsValue::UNDEFINED)
+        .unwrap();
+    let e = JsFuture::from(Promise::from(collect.call1(&JsValue::NULL, &out).unwrap()))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(code(&e), "InvalidCiphertext");
+}
+
+#[wasm_bindgen_test]
+async fn verify_checks_kms_signatures_with_a_cached_public_key() {
+    let cases: Array = obj(include_str!(
+        "../../kms-envelope/tests/data/openssl/signatures.json"
+    ))
+    .into();
+    let session = kms_session(r#"{"type": "kms", "generatorKeyId": "alias/app"}"#, "");
+    let mut checked = 0;
+    for case in cases.iter() {
+        let spec = get(&case, "key_spec").as_string().unwrap();
+        let alg = get(&case, "algorithm").as_string().unwrap();
+        let b64 = |field: &str| {
+            let text = get(&case, field).as_string().unwrap();
+            let bin = js_sys::global();
+            let atob: Function = Reflect::get(&bin, &"atob".into()).unwrap().into();
+            let s = atob
+                .call1(&JsValue::NULL, &text.into())
+                .unwrap()
+                .as_string()
+                .unwrap();
+            s.chars().map(|c| c as u8).collect::<Vec<u8>>()
+        };
+        let key = format!("key-{checked}");
+        let der = get(&case, "public_key");
+        call("addPublicKey", &[key.clone().into(), der]);
+        let request = obj(&format!(
+            r#"{{"keyId": "{key}", "signingAlgorithm": "{alg}"}}"#
+        ));
+        let request = with_bytes(request, "message", &b64("message"));
+        let request = with_bytes(request, "signature", &b64("signature"));
+        let result = ok(session.verify(request.clone())).await;
+        assert!(get(&result, "valid").as_bool().unwrap(), "{spec} {alg}");
+        // Tampered message: invalid, not an error; the key is cached.
+        let mut message = b64("message");
+        message[0] ^= 1;
+        let request = with_bytes(request, "message", &message);
+        let result = ok(session.verify(request)).await;
+        assert!(
+            !get(&result, "valid").as_bool().unwrap(),
+            "{spec} {alg} tampered"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4);
+    let stats = session.stats();
+    assert_eq!(
+        get(&stats, "kmsCalls.getPublicKey").as_f64().unwrap(),
+        f64::from(checked)
+    );
+    assert_eq!(
+        get(&stats, "publicKeyCache.hits").as_f64().unwrap(),
+        f64::from(checked)
+    );
+    // Unknown key: NotFound from GetPublicKey.
+    let request = obj(r#"{"keyId": "nope", "signingAlgorithm": "ECDSA_SHA_256", "message": "m"}"#);
+    let request = with_bytes(request, "signature", &[0u8; 8]);
+    let e = err(session.verify(request)).await;
+    assert_eq!(code(&e), "NotFound");
+}
