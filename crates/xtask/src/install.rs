@@ -1,7 +1,7 @@
 //! Installing what a fresh machine lacks. Each step checks first, so a
 //! second run costs seconds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -83,3 +83,64 @@ pub fn python_venv() -> Result<PathBuf> {
     }
     Ok(bin)
 }
+
+/// The version Cargo.lock resolves for `package`.
+pub fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(util::root().join("Cargo.lock"))
+        .context("cannot read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{package}\"") {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+            {
+                return Ok(v.to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no {package}")
+}
+
+/// wasm-bindgen-cli (with wasm-bindgen-test-runner) at exactly the version
+/// of Cargo.lock's wasm-bindgen, which the generated glue must match.
+pub fn wasm_bindgen_cli() -> Result<()> {
+    wasm_target()?;
+    let version = locked_version("wasm-bindgen")?;
+    let installed = probe(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().nth(1) != Some(version.as_str()) {
+        // Without --locked: its lock file names versions the registry
+        // mirror lacks.
+        run(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--force",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// Debian's chromium and chromedriver, for browser tests.
+pub fn chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    let root = probe(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+    let mut apt = if root {
+        Command::new("apt-get")
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg("apt-get");
+        c
+    };
+    run(apt.args(["install", "-y", "chromium", "chromium-driver"]))
+        .context("browser tests need Debian's chromium and chromium-driver")
+}
+
+/// Where Debian installs Chromium.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// Where Debian installs chromedriver.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

@@ -38,6 +38,11 @@ const SUITES: &[Suite] = &[
         run: wasm32,
     },
     Suite {
+        name: "wasm-bindgen-test",
+        what: "the wasm bindings under wasm-bindgen-test, in Node and headless Chromium",
+        run: wasm_bindgen_test,
+    },
+    Suite {
         name: "interop",
         what: "AWS Encryption SDK for Python, boto3 and the AWS CLI against our CLI and server",
         run: interop,
@@ -160,6 +165,33 @@ fn wasm32() -> Result<()> {
         "-p",
         "kms-protocol",
     ]))
+}
+
+/// The bindings' tests, built once for wasm32 and run twice: in Node (the
+/// runner's default) and in headless Chromium through chromedriver (the
+/// browser flags are in the crate's webdriver.json).
+fn wasm_bindgen_test() -> Result<()> {
+    install::wasm_bindgen_cli()?;
+    install::chromium()?;
+    let test = || {
+        let mut cmd = cargo();
+        cmd.args([
+            "test",
+            "-p",
+            "kms-envelope-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        );
+        cmd
+    };
+    run(&mut test())?;
+    run(test()
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("CHROMEDRIVER", install::CHROMEDRIVER))
 }
 
 fn interop() -> Result<()> {
