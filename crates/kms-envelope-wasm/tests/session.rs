@@ -50,7 +50,9 @@ fn with_bytes(o: JsValue, path: &str, bytes: &[u8]) -> JsValue {
 }
 
 fn code(e: &JsValue) -> String {
-    call("errorCode", std::slice::from_ref(e)).as_string().unwrap()
+    call("errorCode", std::slice::from_ref(e))
+        .as_string()
+        .unwrap()
 }
 
 fn bytes(v: &JsValue) -> Vec<u8> {
@@ -69,7 +71,9 @@ async fn err(p: Promise) -> JsValue {
         Ok(v) => panic!("expected an error, got {v:?}"),
         Err(e) => {
             assert_eq!(
-                call("errorName", std::slice::from_ref(&e)).as_string().unwrap(),
+                call("errorName", std::slice::from_ref(&e))
+                    .as_string()
+                    .unwrap(),
                 "KmsEnvelopeError"
             );
             e
