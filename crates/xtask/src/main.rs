@@ -9,6 +9,7 @@
 mod bench;
 mod bench_server;
 mod install;
+mod package;
 mod suites;
 mod util;
 
@@ -20,6 +21,8 @@ usage: cargo xtask <command> [options]
 commands:
   test [--only NAME[,NAME...]] [--skip NAME[,NAME...]] [--list]
         install what is missing, then run every test suite
+  package
+        build the npm package (target/npm/kms-envelope) and print its sizes
   bench [core|server] [--quick]
         run benchmarks (criterion for the core, a signed load for the server)
 ";
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => suites::main(&args[1..]),
+        Some("package") => package::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
