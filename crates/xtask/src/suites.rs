@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::install;
 use crate::util::{self, cargo, run};
@@ -41,6 +41,11 @@ const SUITES: &[Suite] = &[
         name: "wasm-bindgen-test",
         what: "the wasm bindings under wasm-bindgen-test, in Node and headless Chromium",
         run: wasm_bindgen_test,
+    },
+    Suite {
+        name: "pkg-tests",
+        what: "the packed npm package in Node against a kms-server",
+        run: pkg_tests,
     },
     Suite {
         name: "interop",
@@ -192,6 +197,61 @@ fn wasm_bindgen_test() -> Result<()> {
     run(test()
         .env("WASM_BINDGEN_USE_BROWSER", "1")
         .env("CHROMEDRIVER", install::CHROMEDRIVER))
+}
+
+/// `npm pack`s the package, installs the tarball into a throwaway project
+/// beside copies of pkg-tests/, and runs each runtime's tests there against
+/// the kms-server binary `cargo test` built.
+fn pkg_tests() -> Result<()> {
+    build_test_binaries()?;
+    let package = crate::package::build()?;
+    let npm_dir = util::target_dir().join("npm");
+    let packed = util::probe(
+        Command::new("npm")
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(&npm_dir)
+            .current_dir(&package.dir),
+    )
+    .context("npm pack failed")?;
+    let tarball = npm_dir.join(packed.trim());
+    let project = util::target_dir().join("pkg-tests");
+    if project.exists() {
+        std::fs::remove_dir_all(&project)?;
+    }
+    let root = util::root();
+    copy_dir(&root.join("pkg-tests"), &project)?;
+    std::fs::write(
+        project.join("package.json"),
+        format!(
+            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\"}}}}\n",
+            tarball.display()
+        ),
+    )?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--no-package-lock"])
+        .current_dir(&project))?;
+    let server = util::target_dir().join("debug").join("kms-server");
+    run(Command::new("node")
+        .args(["--test", "--test-reporter=spec", "node/"])
+        .env("KMS_SERVER_BIN", &server)
+        .current_dir(&project))
+}
+
+/// Copies a directory tree (small: the pkg-tests sources).
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            if entry.file_name() != "node_modules" {
+                copy_dir(&entry.path(), &target)?;
+            }
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 fn interop() -> Result<()> {

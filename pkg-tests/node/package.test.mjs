@@ -1,0 +1,164 @@
+// The packed npm package in Node (node:test) against a real kms-server.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+
+import { Session, inspect } from "kms-envelope";
+import { startServer } from "../lib/kms.mjs";
+
+let server;
+let key; // a symmetric key's metadata
+let alias;
+
+before(async () => {
+  server = await startServer();
+  key = await server.admin.createKey({ Description: "pkg-tests" });
+  alias = "alias/pkg-tests";
+  await server.admin.call("CreateAlias", { AliasName: alias, TargetKeyId: key.KeyId });
+});
+after(async () => server && (await server.stop()));
+
+const session = (keyring, extra = {}) =>
+  new Session({
+    region: server.region,
+    endpoint: server.endpoint,
+    credentials: server.credentials,
+    keyring,
+    ...extra,
+  });
+
+test("encrypts with an alias and decrypts with the key ARN", async () => {
+  const enc = await session({ type: "kms", generatorKeyId: alias }).encrypt("hello kms", {
+    encryptionContext: { purpose: "pkg-test" },
+  });
+  assert.deepEqual(enc.keyIds, [key.Arn]);
+  assert.equal(enc.algorithmSuite, "0x0478");
+  const header = inspect(enc.ciphertext);
+  assert.equal(header.encryptedDataKeys[0].providerId, "aws-kms");
+  assert.equal(header.encryptionContext.purpose, "pkg-test");
+  const dec = await session({ type: "kms", generatorKeyId: key.Arn }).decrypt(enc.ciphertext, {
+    encryptionContext: { purpose: "pkg-test" },
+  });
+  assert.equal(new TextDecoder().decode(dec.plaintext), "hello kms");
+  assert.equal(dec.encryptionContext.purpose, "pkg-test");
+});
+
+test("signed suite 0x0578 and discovery decryption", async () => {
+  const enc = await session({ type: "kms", generatorKeyId: key.Arn }).encrypt(new Uint8Array(10_000).fill(7), {
+    suite: 0x0578,
+  });
+  assert.equal(enc.algorithmSuite, "0x0578");
+  const dec = await session({
+    type: "kms-discovery",
+    discoveryFilter: { partition: "aws", accountIds: [key.AWSAccountId] },
+  }).decrypt(enc.ciphertext);
+  assert.equal(dec.plaintext.length, 10_000);
+});
+
+test("the session cache avoids KMS calls", async () => {
+  const s = session({ type: "kms", generatorKeyId: key.Arn }, { cache: { maxMessages: 100, maxAgeMs: 600_000 } });
+  for (let i = 0; i < 1000; i++) await s.encrypt(`record ${i}`, { encryptionContext: { t: "1" } });
+  const stats = s.stats();
+  assert.ok(stats.kmsCalls.generateDataKey <= 10, JSON.stringify(stats));
+  assert.ok(stats.dataKeyCache.hits >= 990, JSON.stringify(stats));
+});
+
+async function code(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.equal(e.name, "KmsEnvelopeError");
+    return e.code;
+  }
+  assert.fail("expected an error");
+}
+
+test("errors carry stable codes and the session keeps working", async () => {
+  const s = session({ type: "kms", generatorKeyId: key.Arn });
+  const enc = await s.encrypt("data", { encryptionContext: { tenant: "a" } });
+  assert.equal(await code(s.decrypt(enc.ciphertext, { encryptionContext: { tenant: "b" } })), "EncryptionContextMismatch");
+  const tampered = enc.ciphertext.slice();
+  tampered[tampered.length - 3] ^= 1;
+  assert.equal(await code(s.decrypt(tampered)), "InvalidCiphertext");
+  assert.equal(await code(s.decrypt(new Uint8Array([1, 2, 3]))), "InvalidCiphertext");
+  const denied = new Session({
+    region: server.region,
+    endpoint: server.endpoint,
+    credentials: { accessKeyId: server.credentials.accessKeyId, secretAccessKey: "wrong" },
+    keyring: { type: "kms", generatorKeyId: key.Arn },
+  });
+  assert.equal(await code(denied.encrypt("x")), "AccessDenied");
+  const missing = session({ type: "kms", generatorKeyId: "alias/does-not-exist" });
+  assert.equal(await code(missing.encrypt("x")), "NotFound");
+  // Still works after all of that.
+  const dec = await s.decrypt(enc.ciphertext, { encryptionContext: { tenant: "a" } });
+  assert.equal(new TextDecoder().decode(dec.plaintext), "data");
+});
+
+test("a disabled key gives KeyUnavailable", async () => {
+  const k = await server.admin.createKey({});
+  await server.admin.call("DisableKey", { KeyId: k.KeyId });
+  assert.equal(await code(session({ type: "kms", generatorKeyId: k.Arn }).encrypt("x")), "KeyUnavailable");
+});
+
+test("verifies a KMS signature with the cached public key", async () => {
+  const k = await server.admin.createKey({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" });
+  const message = new TextEncoder().encode("signed by kms-server");
+  const signed = await server.admin.call("Sign", {
+    KeyId: k.KeyId,
+    Message: Buffer.from(message).toString("base64"),
+    MessageType: "RAW",
+    SigningAlgorithm: "ECDSA_SHA_256",
+  });
+  const signature = Buffer.from(signed.Signature, "base64");
+  const s = session({ type: "kms", generatorKeyId: key.Arn });
+  const ok = await s.verify({ keyId: k.Arn, message, signature, signingAlgorithm: "ECDSA_SHA_256" });
+  assert.equal(ok.valid, true);
+  const flipped = message.slice();
+  flipped[0] ^= 1;
+  const bad = await s.verify({ keyId: k.Arn, message: flipped, signature, signingAlgorithm: "ECDSA_SHA_256" });
+  assert.equal(bad.valid, false);
+  const stats = s.stats();
+  assert.equal(stats.kmsCalls.getPublicKey, 1);
+  assert.equal(stats.publicKeyCache.hits, 1);
+});
+
+test("streams 100 MiB through encryptStream and decryptStream", async () => {
+  const total = 100 * 1024 * 1024;
+  const chunk = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 0xff;
+  let sent = 0;
+  const inHash = createHash("sha256");
+  const source = new ReadableStream({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const c = chunk.slice();
+      c[0] = sent / chunk.length;
+      inHash.update(c);
+      sent += c.length;
+      controller.enqueue(c);
+    },
+  });
+  const s = session({ type: "kms", generatorKeyId: key.Arn });
+  let progress = 0;
+  const encrypted = await s.encryptStream(source, {
+    encryptionContext: { stream: "1" },
+    frameLength: 65536,
+    onProgress: (n) => (progress = n),
+  });
+  const decrypted = s.decryptStream(encrypted, { encryptionContext: { stream: "1" } });
+  const outHash = createHash("sha256");
+  let received = 0;
+  let peakRss = 0;
+  for await (const part of decrypted) {
+    outHash.update(part);
+    received += part.length;
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }
+  assert.equal(received, total);
+  assert.equal(progress, total);
+  assert.equal(outHash.digest("hex"), inHash.digest("hex"));
+  console.log(`# 100 MiB streamed; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+  // Memory is one frame at a time: far below the 100 MiB that went through.
+  assert.ok(peakRss < 200 * 2 ** 20, `peak RSS ${peakRss}`);
+});
