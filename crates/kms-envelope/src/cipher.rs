@@ -5,8 +5,8 @@
 //! [`ContentCipher`] is the one seam through which frames are encrypted and
 //! decrypted. The cipher is built once per message; frames are processed in
 //! place. Bindings that want another AES-GCM (WebCrypto in a browser) can
-//! drive the same frame layout with [`crate::format::frame_iv`] and
-//! [`crate::format::BodyAad`] and the derived key.
+//! detach it from the encryptor or body decryptor (see [`crate::detached`]):
+//! the core then hands out each frame's IV, AAD and content instead.
 
 use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -96,6 +96,11 @@ impl MessageKeys {
             (Some(ours), Some(theirs)) if bool::from(ours.ct_eq(theirs)) => Ok(()),
             _ => Err(Error::KeyCommitmentMismatch),
         }
+    }
+
+    /// A copy of the content key, for an AES-GCM outside the crate.
+    pub(crate) fn content_key(&self) -> crate::detached::ContentKey {
+        crate::detached::ContentKey::new(self.key.get(..self.key_len).unwrap_or_default())
     }
 
     /// The cipher for this message's content.

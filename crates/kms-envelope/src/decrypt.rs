@@ -18,6 +18,7 @@ use alloc::vec::Vec;
 use crate::cipher::{ContentCipher, MessageKeys};
 use crate::cmm::{DecryptionMaterialsRequest, MaterialsManager};
 use crate::context::{EncryptionContext, PUBLIC_KEY_KEY};
+use crate::detached::{ContentKey, SealedFrame};
 use crate::error::{ContextError, Error, FormatError, Limit};
 use crate::format::body::{FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH};
 use crate::format::codec::{Reader, split};
@@ -277,6 +278,7 @@ impl ParsedHeader {
         let keys = MessageKeys::derive(suite, data_key, header.message_id())?;
         keys.check_commitment(header.commitment())?;
         let cipher = keys.cipher()?;
+        let content_key = Some(keys.content_key());
         drop(keys);
 
         let required = &materials.required_encryption_context_keys;
@@ -347,6 +349,8 @@ impl ParsedHeader {
             needed: 0,
             body_seen: 0,
             max_body_size: options.max_body_size,
+            content_key,
+            detached: None,
         })
     }
 }
@@ -374,6 +378,18 @@ pub struct BodyDecryptor {
     needed: usize,
     body_seen: u64,
     max_body_size: Option<u64>,
+    content_key: Option<ContentKey>,
+    detached: Option<DetachedOpening>,
+}
+
+/// The state of a body decryptor whose frames are opened by the caller.
+struct DetachedOpening {
+    /// Frames parsed but not yet taken by the caller.
+    queue: Vec<SealedFrame>,
+    /// The sequence number `release_frame` expects next.
+    next_to_release: u32,
+    /// Frames parsed and not yet released.
+    outstanding: usize,
 }
 
 impl core::fmt::Debug for BodyDecryptor {
@@ -451,16 +467,84 @@ impl BodyDecryptor {
 
     /// Ends the message: fails with `TruncatedMessage` if it ended early;
     /// for signed suites, releases the held plaintext now that the signature
-    /// has verified.
+    /// has verified. A detached decryptor must have released every frame.
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
         if self.phase != Phase::Done || !self.buf.is_empty() {
             return Err(Error::TruncatedMessage);
+        }
+        if self.detached.as_ref().is_some_and(|d| d.outstanding > 0) {
+            return Err(Error::InvalidArgument(
+                "a detached decryptor finishes after every frame is released",
+            ));
         }
         if out.is_empty() {
             core::mem::swap(out, &mut self.held);
         } else {
             out.append(&mut self.held);
         }
+        Ok(())
+    }
+
+    /// Hands the AES-GCM of the frames to the caller and returns the content
+    /// key for it. Allowed once, before any body byte. From then on
+    /// [`update`](Self::update) parses frames without opening them,
+    /// [`take_sealed_frames`](Self::take_sealed_frames) hands them out, and
+    /// [`release_frame`](Self::release_frame) takes back each one's
+    /// plaintext, in order, after the caller's AES-GCM verified its tag.
+    /// The footer of a signed suite is still verified here, and its
+    /// plaintext still held until [`finish`](Self::finish).
+    pub fn detach_content_cipher(&mut self) -> Result<ContentKey, Error> {
+        if self.detached.is_some() || self.body_seen != 0 || !self.buf.is_empty() {
+            return Err(Error::InvalidArgument(
+                "the content cipher is detached once, before the body",
+            ));
+        }
+        let key = self.content_key.take().ok_or(Error::InvalidArgument(
+            "the content key was already handed out",
+        ))?;
+        self.detached = Some(DetachedOpening {
+            queue: Vec::new(),
+            next_to_release: 1,
+            outstanding: 0,
+        });
+        Ok(key)
+    }
+
+    /// Detached: the frames parsed since the last call, in sequence order.
+    pub fn take_sealed_frames(&mut self) -> Vec<SealedFrame> {
+        self.detached
+            .as_mut()
+            .map(|d| core::mem::take(&mut d.queue))
+            .unwrap_or_default()
+    }
+
+    /// Detached: the plaintext of `frame`, which the caller's AES-GCM opened
+    /// and whose tag it verified. Appended to `out` for unsigned suites (or
+    /// when unverified release was asked for), held until `finish` for
+    /// signed ones. Frames must come back in sequence order.
+    pub fn release_frame(
+        &mut self,
+        frame: SealedFrame,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let d = self.detached.as_mut().ok_or(Error::InvalidArgument(
+            "release_frame is for a detached decryptor",
+        ))?;
+        if frame.sequence_number != d.next_to_release || d.outstanding == 0 {
+            return Err(Error::InvalidArgument(
+                "frames are released once each, in sequence order",
+            ));
+        }
+        if plaintext.len() != frame.plaintext_len() {
+            return Err(Error::InvalidArgument(
+                "a frame's plaintext is its ciphertext's length",
+            ));
+        }
+        let sink = if self.hold { &mut self.held } else { out };
+        sink.extend_from_slice(plaintext);
+        d.next_to_release = d.next_to_release.wrapping_add(1);
+        d.outstanding -= 1;
         Ok(())
     }
 
@@ -542,8 +626,20 @@ impl BodyDecryptor {
             BodyAadContent::Frame
         };
         let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
-        let sink = if self.hold { &mut self.held } else { out };
-        open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
+        if let Some(d) = &mut self.detached {
+            d.queue.push(sealed_frame(
+                seq,
+                is_final,
+                iv,
+                &aad,
+                r.consumed(),
+                content.len(),
+            ));
+            d.outstanding += 1;
+        } else {
+            let sink = if self.hold { &mut self.held } else { out };
+            open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
+        }
         if let Some((_, hasher)) = &mut self.verifier {
             hasher.update(r.consumed());
         }
@@ -578,8 +674,14 @@ impl BodyDecryptor {
             1,
             u64::try_from(len).unwrap_or(u64::MAX),
         );
-        let sink = if self.hold { &mut self.held } else { out };
-        open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
+        if let Some(d) = &mut self.detached {
+            d.queue
+                .push(sealed_frame(1, true, iv, &aad, r.consumed(), content.len()));
+            d.outstanding += 1;
+        } else {
+            let sink = if self.hold { &mut self.held } else { out };
+            open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
+        }
         if let Some((_, hasher)) = &mut self.verifier {
             hasher.update(r.consumed());
         }
@@ -601,6 +703,28 @@ impl BodyDecryptor {
         key.verify_digest(&hasher.finalize(), signature)?;
         self.phase = Phase::Done;
         Ok(())
+    }
+}
+
+/// A parsed frame for the caller's AES-GCM: the content and tag are the last
+/// bytes of the structure `consumed`.
+fn sealed_frame(
+    sequence_number: u32,
+    is_final: bool,
+    iv: [u8; AlgorithmSuite::IV_LEN],
+    aad: &BodyAad,
+    consumed: &[u8],
+    content_len: usize,
+) -> SealedFrame {
+    let start = consumed
+        .len()
+        .saturating_sub(content_len + AlgorithmSuite::TAG_LEN);
+    SealedFrame {
+        sequence_number,
+        is_final,
+        iv,
+        aad: aad.as_bytes().to_vec(),
+        ciphertext_and_tag: consumed.get(start..).unwrap_or_default().to_vec(),
     }
 }
 

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use crate::cipher::{ContentCipher, MessageKeys};
 use crate::cmm::{EncryptionMaterialsRequest, MaterialsManager};
 use crate::context::{EncryptionContext, RESERVED_PREFIX};
+use crate::detached::{ContentKey, FrameToSeal};
 use crate::error::{ContextError, Error, Limit};
 use crate::format::body::{FINAL_FRAME_MARKER, FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD};
 use crate::format::header::DEFAULT_MAX_HEADER_SIZE;
@@ -123,6 +124,21 @@ pub struct Encryptor {
     signer: Option<(SigningKey, SignatureHasher)>,
     plaintext_seen: u64,
     plaintext_bound: Option<u64>,
+    content_key: Option<ContentKey>,
+    detached: Option<DetachedSealing>,
+}
+
+/// The state of an encryptor whose frames are sealed by the caller.
+#[derive(Default)]
+struct DetachedSealing {
+    /// Frames cut but not yet taken by the caller.
+    queue: Vec<FrameToSeal>,
+    /// The sequence number `complete_frame` expects next.
+    next_to_complete: u32,
+    /// `finish_input` was called: the final frame is cut.
+    input_finished: bool,
+    /// The final frame came back sealed.
+    final_completed: bool,
 }
 
 impl core::fmt::Debug for Encryptor {
@@ -225,6 +241,7 @@ impl Encryptor {
             .into());
         }
         let cipher = keys.cipher()?;
+        let content_key = Some(keys.content_key());
         let tag = header_tag(&cipher, &header, &authenticated_only)?;
         header.set_auth([0; AlgorithmSuite::IV_LEN], tag);
 
@@ -242,6 +259,8 @@ impl Encryptor {
             signer,
             plaintext_seen: 0,
             plaintext_bound,
+            content_key,
+            detached: None,
         })
     }
 
@@ -271,7 +290,17 @@ impl Encryptor {
     /// `out` (the header first, then every full frame). A frame is sealed
     /// only once more plaintext follows it, so that `finish` can always
     /// write a final frame.
+    ///
+    /// Once the content cipher is [detached](Self::detach_content_cipher),
+    /// frames are cut here but written by
+    /// [`complete_frame`](Self::complete_frame); only the header goes to
+    /// `out`.
     pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.detached.as_ref().is_some_and(|d| d.input_finished) {
+            return Err(Error::InvalidArgument(
+                "plaintext after finish_input of a detached encryptor",
+            ));
+        }
         let added = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
         let seen = self.plaintext_seen.saturating_add(added);
         if let Some(max) = self.plaintext_bound {
@@ -311,14 +340,111 @@ impl Encryptor {
 
     /// Writes the final frame (with the plaintext held back, possibly none)
     /// and, for signed suites, the footer.
+    ///
+    /// A detached encryptor must have had [`finish_input`](Self::finish_input)
+    /// and every frame completed; `finish` then writes only the footer.
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
         self.write_header(out);
-        let pending = core::mem::take(&mut self.pending);
-        self.seal_frame(&pending, true, out)?;
+        match &self.detached {
+            None => {
+                let pending = core::mem::take(&mut self.pending);
+                self.seal_frame(&pending, true, out)?;
+            }
+            Some(d) if d.final_completed => {}
+            Some(_) => {
+                return Err(Error::InvalidArgument(
+                    "a detached encryptor finishes after its final frame is completed",
+                ));
+            }
+        }
         if let Some((key, hasher)) = self.signer.take() {
             let signature = key.sign_digest(&hasher.finalize())?;
             crate::format::codec::put_u16_prefixed(out, &signature, "signature")?;
         }
+        Ok(())
+    }
+
+    /// Hands the AES-GCM of the frames to the caller and returns the content
+    /// key for it. Allowed once, before any frame is cut. From then on
+    /// [`update`](Self::update) and [`finish_input`](Self::finish_input)
+    /// queue [`FrameToSeal`]s, [`take_frames_to_seal`](Self::take_frames_to_seal)
+    /// hands them out, and [`complete_frame`](Self::complete_frame) writes
+    /// each one sealed, in order.
+    pub fn detach_content_cipher(&mut self) -> Result<ContentKey, Error> {
+        if self.detached.is_some() || self.next_sequence_number != 1 {
+            return Err(Error::InvalidArgument(
+                "the content cipher is detached once, before the first frame",
+            ));
+        }
+        let key = self.content_key.take().ok_or(Error::InvalidArgument(
+            "the content key was already handed out",
+        ))?;
+        self.detached = Some(DetachedSealing {
+            next_to_complete: 1,
+            ..DetachedSealing::default()
+        });
+        Ok(key)
+    }
+
+    /// Detached: the plaintext has ended; cuts the final frame (with the
+    /// plaintext held back, possibly none) and writes the header to `out` if
+    /// it is not written yet.
+    pub fn finish_input(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        match &self.detached {
+            Some(d) if !d.input_finished => {}
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "finish_input is for a detached encryptor, once",
+                ));
+            }
+        }
+        self.write_header(out);
+        let pending = core::mem::take(&mut self.pending);
+        self.seal_frame(&pending, true, out)?;
+        if let Some(d) = &mut self.detached {
+            d.input_finished = true;
+        }
+        Ok(())
+    }
+
+    /// Detached: the frames cut since the last call, in sequence order.
+    pub fn take_frames_to_seal(&mut self) -> Vec<FrameToSeal> {
+        self.detached
+            .as_mut()
+            .map(|d| core::mem::take(&mut d.queue))
+            .unwrap_or_default()
+    }
+
+    /// Detached: writes `frame` to `out` with `ciphertext_and_tag` (the
+    /// AES-GCM ciphertext of its plaintext followed by the 16-byte tag).
+    /// Frames must come back in sequence order.
+    pub fn complete_frame(
+        &mut self,
+        frame: FrameToSeal,
+        ciphertext_and_tag: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let d = self.detached.as_mut().ok_or(Error::InvalidArgument(
+            "complete_frame is for a detached encryptor",
+        ))?;
+        if frame.sequence_number != d.next_to_complete || d.final_completed {
+            return Err(Error::InvalidArgument(
+                "frames are completed once each, in sequence order",
+            ));
+        }
+        if ciphertext_and_tag.len() != frame.plaintext.len() + AlgorithmSuite::TAG_LEN {
+            return Err(Error::InvalidArgument(
+                "a sealed frame is its plaintext's length plus a 16-byte tag",
+            ));
+        }
+        let start = out.len();
+        out.extend_from_slice(&frame.prefix);
+        out.extend_from_slice(ciphertext_and_tag);
+        if let Some((_, hasher)) = &mut self.signer {
+            hasher.update(out.get(start..).unwrap_or_default());
+        }
+        d.next_to_complete = d.next_to_complete.wrapping_add(1);
+        d.final_completed = frame.is_final;
         Ok(())
     }
 
@@ -348,6 +474,31 @@ impl Encryptor {
         }
         let len = u32::try_from(content.len()).map_err(|_| Limit::FrameLength)?;
         let iv = frame_iv(seq);
+        if let Some(d) = &mut self.detached {
+            let mut prefix = Vec::with_capacity(FINAL_FRAME_OVERHEAD);
+            let kind = if is_final {
+                prefix.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
+                BodyAadContent::FinalFrame
+            } else {
+                BodyAadContent::Frame
+            };
+            prefix.extend_from_slice(&seq.to_be_bytes());
+            prefix.extend_from_slice(&iv);
+            if is_final {
+                prefix.extend_from_slice(&len.to_be_bytes());
+            }
+            let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
+            d.queue.push(FrameToSeal {
+                sequence_number: seq,
+                is_final,
+                iv,
+                aad: aad.as_bytes().to_vec(),
+                plaintext: content.to_vec(),
+                prefix,
+            });
+            self.next_sequence_number = seq.wrapping_add(1);
+            return Ok(());
+        }
         let start = out.len();
         out.reserve(content.len() + FINAL_FRAME_OVERHEAD.max(REGULAR_FRAME_OVERHEAD));
         let kind = if is_final {

@@ -18,6 +18,8 @@
 //! - [`format`]: the message format (header, body, footer) reader and writer.
 //! - [`mod@encrypt`] and [`mod@decrypt`]: one-shot functions and streaming
 //!   encryptor/decryptor (with `std`, also [`io`] adapters).
+//! - [`detached`]: the same streams with the frames' AES-GCM done by the
+//!   caller (WebCrypto in a browser).
 //! - [`signing`]: the ECDSA footer signatures of signed suites.
 //! - [`verify`]: verification of KMS signatures with DER public keys.
 //!
@@ -56,6 +58,7 @@ mod cipher;
 pub mod cmm;
 pub mod context;
 pub mod decrypt;
+pub mod detached;
 pub mod encrypt;
 pub mod error;
 pub mod format;

@@ -1,0 +1,158 @@
+//! Frames whose AES-GCM runs outside this crate.
+//!
+//! A binding with a faster AES-GCM than the pure one compiled in (WebCrypto
+//! in a browser, where `crypto.subtle` is ten times faster than AES in wasm
+//! and asynchronous) detaches the content cipher of an [`Encryptor`] or a
+//! [`BodyDecryptor`]: the core still writes and parses every byte of the
+//! message, derives the key, checks the key commitment, the header tag and
+//! the footer signature, and keeps frames in order; the binding only turns
+//! each [`FrameToSeal`] into ciphertext and tag, and each [`SealedFrame`]
+//! into plaintext once its own AES-GCM has checked the tag.
+//!
+//! Decryption keeps the core's release rule: plaintext handed back with
+//! [`BodyDecryptor::release_frame`] goes to the output at once for unsigned
+//! suites, and is held until the footer verifies (at `finish`) for signed
+//! ones.
+//!
+//! [`Encryptor`]: crate::Encryptor
+//! [`BodyDecryptor`]: crate::BodyDecryptor
+//! [`BodyDecryptor::release_frame`]: crate::BodyDecryptor::release_frame
+
+use alloc::vec::Vec;
+
+use zeroize::Zeroizing;
+
+use crate::suite::AlgorithmSuite;
+
+/// The derived content encryption key of one message (16, 24 or 32 bytes),
+/// for an AES-GCM outside the crate. Zeroized on drop; `Debug` is redacted.
+pub struct ContentKey(Zeroizing<Vec<u8>>);
+
+impl ContentKey {
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        ContentKey(Zeroizing::new(bytes.to_vec()))
+    }
+
+    /// The raw key, to import as an AES-GCM key.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for ContentKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ContentKey({} bytes, redacted)", self.0.len())
+    }
+}
+
+/// One frame of plaintext a detached [`Encryptor`](crate::Encryptor) wants
+/// sealed: AES-GCM with [`iv`](Self::iv), [`aad`](Self::aad), a 16-byte tag
+/// and the content key, then handed back (ciphertext followed by tag) to
+/// [`Encryptor::complete_frame`](crate::Encryptor::complete_frame), in
+/// sequence order.
+pub struct FrameToSeal {
+    pub(crate) sequence_number: u32,
+    pub(crate) is_final: bool,
+    pub(crate) iv: [u8; AlgorithmSuite::IV_LEN],
+    pub(crate) aad: Vec<u8>,
+    pub(crate) plaintext: Vec<u8>,
+    /// The frame's bytes before the content (marker, sequence number, IV,
+    /// and the length of a final frame).
+    pub(crate) prefix: Vec<u8>,
+}
+
+impl FrameToSeal {
+    /// The frame's sequence number (from 1).
+    pub fn sequence_number(&self) -> u32 {
+        self.sequence_number
+    }
+
+    /// Whether it is the final frame.
+    pub fn is_final(&self) -> bool {
+        self.is_final
+    }
+
+    /// The 12-byte AES-GCM IV.
+    pub fn iv(&self) -> &[u8; AlgorithmSuite::IV_LEN] {
+        &self.iv
+    }
+
+    /// The AES-GCM additional authenticated data (the body AAD).
+    pub fn aad(&self) -> &[u8] {
+        &self.aad
+    }
+
+    /// The plaintext to seal.
+    pub fn plaintext(&self) -> &[u8] {
+        &self.plaintext
+    }
+}
+
+impl core::fmt::Debug for FrameToSeal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FrameToSeal")
+            .field("sequence_number", &self.sequence_number)
+            .field("is_final", &self.is_final)
+            .field("plaintext_len", &self.plaintext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One frame (or the non-framed body) a detached
+/// [`BodyDecryptor`](crate::BodyDecryptor) parsed: open it with AES-GCM
+/// ([`iv`](Self::iv), [`aad`](Self::aad), the content key; the last 16 bytes
+/// of [`ciphertext_and_tag`](Self::ciphertext_and_tag) are the tag) and,
+/// only if the tag verifies, hand the plaintext to
+/// [`BodyDecryptor::release_frame`](crate::BodyDecryptor::release_frame), in
+/// sequence order.
+pub struct SealedFrame {
+    pub(crate) sequence_number: u32,
+    pub(crate) is_final: bool,
+    pub(crate) iv: [u8; AlgorithmSuite::IV_LEN],
+    pub(crate) aad: Vec<u8>,
+    pub(crate) ciphertext_and_tag: Vec<u8>,
+}
+
+impl SealedFrame {
+    /// The frame's sequence number (1 for a non-framed body).
+    pub fn sequence_number(&self) -> u32 {
+        self.sequence_number
+    }
+
+    /// Whether it is the final frame (or the non-framed body).
+    pub fn is_final(&self) -> bool {
+        self.is_final
+    }
+
+    /// The 12-byte AES-GCM IV.
+    pub fn iv(&self) -> &[u8; AlgorithmSuite::IV_LEN] {
+        &self.iv
+    }
+
+    /// The AES-GCM additional authenticated data (the body AAD).
+    pub fn aad(&self) -> &[u8] {
+        &self.aad
+    }
+
+    /// The encrypted content followed by the 16-byte tag.
+    pub fn ciphertext_and_tag(&self) -> &[u8] {
+        &self.ciphertext_and_tag
+    }
+
+    /// The length the plaintext must have.
+    pub fn plaintext_len(&self) -> usize {
+        self.ciphertext_and_tag
+            .len()
+            .saturating_sub(AlgorithmSuite::TAG_LEN)
+    }
+}
+
+impl core::fmt::Debug for SealedFrame {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SealedFrame")
+            .field("sequence_number", &self.sequence_number)
+            .field("is_final", &self.is_final)
+            .field("plaintext_len", &self.plaintext_len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,323 @@
+//! Encryptors and body decryptors whose frames' AES-GCM runs outside the
+//! core (as WebCrypto does for the wasm bindings), checked against the
+//! core's own AES-GCM in both directions, plus the misuse they refuse.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use aes_gcm::aead::consts::U12;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
+use common::FixedKeyManager;
+use kms_envelope::detached::{FrameToSeal, SealedFrame};
+use kms_envelope::{
+    AlgorithmSuiteId, BodyDecryptor, CommitmentPolicy, DecryptOptions, EncryptOptions,
+    EncryptionContext, Encryptor, ErrorCode, HeaderReader, ReadHeader, decrypt, encrypt,
+};
+use pollster::block_on;
+
+type Aes192Gcm = AesGcm<aes::Aes192, U12>;
+
+/// The AES-GCM a binding would bring: another implementation's interface
+/// (whole-buffer seal/open with the tag appended), not the core's.
+fn external_seal(key: &[u8], iv: &[u8; 12], aad: &[u8], msg: &[u8]) -> Vec<u8> {
+    let nonce = Nonce::<U12>::from(*iv);
+    let payload = Payload { msg, aad };
+    match key.len() {
+        16 => Aes128Gcm::new_from_slice(key)
+            .unwrap()
+            .encrypt(&nonce, payload),
+        24 => Aes192Gcm::new_from_slice(key)
+            .unwrap()
+            .encrypt(&nonce, payload),
+        32 => Aes256Gcm::new_from_slice(key)
+            .unwrap()
+            .encrypt(&nonce, payload),
+        n => panic!("key length {n}"),
+    }
+    .unwrap()
+}
+
+fn external_open(key: &[u8], iv: &[u8; 12], aad: &[u8], msg: &[u8]) -> Option<Vec<u8>> {
+    let nonce = Nonce::<U12>::from(*iv);
+    let payload = Payload { msg, aad };
+    match key.len() {
+        16 => Aes128Gcm::new_from_slice(key)
+            .unwrap()
+            .decrypt(&nonce, payload),
+        24 => Aes192Gcm::new_from_slice(key)
+            .unwrap()
+            .decrypt(&nonce, payload),
+        32 => Aes256Gcm::new_from_slice(key)
+            .unwrap()
+            .decrypt(&nonce, payload),
+        n => panic!("key length {n}"),
+    }
+    .ok()
+}
+
+fn policy_for(suite: AlgorithmSuiteId) -> CommitmentPolicy {
+    if suite.suite().commitment {
+        CommitmentPolicy::RequireEncryptRequireDecrypt
+    } else {
+        CommitmentPolicy::ForbidEncryptAllowDecrypt
+    }
+}
+
+fn context() -> EncryptionContext {
+    EncryptionContext::from_caller([("purpose", "detached"), ("tenant", "7")]).unwrap()
+}
+
+fn plaintext(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+/// Encrypts with the frames sealed outside, feeding `chunks`-sized pieces
+/// and sealing whatever frames are cut after each.
+fn detached_encrypt(
+    m: &FixedKeyManager,
+    suite: AlgorithmSuiteId,
+    frame: u32,
+    data: &[u8],
+    chunk: usize,
+) -> Vec<u8> {
+    let opts = EncryptOptions::default()
+        .with_suite(suite)
+        .with_frame_length(frame)
+        .with_commitment_policy(policy_for(suite));
+    let mut enc = block_on(Encryptor::new(m, &context(), &opts)).unwrap();
+    let key = enc.detach_content_cipher().unwrap();
+    assert_eq!(key.as_bytes().len(), suite.suite().encryption_key_len);
+    let mut out = Vec::new();
+    let seal_all = |enc: &mut Encryptor, out: &mut Vec<u8>| {
+        for f in enc.take_frames_to_seal() {
+            let sealed = external_seal(key.as_bytes(), f.iv(), f.aad(), f.plaintext());
+            enc.complete_frame(f, &sealed, out).unwrap();
+        }
+    };
+    for piece in data.chunks(chunk.max(1)) {
+        enc.update(piece, &mut out).unwrap();
+        seal_all(&mut enc, &mut out);
+    }
+    enc.finish_input(&mut out).unwrap();
+    seal_all(&mut enc, &mut out);
+    enc.finish(&mut out).unwrap();
+    out
+}
+
+fn body_decryptor(
+    m: &FixedKeyManager,
+    message: &[u8],
+    opts: DecryptOptions,
+) -> (BodyDecryptor, usize) {
+    let mut input = message;
+    let parsed = match HeaderReader::new(opts).read(&mut input).unwrap() {
+        ReadHeader::Parsed(p) => p,
+        ReadHeader::NeedMore(_) => panic!("whole message given"),
+    };
+    let header_len = message.len() - input.len();
+    (block_on(parsed.obtain_materials(m)).unwrap(), header_len)
+}
+
+/// Decrypts with the frames opened outside; returns what was released
+/// before `finish` and the result of `finish` (with everything released).
+fn detached_decrypt(
+    m: &FixedKeyManager,
+    suite: AlgorithmSuiteId,
+    message: &[u8],
+    chunk: usize,
+) -> (Vec<u8>, Result<Vec<u8>, kms_envelope::Error>) {
+    let opts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
+    let (mut body, header_len) = body_decryptor(m, message, opts);
+    let key = body.detach_content_cipher().unwrap();
+    let mut out = Vec::new();
+    for piece in message[header_len..].chunks(chunk.max(1)) {
+        if let Err(e) = body.update(piece, &mut out) {
+            return (out, Err(e));
+        }
+        for f in body.take_sealed_frames() {
+            let Some(p) = external_open(key.as_bytes(), f.iv(), f.aad(), f.ciphertext_and_tag())
+            else {
+                // The tag failed: nothing of this frame is released.
+                let before = out.clone();
+                return (before, body.finish(&mut out).map(|()| out));
+            };
+            body.release_frame(f, &p, &mut out).unwrap();
+        }
+    }
+    let before = out.clone();
+    let result = body.finish(&mut out).map(|()| out);
+    (before, result)
+}
+
+#[test]
+fn detached_encryption_decrypts_with_the_core_cipher_for_every_suite() {
+    let m = FixedKeyManager::new(3);
+    let frame = 64u32;
+    for suite in AlgorithmSuiteId::ALL {
+        for len in [0, 1, 63, 64, 65, 192, 1000] {
+            for chunk in [1, 7, 64, 4096] {
+                let data = plaintext(len);
+                let message = detached_encrypt(&m, suite, frame, &data, chunk);
+                let opts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
+                let dec = block_on(decrypt(&m, &message, &opts)).unwrap();
+                assert_eq!(dec.plaintext, data, "{suite:?} len {len} chunk {chunk}");
+                assert_eq!(dec.encryption_context.get("tenant"), Some("7"));
+            }
+        }
+    }
+}
+
+#[test]
+fn core_encryption_decrypts_detached_and_signed_suites_hold_until_finish() {
+    let m = FixedKeyManager::new(9);
+    for suite in AlgorithmSuiteId::ALL {
+        for len in [0, 1, 100, 4096, 10_000] {
+            let data = plaintext(len);
+            let opts = EncryptOptions::default()
+                .with_suite(suite)
+                .with_frame_length(1000)
+                .with_commitment_policy(policy_for(suite));
+            let enc = block_on(encrypt(&m, &data, &context(), &opts)).unwrap();
+            for chunk in [1, 333, 100_000] {
+                let (before, result) = detached_decrypt(&m, suite, &enc.ciphertext, chunk);
+                assert_eq!(result.unwrap(), data, "{suite:?} len {len} chunk {chunk}");
+                if suite.suite().signature.is_some() {
+                    assert!(before.is_empty(), "signed suites release at finish only");
+                } else {
+                    assert_eq!(before, data, "unsigned suites release frame by frame");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_tampered_frame_or_footer_releases_nothing_unauthenticated() {
+    let m = FixedKeyManager::new(5);
+    let data = plaintext(3000);
+    for suite in [
+        AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ] {
+        let opts = EncryptOptions::default()
+            .with_suite(suite)
+            .with_frame_length(1000)
+            .with_commitment_policy(policy_for(suite));
+        let enc = block_on(encrypt(&m, &data, &context(), &opts)).unwrap();
+        let dopts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
+        let (_, header_len) = body_decryptor(&m, &enc.ciphertext, dopts);
+        // A bit of the second frame's content: its tag fails outside, so the
+        // caller releases the first frame only and `finish` refuses.
+        let mut bad = enc.ciphertext.clone();
+        let second_frame_content = header_len + (1000 + 32) + 4 + 12 + 10;
+        bad[second_frame_content] ^= 1;
+        let (before, result) = detached_decrypt(&m, suite, &bad, 100_000);
+        assert!(result.is_err());
+        if suite.suite().signature.is_some() {
+            assert!(before.is_empty());
+        } else {
+            assert_eq!(before, data[..1000]);
+        }
+        // The last byte of the footer's signature: the core refuses it while
+        // parsing, having released nothing of a signed message.
+        if suite.suite().signature.is_some() {
+            let mut bad = enc.ciphertext.clone();
+            *bad.last_mut().unwrap() ^= 1;
+            let (before, result) = detached_decrypt(&m, suite, &bad, 100_000);
+            assert!(before.is_empty());
+            assert_eq!(result.unwrap_err().code(), ErrorCode::SignatureInvalid);
+        }
+    }
+}
+
+#[test]
+fn detached_encryptors_refuse_misuse() {
+    let m = FixedKeyManager::new(1);
+    let opts = EncryptOptions::default().with_frame_length(16);
+    let mut enc = block_on(Encryptor::new(&m, &context(), &opts)).unwrap();
+    // Not detached yet: nothing to complete, no finish_input.
+    let mut out = Vec::new();
+    assert!(enc.finish_input(&mut out).is_err());
+    let key = enc.detach_content_cipher().unwrap();
+    assert!(format!("{key:?}").contains("redacted"));
+    assert!(enc.detach_content_cipher().is_err(), "detached once");
+    enc.update(&plaintext(40), &mut out).unwrap();
+    let frames: Vec<FrameToSeal> = enc.take_frames_to_seal();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(
+        frames
+            .iter()
+            .map(FrameToSeal::sequence_number)
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let mut frames = frames.into_iter();
+    let (f1, f2) = (frames.next().unwrap(), frames.next().unwrap());
+    let s1 = external_seal(key.as_bytes(), f1.iv(), f1.aad(), f1.plaintext());
+    let s2 = external_seal(key.as_bytes(), f2.iv(), f2.aad(), f2.plaintext());
+    let header_len = out.len();
+    // Out of order, and a wrong length, change nothing.
+    assert!(enc.complete_frame(f2, &s2, &mut out).is_err());
+    assert!(enc.complete_frame(f1, &s1[1..], &mut out).is_err());
+    assert_eq!(out.len(), header_len);
+    // Finishing before the final frame is cut and completed is refused.
+    let opts = EncryptOptions::default().with_frame_length(16);
+    let mut enc = block_on(Encryptor::new(&m, &context(), &opts)).unwrap();
+    enc.detach_content_cipher().unwrap();
+    enc.update(b"abc", &mut out).unwrap();
+    enc.finish_input(&mut out).unwrap();
+    assert!(
+        enc.update(b"more", &mut out).is_err(),
+        "no input after finish_input"
+    );
+    assert!(enc.finish_input(&mut out).is_err(), "finish_input once");
+    assert_eq!(enc.take_frames_to_seal().len(), 1);
+    assert!(enc.finish(&mut out).is_err());
+    // Detaching after a frame was sealed in the core is refused.
+    let mut enc = block_on(Encryptor::new(&m, &context(), &opts)).unwrap();
+    enc.update(&plaintext(40), &mut out).unwrap();
+    assert!(enc.detach_content_cipher().is_err());
+}
+
+#[test]
+fn detached_decryptors_refuse_misuse() {
+    let m = FixedKeyManager::new(2);
+    let data = plaintext(50);
+    let opts = EncryptOptions::default().with_frame_length(16);
+    let enc = block_on(encrypt(&m, &data, &context(), &opts)).unwrap();
+    let (mut body, header_len) = body_decryptor(&m, &enc.ciphertext, DecryptOptions::default());
+    let body_bytes = &enc.ciphertext[header_len..];
+    let mut out = Vec::new();
+    let key = body.detach_content_cipher().unwrap();
+    assert!(body.detach_content_cipher().is_err(), "detached once");
+    body.update(body_bytes, &mut out).unwrap();
+    assert!(out.is_empty(), "update opens nothing once detached");
+    let frames: Vec<SealedFrame> = body.take_sealed_frames();
+    assert_eq!(frames.len(), 4);
+    assert!(frames[3].is_final() && !frames[0].is_final());
+    let opened: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| external_open(key.as_bytes(), f.iv(), f.aad(), f.ciphertext_and_tag()).unwrap())
+        .collect();
+    let mut frames = frames.into_iter();
+    let f1 = frames.next().unwrap();
+    let f2 = frames.next().unwrap();
+    assert!(
+        body.release_frame(f2, &opened[1], &mut out).is_err(),
+        "in order"
+    );
+    assert!(
+        body.release_frame(f1, &opened[0][1..], &mut out).is_err(),
+        "length"
+    );
+    assert!(out.is_empty());
+    // Frames never released: finish refuses.
+    assert!(body.finish(&mut out).is_err());
+
+    // Detaching after body bytes went through the core is refused.
+    let (mut body, _) = body_decryptor(&m, &enc.ciphertext, DecryptOptions::default());
+    body.update(&body_bytes[..40], &mut out).unwrap();
+    assert!(body.detach_content_cipher().is_err());
+}
