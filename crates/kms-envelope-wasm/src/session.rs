@@ -277,7 +277,7 @@ impl Session {
     pub fn encrypt(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] plaintext: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "EncryptOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EncryptOptions")] options: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
@@ -305,7 +305,7 @@ impl Session {
     pub fn decrypt(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] ciphertext: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "DecryptOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "DecryptOptions")] options: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
@@ -332,7 +332,7 @@ impl Session {
     pub fn encrypt_stream(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ReadableStream<Uint8Array>")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "EncryptStreamOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EncryptStreamOptions")] options: JsValue,
     ) -> Promise {
         stream::encrypt_stream(Rc::clone(&self.inner), input, options)
     }
@@ -344,7 +344,7 @@ impl Session {
     pub fn decrypt_stream(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ReadableStream<Uint8Array>")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "DecryptStreamOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "DecryptStreamOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
         stream::decrypt_stream(Rc::clone(&self.inner), input, options)
     }

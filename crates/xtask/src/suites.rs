@@ -44,7 +44,7 @@ const SUITES: &[Suite] = &[
     },
     Suite {
         name: "pkg-tests",
-        what: "the packed npm package in Node against a kms-server",
+        what: "the packed npm package in Node and Deno against a kms-server",
         run: pkg_tests,
     },
     Suite {
@@ -223,7 +223,7 @@ fn pkg_tests() -> Result<()> {
     std::fs::write(
         project.join("package.json"),
         format!(
-            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\"}}}}\n",
+            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"}}}}\n",
             tarball.display()
         ),
     )?;
@@ -234,8 +234,20 @@ fn pkg_tests() -> Result<()> {
     run(Command::new("node")
         .args(["--test", "--test-reporter=spec", "node/"])
         .env("KMS_SERVER_BIN", &server)
+        .current_dir(&project))?;
+    // Deno type-checks the test against the package's .d.ts, then runs it
+    // through the package's `deno` export condition.
+    run(Command::new(project.join("node_modules/.bin/deno"))
+        .args(["test", "--allow-all", "deno/"])
+        .env("KMS_SERVER_BIN", &server)
+        .env("DENO_NO_UPDATE_CHECK", "1")
         .current_dir(&project))
 }
+
+/// The Deno release the pkg-tests run on (the `deno` npm package).
+const DENO_VERSION: &str = "2.9.6";
+/// Types for pkg-tests/lib (Node APIs) under Deno's type check.
+const TYPES_NODE_VERSION: &str = "20.19.43";
 
 /// Copies a directory tree (small: the pkg-tests sources).
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {

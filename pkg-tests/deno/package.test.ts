@@ -1,0 +1,69 @@
+// The packed npm package in Deno (the `deno` npm package's binary), through
+// the package's `deno` export condition, against a real kms-server.
+import { Session, inspect } from "kms-envelope";
+// @ts-types="../lib/kms.d.mts"
+import { startServer } from "../lib/kms.mjs";
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (e) {
+    return (e as { code: string }).code;
+  }
+  throw new Error("expected an error");
+}
+
+Deno.test("KMS keyrings, cache, verify and error codes in Deno", async () => {
+  const server = await startServer();
+  try {
+    const key = await server.admin.createKey({});
+    const session = (keyring: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      new Session({
+        region: server.region,
+        endpoint: server.endpoint,
+        credentials: server.credentials,
+        keyring: keyring as never,
+        ...extra,
+      });
+    const s = session({ type: "kms", generatorKeyId: key.Arn }, { cache: { maxMessages: 100 } });
+    const enc = await s.encrypt("hello deno", { encryptionContext: { runtime: "deno" } });
+    assert(inspect(enc.ciphertext).encryptedDataKeys[0].keyId === key.Arn, "key ARN in header");
+    const dec = await s.decrypt(enc.ciphertext, { encryptionContext: { runtime: "deno" } });
+    assert(new TextDecoder().decode(dec.plaintext) === "hello deno", "round trip");
+    for (let i = 0; i < 300; i++) await s.encrypt(`r${i}`, { encryptionContext: { runtime: "deno" } });
+    assert(s.stats().kmsCalls.generateDataKey <= 4, JSON.stringify(s.stats()));
+    assert(
+      (await code(s.decrypt(enc.ciphertext, { encryptionContext: { runtime: "node" } }))) ===
+        "EncryptionContextMismatch",
+      "wrong context",
+    );
+    const tampered = enc.ciphertext.slice();
+    tampered[tampered.length - 2] ^= 1;
+    assert((await code(s.decrypt(tampered))) === "InvalidCiphertext", "tampered");
+
+    const signing = await server.admin.createKey({ KeySpec: "ECC_NIST_P384", KeyUsage: "SIGN_VERIFY" });
+    const message = new TextEncoder().encode("deno verifies");
+    const signed = await server.admin.call("Sign", {
+      KeyId: signing.KeyId,
+      Message: btoa(String.fromCharCode(...message)),
+      MessageType: "RAW",
+      SigningAlgorithm: "ECDSA_SHA_384",
+    });
+    const signature = Uint8Array.from(atob(signed.Signature), (c) => c.charCodeAt(0));
+    const ok = await s.verify({ keyId: signing.Arn, message, signature, signingAlgorithm: "ECDSA_SHA_384" });
+    assert(ok.valid, "signature verifies");
+
+    const disabled = await server.admin.createKey({});
+    await server.admin.call("DisableKey", { KeyId: disabled.KeyId });
+    assert(
+      (await code(session({ type: "kms", generatorKeyId: disabled.Arn }).encrypt("x"))) === "KeyUnavailable",
+      "disabled key",
+    );
+  } finally {
+    await server.stop();
+  }
+});
