@@ -1,7 +1,12 @@
 // The packed npm package in Node (node:test) against a real kms-server.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 import { Session, inspect } from "kms-envelope";
 import { startServer } from "../lib/kms.mjs";
@@ -61,6 +66,42 @@ test("the session cache avoids KMS calls", async () => {
   const stats = s.stats();
   assert.ok(stats.kmsCalls.generateDataKey <= 10, JSON.stringify(stats));
   assert.ok(stats.dataKeyCache.hits >= 990, JSON.stringify(stats));
+});
+
+test("the AWS Encryption SDK for Python decrypts what the package encrypts, and the reverse", async (t) => {
+  const python = process.env.PYTHON;
+  if (!python) return t.skip("PYTHON (a venv with aws-encryption-sdk) is not set");
+  const dir = mkdtempSync(join(tmpdir(), "pkg-esdk-"));
+  const script = join(dirname(fileURLToPath(import.meta.url)), "..", "python", "esdk.py");
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_"))),
+    AWS_ENDPOINT_URL_KMS: server.endpoint,
+    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+    AWS_DEFAULT_REGION: server.region,
+  };
+  const esdk = (...args) => execFileSync(python, [script, ...args], { env, encoding: "utf8" });
+  try {
+    const s = session({ type: "kms", generatorKeyId: key.Arn });
+    const data = new Uint8Array(70_000).map((_, i) => (i * 7) & 0xff);
+    for (const suite of [0x0478, 0x0578]) {
+      const enc = await s.encrypt(data, { suite, encryptionContext: { origin: "npm" } });
+      writeFileSync(join(dir, "from-npm"), enc.ciphertext);
+      const context = JSON.parse(esdk("decrypt", key.Arn, join(dir, "from-npm"), join(dir, "npm-plain")));
+      assert.equal(context.origin, "npm");
+      assert.deepEqual(new Uint8Array(readFileSync(join(dir, "npm-plain"))), data);
+
+      writeFileSync(join(dir, "plain"), data);
+      esdk("encrypt", key.Arn, join(dir, "plain"), join(dir, "from-python"), suite.toString(16).padStart(4, "0"));
+      const dec = await s.decrypt(new Uint8Array(readFileSync(join(dir, "from-python"))), {
+        encryptionContext: { origin: "python" },
+      });
+      assert.deepEqual(dec.plaintext, data);
+      assert.equal(dec.algorithmSuite, `0x0${suite.toString(16)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 async function code(promise) {

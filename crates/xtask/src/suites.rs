@@ -44,7 +44,7 @@ const SUITES: &[Suite] = &[
     },
     Suite {
         name: "pkg-tests",
-        what: "the packed npm package in Node and Deno against a kms-server",
+        what: "the packed npm package in Node and Deno against a kms-server, and with the Python ESDK",
         run: pkg_tests,
     },
     Suite {
@@ -231,9 +231,11 @@ fn pkg_tests() -> Result<()> {
         .args(["install", "--no-audit", "--no-fund", "--no-package-lock"])
         .current_dir(&project))?;
     let server = util::target_dir().join("debug").join("kms-server");
+    let venv = install::python_venv()?;
     run(Command::new("node")
         .args(["--test", "--test-reporter=spec", "node/"])
         .env("KMS_SERVER_BIN", &server)
+        .env("PYTHON", venv.join("python"))
         .current_dir(&project))?;
     // Deno type-checks the test against the package's .d.ts, then runs it
     // through the package's `deno` export condition.
