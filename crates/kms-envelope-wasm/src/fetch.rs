@@ -225,8 +225,9 @@ impl FetchKmsClient {
         js::set(&init, "method", &"POST".into());
         js::set(&init, "headers", &js_headers);
         js::set(&init, "body", &Uint8Array::from(body));
-        js::set(&init, "credentials", &"omit".into());
-        js::set(&init, "redirect", &"error".into());
+        // KMS never redirects; "manual" surfaces one as a failed status
+        // ("error" and the `credentials` member are refused by Workers).
+        js::set(&init, "redirect", &"manual".into());
         let global = js::global();
         let (controller, timer) = abort_after(&global, self.settings.timeout_ms);
         if let Some(c) = &controller {

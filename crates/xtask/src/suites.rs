@@ -44,7 +44,7 @@ const SUITES: &[Suite] = &[
     },
     Suite {
         name: "pkg-tests",
-        what: "the packed npm package in Node and Deno against a kms-server, and with the Python ESDK",
+        what: "the packed npm package in Node, Deno and workerd against a kms-server, and with the Python ESDK",
         run: pkg_tests,
     },
     Suite {
@@ -223,7 +223,7 @@ fn pkg_tests() -> Result<()> {
     std::fs::write(
         project.join("package.json"),
         format!(
-            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"}}}}\n",
+            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"workerd\": \"{WORKERD_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"}}}}\n",
             tarball.display()
         ),
     )?;
@@ -233,7 +233,7 @@ fn pkg_tests() -> Result<()> {
     let server = util::target_dir().join("debug").join("kms-server");
     let venv = install::python_venv()?;
     run(Command::new("node")
-        .args(["--test", "--test-reporter=spec", "node/"])
+        .args(["--test", "--test-reporter=spec", "node/", "workerd/"])
         .env("KMS_SERVER_BIN", &server)
         .env("PYTHON", venv.join("python"))
         .current_dir(&project))?;
@@ -248,6 +248,9 @@ fn pkg_tests() -> Result<()> {
 
 /// The Deno release the pkg-tests run on (the `deno` npm package).
 const DENO_VERSION: &str = "2.9.6";
+/// The workerd release (Cloudflare's Workers runtime, the `workerd` npm
+/// package) the worker test runs in.
+const WORKERD_VERSION: &str = "1.20261117.1";
 /// Types for pkg-tests/lib (Node APIs) under Deno's type check.
 const TYPES_NODE_VERSION: &str = "20.19.43";
 
