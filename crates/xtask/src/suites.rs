@@ -44,7 +44,7 @@ const SUITES: &[Suite] = &[
     },
     Suite {
         name: "pkg-tests",
-        what: "the packed npm package in Node, Deno and workerd against a kms-server, and with the Python ESDK",
+        what: "the packed npm package in Node, Deno, workerd and Chromium (a Vite page) against a kms-server, and with the Python ESDK",
         run: pkg_tests,
     },
     Suite {
@@ -203,6 +203,7 @@ fn wasm_bindgen_test() -> Result<()> {
 /// beside copies of pkg-tests/, and runs each runtime's tests there against
 /// the kms-server binary `cargo test` built.
 fn pkg_tests() -> Result<()> {
+    install::chromium()?;
     build_test_binaries()?;
     let package = crate::package::build()?;
     let npm_dir = util::target_dir().join("npm");
@@ -223,7 +224,7 @@ fn pkg_tests() -> Result<()> {
     std::fs::write(
         project.join("package.json"),
         format!(
-            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"workerd\": \"{WORKERD_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"}}}}\n",
+            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"workerd\": \"{WORKERD_VERSION}\", \"vite\": \"{VITE_VERSION}\", \"playwright-core\": \"{PLAYWRIGHT_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"}}}}\n",
             tarball.display()
         ),
     )?;
@@ -233,7 +234,14 @@ fn pkg_tests() -> Result<()> {
     let server = util::target_dir().join("debug").join("kms-server");
     let venv = install::python_venv()?;
     run(Command::new("node")
-        .args(["--test", "--test-reporter=spec", "node/", "workerd/"])
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "node/",
+            "workerd/",
+            "browser/",
+        ])
+        .env("CHROMIUM", install::CHROMIUM)
         .env("KMS_SERVER_BIN", &server)
         .env("PYTHON", venv.join("python"))
         .current_dir(&project))?;
@@ -251,6 +259,10 @@ const DENO_VERSION: &str = "2.9.6";
 /// The workerd release (Cloudflare's Workers runtime, the `workerd` npm
 /// package) the worker test runs in.
 const WORKERD_VERSION: &str = "1.20261117.1";
+/// Vite builds the browser test's page from the packed package.
+const VITE_VERSION: &str = "8.3.8";
+/// playwright-core drives Debian's Chromium (it downloads no browser).
+const PLAYWRIGHT_VERSION: &str = "1.65.1";
 /// Types for pkg-tests/lib (Node APIs) under Deno's type check.
 const TYPES_NODE_VERSION: &str = "20.19.43";
 

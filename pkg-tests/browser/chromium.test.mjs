@@ -1,0 +1,90 @@
+// The packed package in headless Chromium (playwright-core driving
+// Debian's /usr/bin/chromium) on a page Vite built, against kms-server with
+// CORS for the page's origin.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname, extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+import { startServer } from "../lib/kms.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, "dist");
+const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+let kms;
+let web;
+let browser;
+let origin;
+
+before(async () => {
+  execFileSync(join(here, "..", "node_modules", ".bin", "vite"), ["build", "--config", join(here, "vite.config.mjs")], {
+    stdio: "inherit",
+  });
+  web = createServer((req, res) => {
+    const path = normalize(join(dist, new URL(req.url, "http://x").pathname.replace(/\/$/, "/index.html")));
+    if (!path.startsWith(dist)) return res.writeHead(403).end();
+    try {
+      const body = readFileSync(path);
+      res.writeHead(200, { "content-type": types[extname(path)] || "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => web.listen(0, "127.0.0.1", r));
+  origin = `http://127.0.0.1:${web.address().port}`;
+  kms = await startServer(["--cors-origin", origin]);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (web) web.close();
+  if (kms) await kms.stop();
+});
+
+test("the package works in Chromium against kms-server", async () => {
+  const key = await kms.admin.createKey({});
+  const signing = await kms.admin.createKey({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" });
+  const message = "verified in a browser";
+  const signed = await kms.admin.call("Sign", {
+    KeyId: signing.KeyId,
+    Message: Buffer.from(message).toString("base64"),
+    MessageType: "RAW",
+    SigningAlgorithm: "ECDSA_SHA_256",
+  });
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => document.getElementById("status").textContent === "ready");
+  const out = await page.evaluate((config) => window.runChecks(config), {
+    endpoint: kms.endpoint,
+    region: kms.region,
+    credentials: kms.credentials,
+    keyArn: key.Arn,
+    signingKeyArn: signing.Arn,
+    signature: signed.Signature,
+    message,
+  });
+  console.log(`# Chromium: 100 MiB encrypt+decrypt stream in ${out.streamSeconds.toFixed(1)} s`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(out.keyIds, [key.Arn]);
+  assert.equal(out.header, "0x0478");
+  assert.equal(out.roundTrip, "hello chromium");
+  // 201 messages under one context at 100 per data key, plus the stream: 4.
+  assert.ok(out.stats.kmsCalls.generateDataKey <= 4, JSON.stringify(out.stats));
+  assert.equal(out.wrongContext, "EncryptionContextMismatch");
+  assert.equal(out.tampered, "InvalidCiphertext");
+  assert.equal(out.denied, "AccessDenied");
+  assert.equal(out.verified, true);
+  assert.equal(out.verifiedFlipped, false);
+  assert.equal(out.streamed, 100 * 1024 * 1024);
+  assert.equal(out.streamChecksumMatches, true);
+});
