@@ -25,6 +25,7 @@ mod session;
 mod stream;
 #[cfg(feature = "verify")]
 mod verify;
+mod webcrypto;
 
 pub use session::{Session, inspect};
 

@@ -17,7 +17,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{JsResult, invalid, to_js};
 use crate::fetch::{CredentialSource, FetchClients, FetchSettings};
-use crate::{js, keyrings, stream};
+use crate::{js, keyrings, stream, webcrypto};
 
 /// The default number of data keys a session cache holds.
 const DEFAULT_CACHE_CAPACITY: u64 = 100;
@@ -169,6 +169,35 @@ pub(crate) fn result_object(
     out
 }
 
+/// One-shot decryption of a large message with frames opened by WebCrypto.
+async fn decrypt_with_webcrypto(
+    inner: &Inner,
+    ciphertext: &[u8],
+    opts: DecryptOptions,
+) -> JsResult<JsValue> {
+    let mut rest: &[u8] = ciphertext;
+    let parsed = match kms_envelope::HeaderReader::new(opts)
+        .read(&mut rest)
+        .map_err(to_js)?
+    {
+        kms_envelope::ReadHeader::Parsed(p) => p,
+        kms_envelope::ReadHeader::NeedMore(_) => {
+            return Err(to_js(kms_envelope::Error::TruncatedMessage));
+        }
+    };
+    let body = parsed
+        .obtain_materials(inner.manager.as_ref())
+        .await
+        .map_err(to_js)?;
+    let context = body.encryption_context().clone();
+    let header = body.header().clone();
+    let mut plaintext = zeroize::Zeroizing::new(Vec::with_capacity(rest.len()));
+    let mut driver = webcrypto::DecryptDriver::new(body, true).await?;
+    driver.update(rest, &mut plaintext).await?;
+    driver.finish(&mut plaintext)?;
+    Ok(result_object("plaintext", &plaintext, &context, &header).into())
+}
+
 /// `0x0478`-style suite name.
 pub(crate) fn suite_name(id: AlgorithmSuiteId) -> String {
     format!("0x{:04X}", id.as_u16())
@@ -284,17 +313,30 @@ impl Session {
             let plaintext = zeroize::Zeroizing::new(js::to_bytes(&plaintext, "plaintext")?);
             let opts = encrypt_options(&inner.encrypt_defaults, &options)?;
             let context = js::context(&options, "encryptionContext")?.unwrap_or_default();
-            let out = kms_envelope::encrypt(inner.manager.as_ref(), &plaintext, &context, &opts)
-                .await
-                .map_err(to_js)?;
-            let (header, _) = Header::parse(&out.ciphertext, &Default::default()).map_err(to_js)?;
-            Ok(result_object(
-                "ciphertext",
-                &out.ciphertext,
-                &out.encryption_context,
-                &header,
-            )
-            .into())
+            let (ciphertext, context) = if plaintext.len() >= webcrypto::ONE_SHOT_THRESHOLD
+                && webcrypto::available()
+            {
+                let mut opts = opts;
+                opts.plaintext_length_bound = Some(plaintext.len() as u64);
+                let encryptor =
+                    kms_envelope::Encryptor::new(inner.manager.as_ref(), &context, &opts)
+                        .await
+                        .map_err(to_js)?;
+                let full_context = encryptor.encryption_context().clone();
+                let mut out = Vec::with_capacity(encryptor.ciphertext_length_hint(plaintext.len()));
+                let mut driver = webcrypto::EncryptDriver::new(encryptor, true).await?;
+                driver.update(&plaintext, &mut out).await?;
+                driver.finish(&mut out).await?;
+                (out, full_context)
+            } else {
+                let out =
+                    kms_envelope::encrypt(inner.manager.as_ref(), &plaintext, &context, &opts)
+                        .await
+                        .map_err(to_js)?;
+                (out.ciphertext, out.encryption_context)
+            };
+            let (header, _) = Header::parse(&ciphertext, &Default::default()).map_err(to_js)?;
+            Ok(result_object("ciphertext", &ciphertext, &context, &header).into())
         })
     }
 
@@ -311,6 +353,9 @@ impl Session {
         future_to_promise(async move {
             let ciphertext = js::to_bytes(&ciphertext, "ciphertext")?;
             let opts = decrypt_options(&inner.decrypt_defaults, &options)?;
+            if ciphertext.len() >= webcrypto::ONE_SHOT_THRESHOLD && webcrypto::available() {
+                return decrypt_with_webcrypto(&inner, &ciphertext, opts).await;
+            }
             let out = kms_envelope::decrypt(inner.manager.as_ref(), &ciphertext, &opts)
                 .await
                 .map_err(to_js)?;

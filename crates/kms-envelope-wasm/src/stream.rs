@@ -5,13 +5,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
-use kms_envelope::{BodyDecryptor, EncryptionContext, Encryptor, HeaderReader, ReadHeader};
+use kms_envelope::{EncryptionContext, Encryptor, HeaderReader, ReadHeader};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::error::{JsResult, invalid, to_js};
 use crate::js;
 use crate::session::{Inner, decrypt_options, encrypt_options, key_ids, suite_name};
+use crate::webcrypto::{DecryptDriver, EncryptDriver};
 
 /// The reader of an input ReadableStream.
 struct Input {
@@ -65,9 +66,9 @@ enum Step {
 }
 
 enum Machine {
-    Encrypt(Option<Encryptor>),
+    Encrypt(Option<EncryptDriver>),
     DecryptHeader(Option<HeaderReader>),
-    DecryptBody(Option<BodyDecryptor>),
+    DecryptBody(Option<DecryptDriver>),
     Finished,
 }
 
@@ -90,13 +91,13 @@ impl StreamState {
         match (&mut self.machine, chunk) {
             (Machine::Encrypt(e), Some(data)) => {
                 if let Some(e) = e.as_mut() {
-                    e.update(&data, &mut out).map_err(to_js)?;
+                    e.update(&data, &mut out).await?;
                 }
                 self.report(data.len());
             }
             (Machine::Encrypt(e), None) => {
                 if let Some(e) = e.take() {
-                    e.finish(&mut out).map_err(to_js)?;
+                    e.finish(&mut out).await?;
                 }
                 self.machine = Machine::Finished;
             }
@@ -128,11 +129,12 @@ impl StreamState {
                             );
                             f.call1(&JsValue::UNDEFINED, &info)?;
                         }
-                        let mut body = parsed
+                        let body = parsed
                             .obtain_materials(self.inner.manager.as_ref())
                             .await
                             .map_err(to_js)?;
-                        body.update(rest, &mut out).map_err(to_js)?;
+                        let mut body = DecryptDriver::new(body, true).await?;
+                        body.update(rest, &mut out).await?;
                         self.machine = Machine::DecryptBody(Some(body));
                     }
                 }
@@ -144,13 +146,13 @@ impl StreamState {
             }
             (Machine::DecryptBody(body), Some(data)) => {
                 if let Some(b) = body.as_mut() {
-                    b.update(&data, &mut out).map_err(to_js)?;
+                    b.update(&data, &mut out).await?;
                 }
                 self.report(data.len());
             }
             (Machine::DecryptBody(body), None) => {
                 if let Some(b) = body.take() {
-                    b.finish(&mut out).map_err(to_js)?;
+                    b.finish(&mut out)?;
                 }
                 self.machine = Machine::Finished;
             }
@@ -266,7 +268,7 @@ pub fn encrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> Pro
         readable(StreamState {
             inner,
             input,
-            machine: Machine::Encrypt(Some(encryptor)),
+            machine: Machine::Encrypt(Some(EncryptDriver::new(encryptor, true).await?)),
             progress,
             on_header: None,
             processed: 0.0,
