@@ -113,7 +113,7 @@ impl KmsHttpClient {
             if !retryable || retry + 1 >= attempts {
                 return result;
             }
-            std::thread::sleep(self.config.retry.delay(retry, random_u32()));
+            std::thread::sleep(self.config.retry.jittered_delay(retry));
             retry += 1;
         }
     }
@@ -169,15 +169,6 @@ fn transport_error(e: ureq::Error) -> KmsError {
         error.code = "Timeout".to_owned();
     }
     error
-}
-
-fn random_u32() -> u32 {
-    let mut bytes = [0u8; 4];
-    // Without randomness the backoff is simply its ceiling.
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return u32::MAX;
-    }
-    u32::from_ne_bytes(bytes)
 }
 
 /// A future doing blocking work `f` when first polled.

@@ -46,6 +46,21 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// [`delay`](Self::delay) with a fresh random draw: the backoff both
+    /// transports (ureq natively, fetch in wasm) sleep before a retry.
+    /// Without randomness the backoff is its ceiling.
+    pub fn jittered_delay(&self, retry: u32) -> Duration {
+        let mut bytes = [0u8; 4];
+        let random = if getrandom::getrandom(&mut bytes).is_ok() {
+            u32::from_ne_bytes(bytes)
+        } else {
+            u32::MAX
+        };
+        self.delay(retry, random)
+    }
+}
+
 /// Everything a [`KmsHttpClient`](crate::KmsHttpClient) needs.
 #[derive(Clone)]
 pub struct ClientConfig {

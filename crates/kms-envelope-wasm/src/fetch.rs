@@ -114,7 +114,8 @@ pub struct CallCounts {
     pub retries: Cell<u64>,
 }
 
-fn bump(cell: &Cell<u64>) {
+/// Adds one to a counter.
+pub(crate) fn bump(cell: &Cell<u64>) {
     cell.set(cell.get().saturating_add(1));
 }
 
@@ -193,7 +194,7 @@ impl FetchKmsClient {
             if !retryable || retry + 1 >= attempts {
                 return wire::decode(operation, &result?);
             }
-            let delay = self.settings.retry.delay(retry, random_u32());
+            let delay = self.settings.retry.jittered_delay(retry);
             sleep(u32::try_from(delay.as_millis()).unwrap_or(u32::MAX)).await;
             bump(&self.counts.retries);
             retry += 1;
@@ -359,14 +360,6 @@ async fn sleep(ms: u32) {
         }
     });
     let _ = JsFuture::from(promise).await;
-}
-
-fn random_u32() -> u32 {
-    let mut bytes = [0u8; 4];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return u32::MAX;
-    }
-    u32::from_ne_bytes(bytes)
 }
 
 impl KmsClient for FetchKmsClient {

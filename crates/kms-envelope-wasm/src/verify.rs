@@ -10,12 +10,9 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{JsResult, invalid, kms_to_js, to_js};
+use crate::fetch::bump;
 use crate::js;
 use crate::session::Inner;
-
-fn bump(cell: &std::cell::Cell<u64>) {
-    cell.set(cell.get().saturating_add(1));
-}
 
 async fn public_key(
     inner: &Inner,
