@@ -9,6 +9,7 @@
 //! [`Request::parse`] turns an `X-Amz-Target` operation name and a body into a
 //! typed [`Request`].
 
+mod access;
 mod aliases;
 mod crypto;
 mod enums;
@@ -17,6 +18,7 @@ mod tags;
 pub mod validate;
 mod wire;
 
+pub use access::*;
 pub use aliases::*;
 pub use crypto::*;
 pub use enums::*;
@@ -262,15 +264,22 @@ operations! {
         Verify(VerifyRequest) -> VerifyResponse,
         GenerateMac(GenerateMacRequest) -> GenerateMacResponse,
         VerifyMac(VerifyMacRequest) -> VerifyMacResponse,
+        GetKeyPolicy(GetKeyPolicyRequest) -> GetKeyPolicyResponse,
+        PutKeyPolicy(PutKeyPolicyRequest) -> EmptyResponse,
+        ListKeyPolicies(ListKeyPoliciesRequest) -> ListKeyPoliciesResponse,
+        CreateGrant(CreateGrantRequest) -> CreateGrantResponse,
+        ListGrants(ListGrantsRequest) -> ListGrantsResponse,
+        ListRetirableGrants(ListRetirableGrantsRequest) -> ListGrantsResponse,
+        RetireGrant(RetireGrantRequest) -> EmptyResponse,
+        RevokeGrant(RevokeGrantRequest) -> EmptyResponse,
     }
     unmodeled {
-        ConnectCustomKeyStore, CreateCustomKeyStore, CreateGrant, Decapsulate,
+        ConnectCustomKeyStore, CreateCustomKeyStore, Decapsulate,
         DeleteCustomKeyStore, DeleteImportedKeyMaterial, DeriveSharedSecret,
         DescribeCustomKeyStores, DisableKeyRotation, DisconnectCustomKeyStore,
-        EnableKeyRotation, Encapsulate, GetKeyLastUsage, GetKeyPolicy,
-        GetKeyRotationStatus, GetParametersForImport, ImportKeyMaterial, ListGrants,
-        ListKeyPolicies, ListKeyRotations, ListRetirableGrants, PutKeyPolicy,
-        ReplicateKey, RetireGrant, RevokeGrant, RotateKeyOnDemand,
+        EnableKeyRotation, Encapsulate, GetKeyLastUsage,
+        GetKeyRotationStatus, GetParametersForImport, ImportKeyMaterial,
+        ListKeyRotations, ReplicateKey, RotateKeyOnDemand,
         UpdateCustomKeyStore, UpdatePrimaryRegion,
     }
 }
@@ -310,7 +319,7 @@ mod tests {
             Err(ParseError::UnknownOperation(_))
         ));
         assert!(matches!(
-            parse("CreateGrant", "{}"),
+            parse("ReplicateKey", "{}"),
             Err(ParseError::Unsupported(_))
         ));
         assert!(matches!(
