@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use kms_protocol::ops::{self, Operation, ParseError};
 
 use crate::auth::authenticate;
+use crate::authz::Access;
 use crate::dispatch::dispatch;
 use crate::error::KmsError;
 use crate::handlers::Ctx;
@@ -211,10 +212,12 @@ async fn handle(
         .ok_or_else(|| KmsError::UnknownOperation("Missing X-Amz-Target header.".into()))?;
     let operation = Operation::from_target(target).map_err(from_parse_error)?;
     let request = ops::Request::parse(operation, &body).map_err(from_parse_error)?;
+    let identity = state.options.identity_policies.of(&who.principal.arn);
     let ctx = Ctx {
         request_id: request_id.to_owned(),
         scope: Scope::new(who.principal.account.clone(), who.region),
         principal: who.principal,
+        access: Access::of(&request, identity)?,
     };
     let bytes = dispatch(state, &ctx, request).await?;
     Ok((ctx.principal.arn, bytes))

@@ -13,9 +13,22 @@
 //!       "secret_access_key": "...40 characters...",
 //!       "principal_arn": "arn:aws:iam::444455556666:user/alice"
 //!     }
-//!   ]
+//!   ],
+//!   "identity_policies": [
+//!     {
+//!       "principal_arn": "arn:aws:iam::444455556666:user/alice",
+//!       "policy_name": "use-shared-key",
+//!       "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+//!         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}]}
+//!     }
+//!   ],
+//!   "grants_per_key": 50000
 //! }
 //! ```
+//!
+//! Identity policies stand in for IAM: they apply where a key policy
+//! delegates to the principal's account, and to operations on no key
+//! (CreateKey, ListKeys, ListAliases, ...). An account's root needs none.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +37,8 @@ use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 
 use crate::credentials::{AccessKey, Principal, Secret};
+use crate::policy::{IdentityPolicies, Policy, PolicyKind};
+use crate::state::DEFAULT_GRANTS_PER_KEY;
 
 /// `kms-server`: an AWS-KMS-compatible endpoint with an embedded store.
 #[derive(Debug, Clone, Parser)]
@@ -84,6 +99,46 @@ pub struct ConfigFile {
     /// Extra access keys.
     #[serde(default)]
     pub access_keys: Vec<AccessKeyEntry>,
+    /// Identity policies of principals.
+    #[serde(default)]
+    pub identity_policies: Vec<IdentityPolicyEntry>,
+    /// Most grants per key.
+    #[serde(default)]
+    pub grants_per_key: Option<usize>,
+}
+
+/// One identity policy of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityPolicyEntry {
+    /// The principal it belongs to.
+    pub principal_arn: String,
+    /// A name, for messages.
+    #[serde(default)]
+    pub policy_name: Option<String>,
+    /// The policy document, as a JSON object or a string holding one.
+    pub document: serde_json::Value,
+}
+
+/// Everything the config file sets.
+#[derive(Debug)]
+pub struct LoadedConfig {
+    /// Extra access keys.
+    pub access_keys: Vec<AccessKey>,
+    /// Identity policies by principal.
+    pub identity_policies: IdentityPolicies,
+    /// Most grants per key.
+    pub grants_per_key: usize,
+}
+
+impl Default for LoadedConfig {
+    fn default() -> Self {
+        LoadedConfig {
+            access_keys: Vec::new(),
+            identity_policies: IdentityPolicies::default(),
+            grants_per_key: DEFAULT_GRANTS_PER_KEY,
+        }
+    }
 }
 
 /// One access key of the config file.
@@ -108,13 +163,39 @@ impl core::fmt::Debug for AccessKeyEntry {
 }
 
 impl ConfigFile {
-    /// Reads and checks a config file.
+    /// Reads and checks a config file's access keys.
     pub fn load(path: &Path) -> anyhow::Result<Vec<AccessKey>> {
+        Ok(Self::load_config(path)?.access_keys)
+    }
+
+    /// Reads and checks a whole config file.
+    pub fn load_config(path: &Path) -> anyhow::Result<LoadedConfig> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         let file: ConfigFile = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{} is not a valid config file: {e}", path.display()))?;
-        file.access_keys
+        let mut identity_policies = IdentityPolicies::default();
+        for entry in &file.identity_policies {
+            let name = entry.policy_name.as_deref().unwrap_or("(unnamed)");
+            if Principal::from_arn(&entry.principal_arn).is_none() {
+                anyhow::bail!(
+                    "{}: identity policy {name}: principal_arn {:?} is not an IAM ARN",
+                    path.display(),
+                    entry.principal_arn
+                );
+            }
+            let policy = match &entry.document {
+                serde_json::Value::String(text) => Policy::parse(text, PolicyKind::Identity),
+                value => Policy::from_value(value, PolicyKind::Identity),
+            }
+            .map_err(|e| anyhow::anyhow!("{}: identity policy {name}: {e}", path.display()))?;
+            identity_policies.add(&entry.principal_arn, policy);
+        }
+        if file.grants_per_key == Some(0) {
+            anyhow::bail!("{}: grants_per_key must be at least 1", path.display());
+        }
+        let access_keys = file
+            .access_keys
             .into_iter()
             .map(|e| {
                 let principal = Principal::from_arn(&e.principal_arn).ok_or_else(|| {
@@ -133,7 +214,12 @@ impl ConfigFile {
                     principal,
                 })
             })
-            .collect()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(LoadedConfig {
+            access_keys,
+            identity_policies,
+            grants_per_key: file.grants_per_key.unwrap_or(DEFAULT_GRANTS_PER_KEY),
+        })
     }
 }
 
@@ -164,11 +250,46 @@ mod tests {
         for text in [
             r#"{"access_key": []}"#,
             r#"{"access_keys": [{"access_key_id": "A", "secret_access_key": "s", "principal_arn": "bob"}]}"#,
+            r#"{"identity_policies": [{"principal_arn": "bob", "document": {}}]}"#,
+            r#"{"identity_policies": [{"principal_arn": "arn:aws:iam::444455556666:user/a",
+                "document": {"Statement": {"Effect": "Allow", "Action": "kms:*"}}}]}"#,
+            r#"{"grants_per_key": 0}"#,
             "not json",
         ] {
             std::fs::write(&path, text).unwrap();
             assert!(ConfigFile::load(&path).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn identity_policies_come_as_objects_or_strings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kms-server.json");
+        std::fs::write(
+            &path,
+            r#"{"identity_policies": [
+                {"principal_arn": "arn:aws:iam::444455556666:user/a", "policy_name": "p1",
+                 "document": {"Statement": {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}}},
+                {"principal_arn": "arn:aws:iam::444455556666:user/a",
+                 "document": "{\"Statement\": {\"Effect\": \"Deny\", \"Action\": \"kms:Sign\", \"Resource\": \"*\"}}"}
+               ], "grants_per_key": 3}"#,
+        )
+        .unwrap();
+        let config = ConfigFile::load_config(&path).unwrap();
+        assert_eq!(
+            config
+                .identity_policies
+                .of("arn:aws:iam::444455556666:user/a")
+                .len(),
+            2
+        );
+        assert!(
+            config
+                .identity_policies
+                .of("arn:aws:iam::444455556666:user/b")
+                .is_empty()
+        );
+        assert_eq!(config.grants_per_key, 3);
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use kms_protocol::ops::Request;
 use serde::Serialize;
 
+use crate::authz::authorize_account;
 use crate::error::KmsError;
-use crate::handlers::{Ctx, aliases, crypto_ops, data_keys, keys, tags};
+use crate::handlers::{Ctx, access, aliases, crypto_ops, data_keys, keys, tags};
 use crate::state::AppState;
 
 /// Serializes a handler's response body.
@@ -22,6 +23,7 @@ pub async fn dispatch(
     request: Request,
 ) -> Result<Vec<u8>, KmsError> {
     let s = state.as_ref();
+    authorize_keyless(ctx, &request)?;
     match request {
         Request::CreateKey(r) => json(keys::create_key(state, ctx, r).await),
         Request::DescribeKey(r) => json(keys::describe_key(s, ctx, r)),
@@ -55,5 +57,30 @@ pub async fn dispatch(
         Request::Verify(r) => json(crypto_ops::verify(s, ctx, r).await),
         Request::GenerateMac(r) => json(crypto_ops::generate_mac(s, ctx, r)),
         Request::VerifyMac(r) => json(crypto_ops::verify_mac(s, ctx, r)),
+        Request::GetKeyPolicy(r) => json(access::get_key_policy(s, ctx, r)),
+        Request::PutKeyPolicy(r) => json(access::put_key_policy(state, ctx, r).await),
+        Request::ListKeyPolicies(r) => json(access::list_key_policies(s, ctx, r)),
+        Request::CreateGrant(r) => json(access::create_grant(state, ctx, r).await),
+        Request::ListGrants(r) => json(access::list_grants(s, ctx, r)),
+        Request::ListRetirableGrants(r) => json(access::list_retirable_grants(s, ctx, r)),
+        Request::RetireGrant(r) => json(access::retire_grant(state, ctx, r).await),
+        Request::RevokeGrant(r) => json(access::revoke_grant(state, ctx, r).await),
+    }
+}
+
+/// The identity-policy checks of operations on no key, and on aliases
+/// (whose keys the handlers authorize against their key policies).
+fn authorize_keyless(ctx: &Ctx, request: &Request) -> Result<(), KmsError> {
+    let alias = |name: &str| ctx.scope.alias_arn(name);
+    match request {
+        Request::CreateKey(_)
+        | Request::ListKeys(_)
+        | Request::ListAliases(_)
+        | Request::GenerateRandom(_)
+        | Request::ListRetirableGrants(_) => authorize_account(ctx, ctx.access.action, "*"),
+        Request::CreateAlias(r) => authorize_account(ctx, ctx.access.action, &alias(&r.alias_name)),
+        Request::UpdateAlias(r) => authorize_account(ctx, ctx.access.action, &alias(&r.alias_name)),
+        Request::DeleteAlias(r) => authorize_account(ctx, ctx.access.action, &alias(&r.alias_name)),
+        _ => Ok(()),
     }
 }

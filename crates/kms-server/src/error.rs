@@ -62,6 +62,12 @@ pub enum KmsError {
     LimitExceeded(String),
     /// A key policy that is not a JSON document.
     MalformedPolicyDocument(String),
+    /// No policy or grant allows the request, or one denies it.
+    AccessDenied(String),
+    /// A grant token this server did not issue.
+    InvalidGrantToken(String),
+    /// A grant id that names no grant of the key.
+    InvalidGrantId(String),
     /// `DryRun` was set and the request would have succeeded.
     DryRun,
     /// Anything internal; the detail is logged, never returned.
@@ -99,6 +105,9 @@ impl KmsError {
             Tag(_) => ErrorCode::TagException,
             LimitExceeded(_) => ErrorCode::LimitExceededException,
             MalformedPolicyDocument(_) => ErrorCode::MalformedPolicyDocumentException,
+            AccessDenied(_) => ErrorCode::AccessDeniedException,
+            InvalidGrantToken(_) => ErrorCode::InvalidGrantTokenException,
+            InvalidGrantId(_) => ErrorCode::InvalidGrantIdException,
             DryRun => ErrorCode::DryRunOperationException,
             Internal(_) => ErrorCode::KMSInternalException,
         };
@@ -152,7 +161,10 @@ impl KmsError {
             | InvalidMarker(m)
             | Tag(m)
             | LimitExceeded(m)
-            | MalformedPolicyDocument(m) => m.clone(),
+            | MalformedPolicyDocument(m)
+            | AccessDenied(m)
+            | InvalidGrantToken(m)
+            | InvalidGrantId(m) => m.clone(),
         }
     }
 }

@@ -28,6 +28,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod credentials;
 pub mod crypto;
@@ -35,6 +36,7 @@ pub mod dispatch;
 pub mod error;
 pub mod fs_util;
 pub mod handlers;
+pub mod policy;
 pub mod registry;
 pub mod resolve;
 pub mod state;

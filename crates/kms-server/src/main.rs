@@ -55,13 +55,16 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    let extra_keys = match &cli.config {
-        Some(path) => ConfigFile::load(path)?,
-        None => Vec::new(),
+    let config = match &cli.config {
+        Some(path) => ConfigFile::load_config(path)?,
+        None => Default::default(),
     };
+    let extra_keys = config.access_keys;
     let options = ServerOptions {
         cors_origins: cli.cors_origins.clone(),
         max_body_bytes: cli.max_body_bytes,
+        identity_policies: config.identity_policies,
+        grants_per_key: config.grants_per_key,
     };
     let (state, data_dir) = AppState::open(
         &cli.data_dir,

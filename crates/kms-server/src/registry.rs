@@ -9,8 +9,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use kms_protocol::ids::partition_of_region;
+
 use crate::crypto::{KeyMaterial, RootKey};
-use crate::store::{AliasRecord, Change, KeyRecord, Scope, Snapshot, StoreError};
+use crate::policy::{Policy, PolicyKind, default_key_policy};
+use crate::store::{AliasRecord, Change, GrantRecord, KeyRecord, Scope, Snapshot, StoreError};
 
 /// A key with everything needed to use it.
 #[derive(Debug, Clone)]
@@ -21,9 +24,35 @@ pub struct KeyEntry {
     pub materials: BTreeMap<u32, Arc<KeyMaterial>>,
     /// Tags by tag key.
     pub tags: BTreeMap<String, String>,
+    /// The key policy, parsed.
+    pub policy: Arc<Policy>,
+    /// Grants by grant id.
+    pub grants: BTreeMap<String, Arc<GrantRecord>>,
 }
 
 impl KeyEntry {
+    /// A key with no material, tags or grants yet.
+    pub fn new(record: KeyRecord) -> Self {
+        let policy = Arc::new(parse_key_policy(&record));
+        KeyEntry {
+            record,
+            materials: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            policy,
+            grants: BTreeMap::new(),
+        }
+    }
+
+    /// The policy document's text (AWS's default when none was set).
+    pub fn policy_text(&self) -> String {
+        self.record.policy.clone().unwrap_or_else(|| {
+            default_key_policy(
+                partition_of_region(&self.record.scope.region),
+                &self.record.scope.account,
+            )
+        })
+    }
+
     /// The material that encrypts and signs now, if any.
     pub fn current_material(&self) -> Option<(u32, &Arc<KeyMaterial>)> {
         let v = self.record.current_version;
@@ -51,11 +80,7 @@ impl Registry {
         for record in snapshot.keys {
             entries.insert(
                 (record.scope.clone(), record.key_id.clone()),
-                KeyEntry {
-                    record,
-                    materials: BTreeMap::new(),
-                    tags: BTreeMap::new(),
-                },
+                KeyEntry::new(record),
             );
         }
         for m in snapshot.materials {
@@ -75,6 +100,11 @@ impl Registry {
         for t in snapshot.tags {
             if let Some(entry) = entries.get_mut(&(t.scope, t.key_id)) {
                 entry.tags.insert(t.tag_key, t.tag_value);
+            }
+        }
+        for g in snapshot.grants {
+            if let Some(entry) = entries.get_mut(&(g.scope.clone(), g.key_id.clone())) {
+                entry.grants.insert(g.grant_id.clone(), Arc::new(g));
             }
         }
         for ((scope, key_id), entry) in entries {
@@ -166,15 +196,19 @@ impl Registry {
                 Change::PutKey(record) => {
                     let region = guard.entry(record.scope.clone()).or_default();
                     let entry = match region.keys.get(&record.key_id) {
-                        Some(old) => KeyEntry {
-                            record: record.clone(),
-                            ..KeyEntry::clone(old)
-                        },
-                        None => KeyEntry {
-                            record: record.clone(),
-                            materials: BTreeMap::new(),
-                            tags: BTreeMap::new(),
-                        },
+                        Some(old) => {
+                            let policy = if old.record.policy == record.policy {
+                                Arc::clone(&old.policy)
+                            } else {
+                                Arc::new(parse_key_policy(record))
+                            };
+                            KeyEntry {
+                                record: record.clone(),
+                                policy,
+                                ..KeyEntry::clone(old)
+                            }
+                        }
+                        None => KeyEntry::new(record.clone()),
                     };
                     region.keys.insert(record.key_id.clone(), Arc::new(entry));
                 }
@@ -194,6 +228,21 @@ impl Registry {
                         region.keys.remove(key_id);
                         region.aliases.retain(|_, a| &a.target_key_id != key_id);
                     }
+                }
+                Change::PutGrant(grant) => {
+                    update_entry(&mut guard, &grant.scope, &grant.key_id, |e| {
+                        e.grants
+                            .insert(grant.grant_id.clone(), Arc::new(grant.clone()));
+                    });
+                }
+                Change::DeleteGrant {
+                    scope,
+                    key_id,
+                    grant_id,
+                } => {
+                    update_entry(&mut guard, scope, key_id, |e| {
+                        e.grants.remove(grant_id);
+                    });
                 }
                 Change::PutAlias(alias) => {
                     guard
@@ -229,6 +278,23 @@ impl Registry {
             }
         }
     }
+}
+
+/// The parsed key policy of a record. Policies are checked when written, so
+/// one that no longer parses (written by an older version with looser
+/// checks) allows nothing rather than something it was not meant to.
+fn parse_key_policy(record: &KeyRecord) -> Policy {
+    let Some(text) = &record.policy else {
+        let default = default_key_policy(
+            partition_of_region(&record.scope.region),
+            &record.scope.account,
+        );
+        return Policy::parse(&default, PolicyKind::Key).unwrap_or_else(|_| Policy::deny_all());
+    };
+    Policy::parse(text, PolicyKind::Key).unwrap_or_else(|e| {
+        tracing::warn!(key_id = %record.key_id, error = %e, "stored key policy does not parse; it allows nothing");
+        Policy::deny_all()
+    })
 }
 
 /// Replaces a key's entry with an updated copy (readers holding the old

@@ -9,6 +9,7 @@ use crate::crypto::RootKey;
 use crate::crypto::root::ROOT_KEY_LEN;
 use crate::error::KmsError;
 use crate::fs_util;
+use crate::policy::IdentityPolicies;
 use crate::registry::Registry;
 use crate::store::{Change, SqliteStore, Store};
 
@@ -26,13 +27,22 @@ pub struct ServerOptions {
     pub cors_origins: Vec<String>,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Identity policies by principal ARN (there is no IAM here).
+    pub identity_policies: IdentityPolicies,
+    /// Most grants a key may have (AWS: 50,000).
+    pub grants_per_key: usize,
 }
+
+/// AWS's limit of grants per key.
+pub const DEFAULT_GRANTS_PER_KEY: usize = 50_000;
 
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             cors_origins: Vec::new(),
             max_body_bytes: 64 * 1024,
+            identity_policies: IdentityPolicies::default(),
+            grants_per_key: DEFAULT_GRANTS_PER_KEY,
         }
     }
 }

@@ -590,17 +590,25 @@ async fn cross_account_use_by_key_arn() {
     let s = TestServer::new();
     let id = s.create_key(empty()).await;
     let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{id}");
-    // No key policies yet: a key ARN of another account is reachable.
-    let (status, v) = s
-        .call_raw(
-            &TestServer::other(),
-            REGION,
-            "Encrypt",
-            json!({"KeyId": arn, "Plaintext": b64(b"x")})
-                .to_string()
-                .as_bytes(),
-        )
+    let encrypt = json!({"KeyId": arn, "Plaintext": b64(b"x")});
+    // The default key policy trusts only the key's own account.
+    let (_, v) = s
+        .call_as(&TestServer::other(), "Encrypt", encrypt.clone())
         .await;
+    assert_eq!(v["__type"], "AccessDeniedException", "{v}");
+    // Once the key policy trusts the other account, its principals whose
+    // identity policies allow it may use the key by ARN.
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT},
+         "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}]});
+    s.ok(
+        "PutKeyPolicy",
+        json!({"KeyId": id, "PolicyName": "default", "Policy": policy.to_string()}),
+    )
+    .await;
+    let (status, v) = s.call_as(&TestServer::other(), "Encrypt", encrypt).await;
     assert_eq!(status, 200, "{v}");
     // A bare key id is looked up in the caller's own account.
     let (_, v) = s

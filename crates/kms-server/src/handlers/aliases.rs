@@ -7,7 +7,8 @@ use kms_protocol::ops::{
     ListAliasesRequest, ListAliasesResponse, Timestamp, UpdateAliasRequest,
 };
 
-use super::{Allow, Ctx, arn_of, find_key, now_ms};
+use super::{Allow, Ctx, arn_of, find_key, now_ms, resolve_key};
+use crate::authz::authorize_key;
 use crate::error::KmsError;
 use crate::state::AppState;
 use crate::store::{AliasRecord, Change};
@@ -114,6 +115,7 @@ pub async fn update_alias(
                 )));
             }
             if let Some(old) = registry.key(&ctx.scope, &alias.target_key_id) {
+                authorize_key(&ctx, &old, "kms:UpdateAlias")?;
                 let same_type = old.record.usage == target.record.usage
                     && (old.record.spec == kms_protocol::ops::KeySpec::SymmetricDefault)
                         == (target.record.spec == kms_protocol::ops::KeySpec::SymmetricDefault);
@@ -142,11 +144,14 @@ pub async fn delete_alias(
     let ctx = ctx.clone();
     state
         .commit(move |registry| {
-            if registry.alias(&ctx.scope, &req.alias_name).is_none() {
+            let Some(alias) = registry.alias(&ctx.scope, &req.alias_name) else {
                 return Err(KmsError::NotFound(format!(
                     "Alias {} is not found.",
                     ctx.scope.alias_arn(&req.alias_name)
                 )));
+            };
+            if let Some(target) = registry.key(&ctx.scope, &alias.target_key_id) {
+                authorize_key(&ctx, &target, "kms:DeleteAlias")?;
             }
             Ok((
                 vec![Change::DeleteAlias {
@@ -173,8 +178,10 @@ pub fn list_aliases(
                     "Invalid keyId {id}: ListAliases filters by key id or key ARN"
                 )));
             }
+            // ListAliases is authorized by identity policies alone (in
+            // dispatch); the filter key needs no permission of its own.
             Some(
-                find_key(&state.registry, ctx, id, Allow::KeysOnly)?
+                resolve_key(&state.registry, ctx, id, Allow::KeysOnly)?
                     .record
                     .key_id
                     .clone(),

@@ -12,7 +12,11 @@ use kms_protocol::ops::{
 };
 use zeroize::Zeroizing;
 
-use super::{Allow, Ctx, arn_of, blocking, check_usable, check_usage, dry_run, find_key, required};
+use super::{
+    Allow, Ctx, arn_of, blocking, check_usable, check_usage, dry_run, find_key, required,
+    resolve_key,
+};
+use crate::authz::{authorize_key, authorize_key_with};
 use crate::crypto::{ciphertext, mac, rsa_encrypt, sign};
 use crate::error::KmsError;
 use crate::registry::{KeyEntry, Registry};
@@ -98,11 +102,15 @@ pub(crate) fn decrypt_key(
                 }
                 entry
             }
-            None => registry.key(&ctx.scope, header.key_id).ok_or_else(|| {
-                KmsError::InvalidCiphertext(
-                    "The ciphertext refers to a key that does not exist.".into(),
-                )
-            })?,
+            None => {
+                let entry = registry.key(&ctx.scope, header.key_id).ok_or_else(|| {
+                    KmsError::InvalidCiphertext(
+                        "The ciphertext refers to a key that does not exist.".into(),
+                    )
+                })?;
+                authorize_key(ctx, &entry, ctx.access.action)?;
+                entry
+            }
         }
     } else {
         named.ok_or_else(|| {
@@ -249,11 +257,17 @@ pub async fn re_encrypt(
         req.source_key_id.as_deref(),
         req.source_encryption_algorithm,
     )?;
-    let dest = find_key(
+    let dest = resolve_key(
         &state.registry,
         ctx,
         &req.destination_key_id,
         Allow::KeysAndAliases,
+    )?;
+    authorize_key_with(
+        ctx,
+        &dest,
+        "kms:ReEncryptTo",
+        req.destination_encryption_context.as_ref(),
     )?;
     check_usable(&dest)?;
     check_usage(&dest, KeyUsageType::EncryptDecrypt, "ReEncrypt")?;

@@ -130,19 +130,18 @@ pub async fn create_key(
             "Custom key stores are not supported by kms-server.".into(),
         ));
     }
-    let policy_is_json = req
-        .policy
-        .as_deref()
-        .is_none_or(|p| serde_json::from_str::<serde_json::Value>(p).is_ok());
-    if !policy_is_json {
-        return Err(KmsError::MalformedPolicyDocument(
-            "The key policy is not a valid JSON document.".into(),
-        ));
-    }
     let tags = req.tags.unwrap_or_default();
     check_new_tags(&tags, 0)?;
     let multi_region = req.multi_region.unwrap_or(false);
     let key_id = new_key_id(multi_region);
+    if let Some(text) = &req.policy {
+        super::access::check_new_policy(
+            ctx,
+            text,
+            &ctx.scope.key_arn(&key_id),
+            req.bypass_policy_lockout_safety_check.unwrap_or(false),
+        )?;
+    }
 
     // Material first (RSA generation takes long), outside the write lock.
     let material = if origin == OriginType::AwsKms {

@@ -2,6 +2,7 @@
 //! who is calling ([`Ctx`]), finding a key from any identifier form, and the
 //! key-state and key-usage checks every cryptographic operation makes.
 
+pub mod access;
 pub mod aliases;
 pub mod crypto_ops;
 pub mod data_keys;
@@ -13,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use kms_protocol::ops::{KeyState, KeyUsageType};
 
+use crate::authz::{Access, authorize_key};
 use crate::credentials::Principal;
 use crate::error::KmsError;
 use crate::registry::{KeyEntry, Registry};
@@ -28,6 +30,8 @@ pub struct Ctx {
     pub principal: Principal,
     /// The caller's account and the region of the credential scope.
     pub scope: Scope,
+    /// What authorization needs to know about the request.
+    pub access: Access,
 }
 
 /// Milliseconds since the epoch.
@@ -55,8 +59,32 @@ pub enum Allow {
 }
 
 /// Finds the key an identifier names, in the caller's scope or the one its
-/// ARN names.
+/// ARN names, and checks the caller may do the request's action with it.
 pub fn find_key(
+    registry: &Registry,
+    ctx: &Ctx,
+    key_id: &str,
+    allow: Allow,
+) -> Result<Arc<KeyEntry>, KmsError> {
+    find_key_for(registry, ctx, key_id, allow, ctx.access.action)
+}
+
+/// [`find_key`] for an action other than the request's own (ReEncrypt's
+/// destination, UpdateAlias's previous key).
+pub fn find_key_for(
+    registry: &Registry,
+    ctx: &Ctx,
+    key_id: &str,
+    allow: Allow,
+    action: &str,
+) -> Result<Arc<KeyEntry>, KmsError> {
+    let entry = resolve_key(registry, ctx, key_id, allow)?;
+    authorize_key(ctx, &entry, action)?;
+    Ok(entry)
+}
+
+/// Finds the key an identifier names, without authorization.
+pub(crate) fn resolve_key(
     registry: &Registry,
     ctx: &Ctx,
     key_id: &str,

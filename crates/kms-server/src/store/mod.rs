@@ -12,15 +12,18 @@ mod sqlite;
 
 pub use sqlite::SqliteStore;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kms_protocol::ids::partition_of_region;
-use kms_protocol::ops::{KeySpec, KeyState, KeyUsageType, OriginType};
+use kms_protocol::ops::{GrantOperation, KeySpec, KeyState, KeyUsageType, OriginType};
 
 use crate::crypto::KeyMaterial;
 
 /// The account and region a resource lives in.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Scope {
     /// 12-digit account id.
     pub account: String,
@@ -91,6 +94,35 @@ pub struct KeyRecord {
     pub created_by: String,
 }
 
+/// One grant on a key (stored as JSON; its fields are AWS's).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GrantRecord {
+    /// The key's scope.
+    pub scope: Scope,
+    /// The key's id.
+    pub key_id: String,
+    /// 64 hex digits.
+    pub grant_id: String,
+    /// The token `CreateGrant` returned (idempotent retries return it again).
+    pub token: String,
+    /// Name given for idempotency.
+    pub name: Option<String>,
+    /// Who may use it.
+    pub grantee: String,
+    /// Who may retire it.
+    pub retiring: Option<String>,
+    /// What it allows.
+    pub operations: Vec<GrantOperation>,
+    /// The request's context must contain these pairs.
+    pub context_subset: Option<BTreeMap<String, String>>,
+    /// The request's context must be exactly these pairs.
+    pub context_equals: Option<BTreeMap<String, String>>,
+    /// Account that created it.
+    pub issuing_account: String,
+    /// Creation time, ms since the epoch.
+    pub created_ms: i64,
+}
+
 /// One alias.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasRecord {
@@ -125,7 +157,7 @@ pub enum Change {
         /// Unsealed, for memory only.
         material: Arc<KeyMaterial>,
     },
-    /// Remove a key with its material, tags and aliases.
+    /// Remove a key with its material, tags, grants and aliases.
     DeleteKey {
         /// Key scope.
         scope: Scope,
@@ -151,6 +183,17 @@ pub enum Change {
         tag_key: String,
         /// Tag value.
         tag_value: String,
+    },
+    /// Insert or replace a grant.
+    PutGrant(GrantRecord),
+    /// Remove a grant (retired or revoked).
+    DeleteGrant {
+        /// Key scope.
+        scope: Scope,
+        /// Key id.
+        key_id: String,
+        /// Grant id.
+        grant_id: String,
     },
     /// Remove a tag (no error when absent).
     DeleteTag {
@@ -200,6 +243,8 @@ pub struct Snapshot {
     pub aliases: Vec<AliasRecord>,
     /// All tags.
     pub tags: Vec<TagRecord>,
+    /// All grants.
+    pub grants: Vec<GrantRecord>,
 }
 
 /// A store failure; its detail goes to the log, never to the client.

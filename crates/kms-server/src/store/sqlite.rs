@@ -66,6 +66,14 @@ CREATE TABLE IF NOT EXISTS tags (
     tag_value TEXT NOT NULL,
     PRIMARY KEY (account, region, key_id, tag_key)
 );
+CREATE TABLE IF NOT EXISTS grants (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (account, region, key_id, grant_id)
+);
 ";
 
 /// SQLite-backed [`Store`].
@@ -173,7 +181,7 @@ fn apply_one(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
             )?;
         }
         Change::DeleteKey { scope, key_id } => {
-            for table in ["keys", "key_materials", "tags"] {
+            for table in ["keys", "key_materials", "tags", "grants"] {
                 tx.execute(
                     &format!(
                         "DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND key_id = ?3"
@@ -184,6 +192,26 @@ fn apply_one(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
             tx.execute(
                 "DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND target_key_id = ?3",
                 params![scope.account, scope.region, key_id],
+            )?;
+        }
+        Change::PutGrant(g) => {
+            let body = serde_json::to_string(g)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            tx.execute(
+                "INSERT OR REPLACE INTO grants (account, region, key_id, grant_id, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![g.scope.account, g.scope.region, g.key_id, g.grant_id, body],
+            )?;
+        }
+        Change::DeleteGrant {
+            scope,
+            key_id,
+            grant_id,
+        } => {
+            tx.execute(
+                "DELETE FROM grants WHERE account = ?1 AND region = ?2 AND key_id = ?3 \
+                 AND grant_id = ?4",
+                params![scope.account, scope.region, key_id, grant_id],
             )?;
         }
         Change::PutAlias(a) => {
@@ -368,6 +396,16 @@ impl Store for SqliteStore {
             .map_err(err)?;
         for row in rows {
             snap.tags.push(row.map_err(err)?);
+        }
+
+        let mut stmt = conn
+            .prepare("SELECT body FROM grants ORDER BY account, region, key_id, grant_id")
+            .map_err(err)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
+        for row in rows {
+            let body = row.map_err(err)?;
+            snap.grants
+                .push(serde_json::from_str(&body).map_err(|e| err(format!("grant record: {e}")))?);
         }
         Ok(snap)
     }

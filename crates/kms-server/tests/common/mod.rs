@@ -14,6 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kms_protocol::sigv4::{self, Credentials, HttpRequest, Payload, SigningParams};
 use kms_server::credentials::{AccessKey, Principal, Secret};
+use kms_server::policy::{IdentityPolicies, Policy, PolicyKind};
 use kms_server::state::{AppState, ServerOptions};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -35,6 +36,17 @@ pub const OTHER_KEY_ID: &str = "AKIAOTHERACCOUNT0001";
 pub const OTHER_SECRET: &str = "otherSecretKey0000000000000000000000000000";
 /// Its account.
 pub const OTHER_ACCOUNT: &str = "444455556666";
+/// `user/app` of the admin's account: no identity policy, so it can use a
+/// key only where a key policy or a grant names it.
+pub const APP_KEY_ID: &str = "AKIAAPPUSER000000001";
+/// `user/dev` of the admin's account: an identity policy allows `kms:*`.
+pub const DEV_KEY_ID: &str = "AKIADEVUSER000000001";
+/// The secret of `app` and `dev`.
+pub const USER_SECRET: &str = "userSecretKey00000000000000000000000000000";
+
+/// An identity policy allowing every KMS action on every resource.
+const ALLOW_ALL_KMS: &str =
+    r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}"#;
 
 /// A server under test.
 pub struct TestServer {
@@ -81,12 +93,23 @@ impl TestServer {
             principal: Principal::from_arn(&format!("arn:aws:iam::{OTHER_ACCOUNT}:user/bob"))
                 .unwrap(),
         };
+        let user = |id: &str, name: &str| AccessKey {
+            access_key_id: id.into(),
+            secret: Secret::new(USER_SECRET),
+            principal: Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/{name}")).unwrap(),
+        };
+        let mut identity_policies = IdentityPolicies::default();
+        let allow_all = || Policy::parse(ALLOW_ALL_KMS, PolicyKind::Identity).unwrap();
+        identity_policies.add(&other.principal.arn, allow_all());
+        identity_policies.add(&format!("arn:aws:iam::{ACCOUNT}:user/dev"), allow_all());
         let options = ServerOptions {
             cors_origins: vec![ALLOWED_ORIGIN.into()],
             max_body_bytes: 64 * 1024,
+            identity_policies,
+            ..ServerOptions::default()
         };
-        let (state, data) =
-            AppState::open(dir.path(), ACCOUNT, REGION, vec![other], options).unwrap();
+        let keys = vec![other, user(APP_KEY_ID, "app"), user(DEV_KEY_ID, "dev")];
+        let (state, data) = AppState::open(dir.path(), ACCOUNT, REGION, keys, options).unwrap();
         let state = Arc::new(state);
         let admin = Credentials::new(
             data.admin.access_key_id.clone(),
@@ -207,6 +230,22 @@ impl TestServer {
     /// The credentials of the second account.
     pub fn other() -> Credentials {
         Credentials::new(OTHER_KEY_ID, OTHER_SECRET, None)
+    }
+
+    /// The credentials of `user/app` (no identity policy).
+    pub fn app() -> Credentials {
+        Credentials::new(APP_KEY_ID, USER_SECRET, None)
+    }
+
+    /// The credentials of `user/dev` (identity policy allows `kms:*`).
+    pub fn dev() -> Credentials {
+        Credentials::new(DEV_KEY_ID, USER_SECRET, None)
+    }
+
+    /// Calls an operation as `creds` in the default region.
+    pub async fn call_as(&self, creds: &Credentials, operation: &str, body: Value) -> (u16, Value) {
+        self.call_raw(creds, REGION, operation, body.to_string().as_bytes())
+            .await
     }
 }
 
