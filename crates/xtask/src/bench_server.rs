@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::util::{self, cargo, probe, run as run_cmd};
 
@@ -170,7 +170,9 @@ impl Drop for TempDir {
     }
 }
 
-pub fn run(quick: bool) -> Result<()> {
+/// Runs every workload on both servers, prints the tables and returns the
+/// `server` section of results.json.
+pub fn run(quick: bool) -> Result<Value> {
     let (duration, warmup) = if quick { ("3s", "1s") } else { ("10s", "2s") };
     run_cmd(cargo().args([
         "build",
@@ -216,7 +218,39 @@ pub fn run(quick: bool) -> Result<()> {
         load_average()
     );
     print_tables(&machine, &ours, &moto, duration, warmup);
-    Ok(())
+    Ok(section(&ours, &moto, duration, warmup))
+}
+
+/// The results.json form of one run.
+fn section(ours: &[Result1], moto: &[Result1], duration: &str, warmup: &str) -> Value {
+    let one = |r: &Result1| {
+        json!({
+            "rps": r.rps, "p50_ms": r.p50, "p99_ms": r.p99, "max_ms": r.max,
+            "ok": r.ok, "failed": r.failed, "throttled": r.throttled, "errors": r.errors,
+        })
+    };
+    let workloads: Vec<Value> = WORKLOADS
+        .iter()
+        .zip(ours)
+        .zip(moto)
+        .map(|((w, o), m)| {
+            json!({
+                "name": w.name,
+                "kms-server": one(o),
+                "moto": one(m),
+                "target_rps": w.target_rps,
+                "target_p99_ms": w.target_p99_ms,
+            })
+        })
+        .collect();
+    json!({
+        "load": format!(
+            "kms-loadgen against each server in turn: {CONNECTIONS} keep-alive connections, \
+             SigV4-signed requests, {duration} measured after {warmup} of warm-up, one bounded \
+             run per operation and server (p50/p99 over every request of the run)."
+        ),
+        "workloads": workloads,
+    })
 }
 
 fn path_str(path: &Path) -> Result<String> {
@@ -380,7 +414,8 @@ fn moto_python() -> Result<PathBuf> {
     Ok(python)
 }
 
-fn machine() -> String {
+/// CPUs, CPU model and the date, for the results.
+pub fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -398,7 +433,7 @@ fn machine() -> String {
 }
 
 /// The 1-minute load average: a benchmark on a busy machine says so.
-fn load_average() -> String {
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))

@@ -7,6 +7,8 @@
 //! each step can be rerun by hand from what it prints.
 
 mod bench;
+mod bench_client;
+mod bench_results;
 mod bench_server;
 mod install;
 mod package;
@@ -23,8 +25,10 @@ commands:
         install what is missing, then run every test suite
   package
         build the npm package (target/npm/kms-envelope) and print its sizes
-  bench [core|server] [--quick]
-        run benchmarks (criterion for the core, a signed load for the server)
+  bench [size|client|cache|server|core ...] [--quick]
+        run benchmarks side by side with their peers (default: size, client,
+        cache, server; core is criterion) and write bench/results.json,
+        bench/RESULTS.md and bench/chart.svg
 ";
 
 fn main() -> ExitCode {

@@ -267,7 +267,7 @@ const PLAYWRIGHT_VERSION: &str = "1.65.1";
 const TYPES_NODE_VERSION: &str = "20.19.43";
 
 /// Copies a directory tree (small: the pkg-tests sources).
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

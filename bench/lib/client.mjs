@@ -1,0 +1,224 @@
+// The client measurements, shared by Node (node.mjs) and Chromium (the
+// Vite page in browser/), so both runtimes run exactly the same loops.
+//
+// A "library" is { name, suites: [ids] | null, open(suite) -> Promise<{
+// encrypt(bytes) -> Promise<bytes>, decrypt(bytes) -> Promise<bytes> }> }.
+// `suites: null` marks a peer that has no algorithm suite (raw WebCrypto
+// AES-256-GCM): it is measured once and compared with every suite.
+
+/** Frame length of every framed message in the benchmark (both libraries). */
+export const FRAME_LENGTH = 64 * 1024;
+/** The algorithm suites compared. */
+export const SUITES = [0x0478, 0x0578];
+/** The bulk size. */
+export const BULK = 16 * 1024 * 1024;
+/** The small-message size. */
+export const SMALL = 1024;
+/** The wrapping key every keyring uses (a benchmark key, not a secret). */
+export const WRAPPING_KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
+/** Raw AES keyring names, identical in both libraries so each reads the other's messages. */
+export const KEY_NAMESPACE = "kms-envelope-bench";
+export const KEY_NAME = "aes-256";
+
+/** Deterministic bytes (cheap to build, not all-zero). */
+export function bytes(length, seed = 1) {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x;
+    out[i + 1] = x >>> 8;
+    out[i + 2] = x >>> 16;
+    out[i + 3] = x >>> 24;
+  }
+  return out;
+}
+
+export function equalBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const hex = (suite) => (suite == null ? null : `0x${suite.toString(16).padStart(4, "0")}`);
+
+/** The kms-envelope npm package: a Session with the raw AES keyring, no cache. */
+export function kmsEnvelope(Session) {
+  return {
+    name: "kms-envelope",
+    suites: SUITES,
+    async open(suite) {
+      const session = new Session({
+        keyring: { type: "raw-aes", keyNamespace: KEY_NAMESPACE, keyName: KEY_NAME, wrappingKey: WRAPPING_KEY },
+        cache: false,
+        suite,
+        frameLength: FRAME_LENGTH,
+      });
+      return {
+        encrypt: async (pt) => (await session.encrypt(pt)).ciphertext,
+        decrypt: async (ct) => (await session.decrypt(ct)).plaintext,
+        stream: async (source, plaintextLength) =>
+          session.decryptStream(await session.encryptStream(source, { plaintextLength })),
+      };
+    },
+  };
+}
+
+/** Raw WebCrypto AES-256-GCM over the same bytes: one call per message, no format. */
+export function webCrypto(subtle = globalThis.crypto.subtle) {
+  return {
+    name: "WebCrypto",
+    suites: null,
+    async open() {
+      const key = await subtle.importKey("raw", WRAPPING_KEY, "AES-GCM", false, ["encrypt", "decrypt"]);
+      const seal = async (pt) => {
+        const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
+        const ct = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv }, key, pt));
+        const out = new Uint8Array(12 + ct.length);
+        out.set(iv);
+        out.set(ct, 12);
+        return out;
+      };
+      const open = async (ct) =>
+        new Uint8Array(await subtle.decrypt({ name: "AES-GCM", iv: ct.subarray(0, 12) }, key, ct.subarray(12)));
+      return {
+        encrypt: seal,
+        decrypt: open,
+        // The stream peer: each 64 KiB chunk sealed and opened on its own
+        // (no framing, no message: the floor of what a stream costs).
+        stream: (source) =>
+          source.pipeThrough(
+            new TransformStream({
+              async transform(chunk, controller) {
+                for (let at = 0; at < chunk.length; at += FRAME_LENGTH) {
+                  controller.enqueue(await open(await seal(chunk.subarray(at, at + FRAME_LENGTH))));
+                }
+              },
+            }),
+          ),
+      };
+    },
+  };
+}
+
+/** Seconds of a promise-returning call. */
+async function timed(f) {
+  const start = performance.now();
+  const value = await f();
+  return [(performance.now() - start) / 1000, value];
+}
+
+/**
+ * Every client figure for every library and suite: `runs` samples each,
+ * libraries interleaved within each run so that machine noise spreads over
+ * all of them. Returns records { library, suite, metric, unit, runs }.
+ */
+export async function measure(libraries, { runs = 5, messageSeconds = 1, log = () => {} } = {}) {
+  const bulk = bytes(BULK, 7);
+  const small = bytes(SMALL, 11);
+  const subjects = [];
+  for (const lib of libraries) {
+    for (const suite of lib.suites ?? [null]) {
+      const client = await lib.open(suite);
+      // Correct before fast: one full round trip of each size.
+      const back = await client.decrypt(await client.encrypt(bulk));
+      if (!equalBytes(back, bulk)) throw new Error(`${lib.name} ${hex(suite)}: 16 MiB round trip differs`);
+      if (!equalBytes(await client.decrypt(await client.encrypt(small)), small))
+        throw new Error(`${lib.name} ${hex(suite)}: 1 KiB round trip differs`);
+      subjects.push({ lib, suite, client, samples: { encrypt: [], decrypt: [], both: [], small: [] } });
+    }
+  }
+  for (let run = 0; run < runs; run++) {
+    for (const s of subjects) {
+      const [te, ct] = await timed(() => s.client.encrypt(bulk));
+      const [td, pt] = await timed(() => s.client.decrypt(ct));
+      if (pt.length !== bulk.length) throw new Error(`${s.lib.name}: short plaintext`);
+      const [tb] = await timed(async () => s.client.decrypt(await s.client.encrypt(bulk)));
+      s.samples.encrypt.push(BULK / te);
+      s.samples.decrypt.push(BULK / td);
+      s.samples.both.push(BULK / tb);
+      let messages = 0;
+      const start = performance.now();
+      const until = start + messageSeconds * 1000;
+      while (messages < 3 || performance.now() < until) {
+        await s.client.decrypt(await s.client.encrypt(small));
+        messages++;
+      }
+      s.samples.small.push(messages / ((performance.now() - start) / 1000));
+      log(`run ${run + 1}/${runs} ${s.lib.name} ${hex(s.suite) ?? ""}: ${(BULK / tb / 1e6).toFixed(0)} MB/s both, ${s.samples.small.at(-1).toFixed(0)} msg/s`);
+    }
+  }
+  const records = [];
+  for (const s of subjects) {
+    const base = { library: s.lib.name, suite: hex(s.suite) };
+    records.push({ ...base, metric: "encrypt 16 MiB", unit: "B/s", runs: s.samples.encrypt });
+    records.push({ ...base, metric: "decrypt 16 MiB", unit: "B/s", runs: s.samples.decrypt });
+    records.push({ ...base, metric: "encrypt+decrypt 16 MiB", unit: "B/s", runs: s.samples.both });
+    records.push({ ...base, metric: "1 KiB messages", unit: "msg/s", runs: s.samples.small });
+  }
+  return records;
+}
+
+/**
+ * The honesty check: each library decrypts what the other encrypted, for
+ * every suite both support. Returns [{ from, to, suite, ok }].
+ */
+export async function crossCheck(a, b) {
+  const out = [];
+  const message = bytes(200_000, 5);
+  for (const suite of a.suites.filter((s) => b.suites.includes(s))) {
+    const ca = await a.open(suite);
+    const cb = await b.open(suite);
+    for (const [from, to, x, y] of [[a, b, ca, cb], [b, a, cb, ca]]) {
+      let ok = false;
+      try {
+        ok = equalBytes(await y.decrypt(await x.encrypt(message)), message);
+      } catch (e) {
+        out.push({ from: from.name, to: to.name, suite: hex(suite), ok, error: String(e) });
+        continue;
+      }
+      out.push({ from: from.name, to: to.name, suite: hex(suite), ok });
+    }
+  }
+  return out;
+}
+
+/** A ReadableStream of `total` deterministic bytes in 1 MiB chunks. */
+export function source(total) {
+  const chunk = bytes(1024 * 1024, 3);
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const n = Math.min(chunk.length, total - sent);
+      sent += n;
+      controller.enqueue(chunk.slice(0, n));
+    },
+  });
+}
+
+/**
+ * Encrypts and decrypts `total` bytes through `lib`'s stream (Web Streams)
+ * and checks length and a sparse checksum; returns seconds.
+ */
+export async function streamThrough(lib, suite, total) {
+  const client = await lib.open(suite);
+  const chunk = bytes(1024 * 1024, 3);
+  const start = performance.now();
+  const reader = (await client.stream(source(total), total)).getReader();
+  let seen = 0;
+  let sum = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    for (let i = (4096 - (seen % 4096)) % 4096; i < value.length; i += 4096) sum = (sum + value[i]) >>> 0;
+    seen += value.length;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  let expected = 0;
+  for (let at = 0; at < total; at += 4096) expected = (expected + chunk[at % chunk.length]) >>> 0;
+  if (seen !== total || sum !== expected) throw new Error(`${lib.name}: stream output differs (${seen} bytes)`);
+  return seconds;
+}
