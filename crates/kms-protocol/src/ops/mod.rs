@@ -14,6 +14,7 @@ mod aliases;
 mod crypto;
 mod enums;
 mod keys;
+mod lifecycle;
 mod tags;
 pub mod validate;
 mod wire;
@@ -23,6 +24,7 @@ pub use aliases::*;
 pub use crypto::*;
 pub use enums::*;
 pub use keys::*;
+pub use lifecycle::*;
 pub use tags::*;
 pub use wire::{Blob, Timestamp};
 
@@ -272,15 +274,21 @@ operations! {
         ListRetirableGrants(ListRetirableGrantsRequest) -> ListGrantsResponse,
         RetireGrant(RetireGrantRequest) -> EmptyResponse,
         RevokeGrant(RevokeGrantRequest) -> EmptyResponse,
+        EnableKeyRotation(EnableKeyRotationRequest) -> EmptyResponse,
+        DisableKeyRotation(KeyOnlyRequest) -> EmptyResponse,
+        GetKeyRotationStatus(KeyOnlyRequest) -> GetKeyRotationStatusResponse,
+        RotateKeyOnDemand(KeyOnlyRequest) -> KeyIdResponse,
+        ListKeyRotations(ListKeyRotationsRequest) -> ListKeyRotationsResponse,
+        ReplicateKey(ReplicateKeyRequest) -> ReplicateKeyResponse,
+        UpdatePrimaryRegion(UpdatePrimaryRegionRequest) -> EmptyResponse,
+        GetParametersForImport(GetParametersForImportRequest) -> GetParametersForImportResponse,
+        ImportKeyMaterial(ImportKeyMaterialRequest) -> KeyMaterialResponse,
+        DeleteImportedKeyMaterial(DeleteImportedKeyMaterialRequest) -> KeyMaterialResponse,
     }
     unmodeled {
         ConnectCustomKeyStore, CreateCustomKeyStore, Decapsulate,
-        DeleteCustomKeyStore, DeleteImportedKeyMaterial, DeriveSharedSecret,
-        DescribeCustomKeyStores, DisableKeyRotation, DisconnectCustomKeyStore,
-        EnableKeyRotation, Encapsulate, GetKeyLastUsage,
-        GetKeyRotationStatus, GetParametersForImport, ImportKeyMaterial,
-        ListKeyRotations, ReplicateKey, RotateKeyOnDemand,
-        UpdateCustomKeyStore, UpdatePrimaryRegion,
+        DeleteCustomKeyStore, DeriveSharedSecret, DescribeCustomKeyStores,
+        DisconnectCustomKeyStore, Encapsulate, GetKeyLastUsage, UpdateCustomKeyStore,
     }
 }
 
@@ -319,7 +327,7 @@ mod tests {
             Err(ParseError::UnknownOperation(_))
         ));
         assert!(matches!(
-            parse("ReplicateKey", "{}"),
+            parse("CreateCustomKeyStore", "{}"),
             Err(ParseError::Unsupported(_))
         ));
         assert!(matches!(
