@@ -42,11 +42,53 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(kms_endpoint))
         .route("/healthz", get(healthz))
+        .route("/_kms-server/test-clock", post(test_clock))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             request_id_and_cors,
         ))
         .with_state(state)
+}
+
+/// `POST /_kms-server/test-clock` with `{"advance_seconds": N}`: moves the
+/// lifecycle clock forward and runs what became due (rotations, deletions).
+/// Only a server started with `--test-clock` answers; others say 404.
+async fn test_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Advance {
+        advance_seconds: i64,
+    }
+    if !state.clock.is_adjustable() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let bad = |m: &str| (StatusCode::BAD_REQUEST, m.to_owned()).into_response();
+    let Ok(advance) = serde_json::from_slice::<Advance>(&body) else {
+        return bad("expected {\"advance_seconds\": N}");
+    };
+    let Some(offset_ms) = advance
+        .advance_seconds
+        .checked_mul(1000)
+        .and_then(|ms| state.clock.advance(ms))
+    else {
+        return bad("advance_seconds must be between 0 and 100 years");
+    };
+    match crate::handlers::lifecycle::sweep(&state).await {
+        Ok(report) => {
+            let body = serde_json::json!({
+                "now_ms": state.clock.now_ms(),
+                "offset_ms": offset_ms,
+                "deleted": report.deleted,
+                "rotated": report.rotated,
+            });
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+        Err(e) => error_response(&e),
+    }
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -218,6 +260,7 @@ async fn handle(
         scope: Scope::new(who.principal.account.clone(), who.region),
         principal: who.principal,
         access: Access::of(&request, identity)?,
+        now_ms: state.clock.now_ms(),
     };
     let bytes = dispatch(state, &ctx, request).await?;
     Ok((ctx.principal.arn, bytes))

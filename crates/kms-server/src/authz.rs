@@ -302,6 +302,16 @@ fn kms_action(name: &str) -> &'static str {
         "CreateKey",
         "Decrypt",
         "DeleteAlias",
+        "DeleteImportedKeyMaterial",
+        "DisableKeyRotation",
+        "EnableKeyRotation",
+        "GetKeyRotationStatus",
+        "GetParametersForImport",
+        "ImportKeyMaterial",
+        "ListKeyRotations",
+        "ReplicateKey",
+        "RotateKeyOnDemand",
+        "UpdatePrimaryRegion",
         "DescribeKey",
         "DisableKey",
         "EnableKey",
@@ -349,6 +359,7 @@ fn cross_account_action(action: &str) -> bool {
             | "kms:GenerateDataKeyPairWithoutPlaintext"
             | "kms:GenerateDataKeyWithoutPlaintext"
             | "kms:GenerateMac"
+            | "kms:GetKeyRotationStatus"
             | "kms:GetPublicKey"
             | "kms:ListGrants"
             | "kms:ReEncryptFrom"

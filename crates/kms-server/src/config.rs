@@ -78,6 +78,11 @@ pub struct Cli {
     #[arg(long, env = "KMS_SERVER_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Let tests move the lifecycle clock forward through
+    /// `POST /_kms-server/test-clock` (never enable outside tests).
+    #[arg(long, env = "KMS_SERVER_TEST_CLOCK")]
+    pub test_clock: bool,
+
     /// Log format.
     #[arg(long, env = "KMS_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::authz::authorize_account;
 use crate::error::KmsError;
-use crate::handlers::{Ctx, access, aliases, crypto_ops, data_keys, keys, tags};
+use crate::handlers::{Ctx, access, aliases, crypto_ops, data_keys, keys, lifecycle, tags};
 use crate::state::AppState;
 
 /// Serializes a handler's response body.
@@ -65,6 +65,23 @@ pub async fn dispatch(
         Request::ListRetirableGrants(r) => json(access::list_retirable_grants(s, ctx, r)),
         Request::RetireGrant(r) => json(access::retire_grant(state, ctx, r).await),
         Request::RevokeGrant(r) => json(access::revoke_grant(state, ctx, r).await),
+        Request::EnableKeyRotation(r) => json(lifecycle::enable_key_rotation(state, ctx, r).await),
+        Request::DisableKeyRotation(r) => {
+            json(lifecycle::disable_key_rotation(state, ctx, r).await)
+        }
+        Request::GetKeyRotationStatus(r) => json(lifecycle::get_key_rotation_status(s, ctx, r)),
+        Request::RotateKeyOnDemand(r) => json(lifecycle::rotate_key_on_demand(state, ctx, r).await),
+        Request::ListKeyRotations(r) => json(lifecycle::list_key_rotations(s, ctx, r)),
+        Request::ReplicateKey(r) => json(lifecycle::replicate_key(state, ctx, r).await),
+        Request::UpdatePrimaryRegion(r) => {
+            json(lifecycle::update_primary_region(state, ctx, r).await)
+        }
+        Request::GetParametersForImport(_)
+        | Request::ImportKeyMaterial(_)
+        | Request::DeleteImportedKeyMaterial(_) => Err(KmsError::Unsupported(format!(
+            "{} is not supported by kms-server yet.",
+            ctx.access.action
+        ))),
     }
 }
 

@@ -29,6 +29,7 @@
 pub mod app;
 pub mod auth;
 pub mod authz;
+pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod crypto;

@@ -9,7 +9,7 @@ use kms_server::config::{Cli, ConfigFile, LogFormat};
 use kms_server::state::{AppState, ServerOptions};
 use tracing_subscriber::EnvFilter;
 
-/// How often keys past their deletion date are removed.
+/// How often due rotations run and keys past their deletion date are removed.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 fn init_logging(format: LogFormat) {
@@ -65,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
         max_body_bytes: cli.max_body_bytes,
         identity_policies: config.identity_policies,
         grants_per_key: config.grants_per_key,
+        test_clock: cli.test_clock,
     };
     let (state, data_dir) = AppState::open(
         &cli.data_dir,
@@ -98,10 +99,14 @@ async fn main() -> anyhow::Result<()> {
         let mut tick = tokio::time::interval(SWEEP_INTERVAL);
         loop {
             tick.tick().await;
-            match kms_server::handlers::keys::purge_expired_keys(&sweeper_state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "deleted keys past their deletion date"),
-                Err(e) => tracing::error!(error = %e, "deletion sweep failed"),
+            match kms_server::handlers::lifecycle::sweep(&sweeper_state).await {
+                Ok(r) if r.deleted == 0 && r.rotated == 0 => {}
+                Ok(r) => tracing::info!(
+                    deleted = r.deleted,
+                    rotated = r.rotated,
+                    "lifecycle sweep: keys past their deletion date removed, due rotations done"
+                ),
+                Err(e) => tracing::error!(error = %e, "lifecycle sweep failed"),
             }
         }
     });

@@ -4,6 +4,7 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::clock::Clock;
 use crate::credentials::{self, AccessKey, AccessKeys, Principal};
 use crate::crypto::RootKey;
 use crate::crypto::root::ROOT_KEY_LEN;
@@ -31,6 +32,8 @@ pub struct ServerOptions {
     pub identity_policies: IdentityPolicies,
     /// Most grants a key may have (AWS: 50,000).
     pub grants_per_key: usize,
+    /// Whether tests may advance the lifecycle clock (`--test-clock`).
+    pub test_clock: bool,
 }
 
 /// AWS's limit of grants per key.
@@ -43,6 +46,7 @@ impl Default for ServerOptions {
             max_body_bytes: 64 * 1024,
             identity_policies: IdentityPolicies::default(),
             grants_per_key: DEFAULT_GRANTS_PER_KEY,
+            test_clock: false,
         }
     }
 }
@@ -59,6 +63,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Seals key material at rest.
     pub root: RootKey,
+    /// Time for key lifecycles.
+    pub clock: Clock,
     /// Serializes writers so the store and the registry change in one order.
     write_lock: Mutex<()>,
 }
@@ -93,7 +99,13 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let snapshot = store.load()?;
         let registry = Registry::load(snapshot, &root)?;
+        let clock = if options.test_clock {
+            Clock::adjustable()
+        } else {
+            Clock::system()
+        };
         Ok(AppState {
+            clock,
             options,
             access_keys,
             registry,

@@ -107,7 +107,7 @@ async fn unknown_and_unimplemented_operations() {
     let s = TestServer::new();
     let (_, v) = s.call("DoSomething", json!({})).await;
     assert_eq!(v["__type"], "UnknownOperationException");
-    let (_, v) = s.call("CreateGrant", json!({})).await;
+    let (_, v) = s.call("CreateCustomKeyStore", json!({})).await;
     assert_eq!(v["__type"], "UnsupportedOperationException");
 }
 

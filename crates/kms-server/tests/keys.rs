@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use kms_server::handlers::lifecycle::DAY_MS;
 use serde_json::json;
 
 #[tokio::test]
@@ -378,25 +379,20 @@ async fn keys_past_their_deletion_date_disappear_and_are_purged() {
         json!({"KeyId": id, "PendingWindowInDays": 7}),
     )
     .await;
-    // Move the deletion date into the past, as if seven days had gone by.
-    let scope = kms_server::store::Scope::new(ACCOUNT, REGION);
-    let mut record = s.state.registry.key(&scope, &id).unwrap().record.clone();
-    record.deletion_ms = Some(1);
-    s.state
-        .store
-        .apply(&[kms_server::store::Change::PutKey(record.clone())])
-        .unwrap();
-    s.state
-        .registry
-        .apply(&[kms_server::store::Change::PutKey(record)]);
+    // Six days on, the key is still there, pending deletion.
+    s.state.clock.advance(6 * DAY_MS).unwrap();
+    let v = s.ok("DescribeKey", json!({"KeyId": id})).await;
+    assert_eq!(v["KeyMetadata"]["KeyState"], "PendingDeletion");
+    // Seven days and a second: gone for every purpose, then removed.
+    s.state.clock.advance(DAY_MS + 1000).unwrap();
     assert_eq!(
         s.err("DescribeKey", json!({"KeyId": id})).await,
         "NotFoundException"
     );
     assert_eq!(s.ok("ListKeys", empty()).await["Keys"], json!([]));
-    let n = kms_server::handlers::keys::purge_expired_keys(&s.state)
+    let report = kms_server::handlers::lifecycle::sweep(&s.state)
         .await
         .unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(report.deleted, 1);
     assert_eq!(s.ok("ListAliases", empty()).await["Aliases"], json!([]));
 }

@@ -25,6 +25,7 @@ fn key(policy: Option<&str>) -> KeyEntry {
         policy: policy.map(str::to_owned),
         current_version: 1,
         created_by: String::new(),
+        extra: Default::default(),
     })
 }
 
@@ -52,6 +53,7 @@ fn ctx(principal: &str, identity: &[&str], context: Option<&[(&str, &str)]>) -> 
             conditions: ConditionContext::default(),
         },
         principal,
+        now_ms: 0,
     }
 }
 

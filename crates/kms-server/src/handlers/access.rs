@@ -12,7 +12,7 @@ use kms_protocol::ops::{
 };
 use rand_core::{OsRng, RngCore as _};
 
-use super::{Allow, Ctx, arn_of, dry_run, find_key, now_ms, required, resolve_key};
+use super::{Allow, Ctx, arn_of, dry_run, find_key, required, resolve_key};
 use crate::authz::{Via, authorize_key, grant_token, keeps_caller_in_control, parse_grant_token};
 use crate::credentials::Principal;
 use crate::error::KmsError;
@@ -268,7 +268,7 @@ pub async fn create_grant(
                 context_subset: constraints.encryption_context_subset.clone(),
                 context_equals: constraints.encryption_context_equals.clone(),
                 issuing_account: format!("arn:aws:iam::{}:root", ctx.principal.account),
-                created_ms: now_ms(),
+                created_ms: ctx.now_ms,
             };
             if record.name.is_some()
                 && let Some(same) = entry.grants.values().find(|g| {

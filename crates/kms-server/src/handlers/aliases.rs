@@ -7,7 +7,7 @@ use kms_protocol::ops::{
     ListAliasesRequest, ListAliasesResponse, Timestamp, UpdateAliasRequest,
 };
 
-use super::{Allow, Ctx, arn_of, find_key, now_ms, resolve_key};
+use super::{Allow, Ctx, arn_of, find_key, resolve_key};
 use crate::authz::authorize_key;
 use crate::error::KmsError;
 use crate::state::AppState;
@@ -72,7 +72,7 @@ pub async fn create_alias(
                     ctx.scope.alias_arn(&req.alias_name)
                 )));
             }
-            let now = now_ms();
+            let now = ctx.now_ms;
             let record = AliasRecord {
                 scope: ctx.scope.clone(),
                 name: req.alias_name,
@@ -128,7 +128,7 @@ pub async fn update_alias(
                 }
             }
             alias.target_key_id = target.record.key_id.clone();
-            alias.updated_ms = now_ms();
+            alias.updated_ms = ctx.now_ms;
             Ok((vec![Change::PutAlias(alias)], EmptyResponse {}))
         })
         .await

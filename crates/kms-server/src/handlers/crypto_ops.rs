@@ -119,7 +119,7 @@ pub(crate) fn decrypt_key(
             ))
         })?
     };
-    if super::is_expired(&entry, super::now_ms()) {
+    if super::is_expired(&entry, ctx.now_ms) {
         return Err(KmsError::NotFound(format!(
             "Key '{}' does not exist",
             arn_of(&entry)

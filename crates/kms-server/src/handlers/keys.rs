@@ -14,12 +14,12 @@ use kms_protocol::ops::{
 };
 
 use super::tags::check_new_tags;
-use super::{Allow, Ctx, arn_of, blocking, find_key, is_expired, now_ms};
+use super::{Allow, Ctx, arn_of, blocking, find_key, is_expired};
 use crate::crypto::KeyMaterial;
 use crate::error::KmsError;
 use crate::registry::KeyEntry;
 use crate::state::AppState;
-use crate::store::{Change, KeyRecord};
+use crate::store::{Change, KeyExtra, KeyRecord, MultiRegionInfo, Scope};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -54,13 +54,20 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
         signing_algorithms: sign,
         mac_algorithms: mac,
         multi_region: r.multi_region,
-        multi_region_configuration: r.multi_region.then(|| MultiRegionConfiguration {
-            multi_region_key_type: MultiRegionKeyType::Primary,
-            primary_key: MultiRegionKey {
-                arn,
-                region: r.scope.region.clone(),
-            },
-            replica_keys: Vec::new(),
+        multi_region_configuration: r.extra.multi_region.as_ref().map(|m| {
+            let member = |region: &str| MultiRegionKey {
+                arn: Scope::new(r.scope.account.clone(), region).key_arn(&r.key_id),
+                region: region.to_owned(),
+            };
+            MultiRegionConfiguration {
+                multi_region_key_type: if m.primary_region == r.scope.region {
+                    MultiRegionKeyType::Primary
+                } else {
+                    MultiRegionKeyType::Replica
+                },
+                primary_key: member(&m.primary_region),
+                replica_keys: m.replica_regions.iter().map(|x| member(x)).collect(),
+            }
         }),
         pending_deletion_window_in_days: if r.state == KeyState::PendingDeletion {
             r.pending_window_days
@@ -171,13 +178,20 @@ pub async fn create_key(
             KeyState::PendingImport
         },
         description: req.description.unwrap_or_default(),
-        created_ms: now_ms(),
+        created_ms: ctx.now_ms,
         deletion_ms: None,
         pending_window_days: None,
         multi_region,
         policy: req.policy,
         current_version: if material.is_some() { 1 } else { 0 },
         created_by: ctx.principal.arn.clone(),
+        extra: KeyExtra {
+            multi_region: multi_region.then(|| MultiRegionInfo {
+                primary_region: ctx.scope.region.clone(),
+                replica_regions: Vec::new(),
+            }),
+            ..KeyExtra::default()
+        },
     };
     let scope = ctx.scope.clone();
     let entry = state
@@ -232,7 +246,7 @@ pub fn list_keys(
     req: ListKeysRequest,
 ) -> Result<ListKeysResponse, KmsError> {
     let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
-    let now = now_ms();
+    let now = ctx.now_ms;
     let mut keys = Vec::new();
     let mut after = req.marker.clone();
     // Expired keys still in memory are skipped, so a page may need topping up.
@@ -364,11 +378,23 @@ pub async fn schedule_key_deletion(
              satisfy constraint: Member must have value between 7 and 30"
         )));
     }
+    let now = ctx.now_ms;
     update_record(state, ctx, &req.key_id, move |r| {
         if r.state == KeyState::PendingDeletion {
             return Err(pending_deletion(r));
         }
-        let deletion_ms = now_ms() + i64::from(days) * DAY_MS;
+        if let Some(m) = &r.extra.multi_region
+            && m.primary_region == r.scope.region
+            && !m.replica_regions.is_empty()
+        {
+            return Err(KmsError::InvalidState(format!(
+                "{} is a multi-Region primary key with replicas in {}; delete them or make \
+                 another region primary first.",
+                arn(r),
+                m.replica_regions.join(", ")
+            )));
+        }
+        let deletion_ms = now + i64::from(days) * DAY_MS;
         r.state = KeyState::PendingDeletion;
         r.deletion_ms = Some(deletion_ms);
         r.pending_window_days = Some(days);
@@ -407,25 +433,4 @@ pub async fn cancel_key_deletion(
         Ok(CancelKeyDeletionResponse { key_id: arn(r) })
     })
     .await
-}
-
-/// Deletes every key whose deletion date has passed, with its material,
-/// aliases and tags. Returns how many were deleted.
-pub async fn purge_expired_keys(state: &Arc<AppState>) -> Result<usize, KmsError> {
-    state
-        .commit(|registry| {
-            let now = now_ms();
-            let changes: Vec<Change> = registry
-                .all_keys()
-                .into_iter()
-                .filter(|e| is_expired(e, now))
-                .map(|e| Change::DeleteKey {
-                    scope: e.record.scope.clone(),
-                    key_id: e.record.key_id.clone(),
-                })
-                .collect();
-            let n = changes.len();
-            Ok((changes, n))
-        })
-        .await
 }

@@ -7,10 +7,10 @@ pub mod aliases;
 pub mod crypto_ops;
 pub mod data_keys;
 pub mod keys;
+pub mod lifecycle;
 pub mod tags;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use kms_protocol::ops::{KeyState, KeyUsageType};
 
@@ -32,14 +32,8 @@ pub struct Ctx {
     pub scope: Scope,
     /// What authorization needs to know about the request.
     pub access: Access,
-}
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    /// The lifecycle clock when the request arrived, ms since the epoch.
+    pub now_ms: i64,
 }
 
 /// Whether a key scheduled for deletion has passed its deletion date (it is
@@ -108,7 +102,7 @@ pub(crate) fn resolve_key(
                 .ok_or_else(|| KmsError::NotFound(format!("Alias {name} is not found.")))?
         }
     };
-    if is_expired(&entry, now_ms()) {
+    if is_expired(&entry, ctx.now_ms) {
         return Err(KmsError::NotFound(format!(
             "Key '{}' does not exist",
             entry.record.scope.key_arn(&entry.record.key_id)

@@ -92,6 +92,54 @@ pub struct KeyRecord {
     pub current_version: u32,
     /// ARN of the principal that created it.
     pub created_by: String,
+    /// Lifecycle state added after the first schema (stored as JSON).
+    pub extra: KeyExtra,
+}
+
+/// Key attributes beyond the first schema's columns, stored as one JSON
+/// column so that new lifecycle features need no table migration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct KeyExtra {
+    /// Automatic rotation, when enabled.
+    pub rotation: Option<RotationSettings>,
+    /// Every rotation so far, oldest first.
+    pub rotations: Vec<RotationEvent>,
+    /// An AWS managed key (`alias/aws/<service>`): not deletable, rotates yearly.
+    pub aws_managed: bool,
+    /// For multi-Region keys: the primary's region and every replica region.
+    pub multi_region: Option<MultiRegionInfo>,
+    /// For imported material that expires: when, ms since the epoch.
+    pub material_expires_ms: Option<i64>,
+}
+
+/// Automatic rotation settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RotationSettings {
+    /// 90-2560 days.
+    pub period_days: i32,
+    /// When the next automatic rotation is due, ms since the epoch.
+    pub next_ms: i64,
+}
+
+/// One rotation of a key's material.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RotationEvent {
+    /// The material version it made current.
+    pub version: u32,
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+    /// `RotateKeyOnDemand` rather than the schedule.
+    pub on_demand: bool,
+}
+
+/// The members of a multi-Region key family, as every member records them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MultiRegionInfo {
+    /// The primary key's region.
+    pub primary_region: String,
+    /// Every replica's region.
+    pub replica_regions: Vec<String>,
 }
 
 /// One grant on a key (stored as JSON; its fields are AWS's).

@@ -13,7 +13,8 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    AliasRecord, Change, KeyRecord, Scope, SealedMaterial, Snapshot, Store, StoreError, TagRecord,
+    AliasRecord, Change, KeyExtra, KeyRecord, Scope, SealedMaterial, Snapshot, Store, StoreError,
+    TagRecord,
 };
 
 const SCHEMA_VERSION: i64 = 1;
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS keys (
     policy TEXT,
     current_version INTEGER NOT NULL,
     created_by TEXT NOT NULL,
+    extra TEXT,
     PRIMARY KEY (account, region, key_id)
 );
 CREATE TABLE IF NOT EXISTS key_materials (
@@ -105,6 +107,19 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        // Databases made before the `extra` column get it (NULL = defaults).
+        let has_extra: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('keys') WHERE name = 'extra'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(err)?
+            > 0;
+        if !has_extra {
+            conn.execute_batch("ALTER TABLE keys ADD COLUMN extra TEXT")
+                .map_err(err)?;
+        }
         let version: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE name = 'schema_version'",
@@ -143,11 +158,13 @@ impl SqliteStore {
 fn apply_one(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
     match change {
         Change::PutKey(k) => {
+            let extra = serde_json::to_string(&k.extra)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             tx.execute(
                 "INSERT OR REPLACE INTO keys (account, region, key_id, spec, usage, origin, state,
                    description, created_ms, deletion_ms, pending_window_days, multi_region, policy,
-                   current_version, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                   current_version, created_by, extra)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     k.scope.account,
                     k.scope.region,
@@ -164,6 +181,7 @@ fn apply_one(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
                     k.policy,
                     k.current_version,
                     k.created_by,
+                    extra,
                 ],
             )?;
         }
@@ -282,7 +300,7 @@ impl Store for SqliteStore {
             .prepare(
                 "SELECT account, region, key_id, spec, usage, origin, state, description,
                         created_ms, deletion_ms, pending_window_days, multi_region, policy,
-                        current_version, created_by
+                        current_version, created_by, extra
                  FROM keys ORDER BY account, region, key_id",
             )
             .map_err(err)?;
@@ -302,6 +320,7 @@ impl Store for SqliteStore {
             Option<String>,
             u32,
             String,
+            Option<String>,
         );
         let rows = stmt
             .query_map([], |r| -> rusqlite::Result<KeyRow> {
@@ -321,6 +340,7 @@ impl Store for SqliteStore {
                     r.get(12)?,
                     r.get(13)?,
                     r.get(14)?,
+                    r.get(15)?,
                 ))
             })
             .map_err(err)?;
@@ -341,6 +361,12 @@ impl Store for SqliteStore {
                 policy: row.12,
                 current_version: row.13,
                 created_by: row.14,
+                extra: match row.15 {
+                    Some(text) => {
+                        serde_json::from_str(&text).map_err(|e| err(format!("key extra: {e}")))?
+                    }
+                    None => KeyExtra::default(),
+                },
             });
         }
 

@@ -106,6 +106,7 @@ impl TestServer {
             cors_origins: vec![ALLOWED_ORIGIN.into()],
             max_body_bytes: 64 * 1024,
             identity_policies,
+            test_clock: true,
             ..ServerOptions::default()
         };
         let keys = vec![other, user(APP_KEY_ID, "app"), user(DEV_KEY_ID, "dev")];
