@@ -117,6 +117,23 @@ function streamOf(chunks) {
   });
 }
 
+// Reads until the stream ends or errors: { released: Uint8Array, code }.
+async function collectUntilError(stream) {
+  const parts = [];
+  let code = null;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(...value);
+    }
+  } catch (e) {
+    code = e.code || String(e);
+  }
+  return { released: Uint8Array.from(parts), code };
+}
+
 async function collect(stream) {
   const parts = [];
   let total = 0;
@@ -161,4 +178,4 @@ function get(o, path) {
   for (const p of path.split(".")) t = t[p];
   return t;
 }
-return { installFakeKms, addPublicKey, requestCount, lastUrl, streamOf, collect, errorCode, errorName, obj, withBytes, get };
+return { installFakeKms, addPublicKey, requestCount, lastUrl, streamOf, collect, collectUntilError, errorCode, errorName, obj, withBytes, get };
