@@ -1,0 +1,300 @@
+"""Key policies, identity policies, grants, rotation, deletion windows and
+multi-Region keys, driven by boto3 and the AWS CLI against one kms-server
+started with a config file (more principals, their identity policies, a small
+grant limit) and --test-clock (so a year of rotation passes in a request)."""
+
+import base64
+import json
+import subprocess
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT, REGION, Server
+
+OTHER_ACCOUNT = "444455556666"
+APP = f"arn:aws:iam::{ACCOUNT}:user/app"
+DEV = f"arn:aws:iam::{ACCOUNT}:user/dev"
+BOB = f"arn:aws:iam::{OTHER_ACCOUNT}:user/bob"
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+SECRET = "interopUserSecret000000000000000000000000"
+KEYS = {APP: "AKIAINTEROPAPP000001", DEV: "AKIAINTEROPDEV000001", BOB: "AKIAINTEROPBOB000001"}
+ALLOW_ALL = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+DAY = 86400
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    base = tmp_path_factory.mktemp("access")
+    config = {
+        "access_keys": [{"access_key_id": k, "secret_access_key": SECRET, "principal_arn": p}
+                        for p, k in KEYS.items()],
+        "identity_policies": [
+            {"principal_arn": DEV, "policy_name": "dev-all", "document": ALLOW_ALL},
+            {"principal_arn": BOB, "policy_name": "bob-all", "document": json.dumps(ALLOW_ALL)},
+        ],
+        "grants_per_key": 3,
+    }
+    (base / "config.json").write_text(json.dumps(config))
+    s = Server(base / "data", "--config", str(base / "config.json"), "--test-clock").start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(srv):
+    return srv.client(validate=False)
+
+
+def client_as(srv, principal, region=REGION):
+    return srv.client(region=region, access_key=KEYS[principal], secret_key=SECRET, validate=False)
+
+
+def code(fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    return "ok"
+
+
+def advance(srv, seconds):
+    req = urllib.request.Request(
+        f"{srv.url}/_kms-server/test-clock",
+        data=json.dumps({"advance_seconds": seconds}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def root_statement():
+    return {"Sid": "root", "Effect": "Allow", "Principal": {"AWS": ROOT},
+            "Action": "kms:*", "Resource": "*"}
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_default_policy_and_key_policy_conditions(srv, admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    doc = json.loads(admin.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    assert doc["Statement"][0]["Principal"]["AWS"] == ROOT
+    assert admin.list_key_policies(KeyId=key)["PolicyNames"] == ["default"]
+
+    app = client_as(srv, APP)
+    with pytest.raises(ClientError) as e:
+        app.generate_data_key(KeyId=key, KeySpec="AES_256")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert e.value.response["Error"]["Message"].startswith(
+        f"User: {APP} is not authorized to perform: kms:GenerateDataKey on resource: "
+        f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}")
+
+    admin.put_key_policy(KeyId=key, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": {"AWS": APP},
+         "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "blue"}}},
+    ))
+    out = app.generate_data_key(KeyId=key, KeySpec="AES_256", EncryptionContext={"tenant": "blue"})
+    back = app.decrypt(CiphertextBlob=out["CiphertextBlob"], EncryptionContext={"tenant": "blue"})
+    assert back["Plaintext"] == out["Plaintext"]
+    assert code(app.generate_data_key, KeyId=key, KeySpec="AES_256",
+                EncryptionContext={"tenant": "red"}) == "AccessDeniedException"
+    assert code(app.decrypt, CiphertextBlob=out["CiphertextBlob"],
+                EncryptionContext={"tenant": "red"}) == "AccessDeniedException"
+    assert code(app.describe_key, KeyId=key) == "AccessDeniedException"
+    assert code(app.list_aliases) == "AccessDeniedException"
+
+    # Disabled and pending-deletion keys: the authorized principal is told why.
+    admin.disable_key(KeyId=key)
+    assert code(app.generate_data_key, KeyId=key, KeySpec="AES_256",
+                EncryptionContext={"tenant": "blue"}) == "DisabledException"
+    admin.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    assert code(app.decrypt, CiphertextBlob=out["CiphertextBlob"],
+                EncryptionContext={"tenant": "blue"}) == "KMSInvalidStateException"
+
+
+def test_malformed_policies_and_the_lockout_check(admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    for bad in ["{", json.dumps({"Statement": []}),
+                policy({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}),
+                policy({"Effect": "Allow", "Principal": "*", "Action": "kms:*",
+                        "Condition": {"DateLessThan": {"aws:CurrentTime": "2030-01-01"}}})]:
+        assert code(admin.put_key_policy, KeyId=key, PolicyName="default",
+                    Policy=bad) == "MalformedPolicyDocumentException", bad
+    lockout = policy({"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:*",
+                      "Resource": "*"})
+    assert code(admin.put_key_policy, KeyId=key, PolicyName="default",
+                Policy=lockout) == "MalformedPolicyDocumentException"
+    assert code(admin.create_key, Policy=lockout) == "MalformedPolicyDocumentException"
+    admin.create_key(Policy=lockout, BypassPolicyLockoutSafetyCheck=True)
+
+
+def test_identity_policies_explicit_deny_and_cross_account(srv, admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}"
+    dev, bob = client_as(srv, DEV), client_as(srv, BOB)
+    blob = dev.encrypt(KeyId=key, Plaintext=b"dev data")["CiphertextBlob"]
+    assert code(bob.decrypt, KeyId=arn, CiphertextBlob=blob) == "AccessDeniedException"
+    admin.put_key_policy(KeyId=key, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT},
+         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": DEV}, "Action": "kms:Encrypt", "Resource": "*"},
+    ))
+    assert bob.decrypt(KeyId=arn, CiphertextBlob=blob)["Plaintext"] == b"dev data"
+    assert code(bob.encrypt, KeyId=arn, Plaintext=b"x") == "AccessDeniedException"
+    assert code(bob.disable_key, KeyId=arn) == "NotFoundException"
+    with pytest.raises(ClientError) as e:
+        dev.encrypt(KeyId=key, Plaintext=b"x")
+    assert e.value.response["Error"]["Message"].endswith(
+        "with an explicit deny in a resource-based policy")
+    assert dev.decrypt(CiphertextBlob=blob)["Plaintext"] == b"dev data"
+
+
+def test_grants_constraints_tokens_retire_revoke_and_limit(srv, admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    app, dev = client_as(srv, APP), client_as(srv, DEV)
+    grant = admin.create_grant(
+        KeyId=key, GranteePrincipal=APP, RetiringPrincipal=DEV,
+        Operations=["Encrypt", "Decrypt"], Name="nightly",
+        Constraints={"EncryptionContextSubset": {"job": "nightly"}},
+    )
+    again = admin.create_grant(
+        KeyId=key, GranteePrincipal=APP, RetiringPrincipal=DEV,
+        Operations=["Encrypt", "Decrypt"], Name="nightly",
+        Constraints={"EncryptionContextSubset": {"job": "nightly"}},
+    )
+    assert again["GrantId"] == grant["GrantId"]
+    ctx = {"job": "nightly", "run": "42"}
+    blob = app.encrypt(KeyId=key, Plaintext=b"backup", EncryptionContext=ctx,
+                       GrantTokens=[grant["GrantToken"]])["CiphertextBlob"]
+    assert app.decrypt(CiphertextBlob=blob, EncryptionContext=ctx)["Plaintext"] == b"backup"
+    assert code(app.encrypt, KeyId=key, Plaintext=b"x",
+                EncryptionContext={"job": "adhoc"}) == "AccessDeniedException"
+    assert code(app.generate_data_key, KeyId=key, KeySpec="AES_256",
+                EncryptionContext=ctx) == "AccessDeniedException"
+    assert code(app.encrypt, KeyId=key, Plaintext=b"x", EncryptionContext=ctx,
+                GrantTokens=["bm90LWEtdG9rZW4="]) == "InvalidGrantTokenException"
+
+    listed = admin.list_grants(KeyId=key)["Grants"]
+    assert [g["GrantId"] for g in listed] == [grant["GrantId"]]
+    assert listed[0]["Constraints"]["EncryptionContextSubset"] == {"job": "nightly"}
+    assert sorted(listed[0]["Operations"]) == ["Decrypt", "Encrypt"]
+    retirable = admin.list_retirable_grants(RetiringPrincipal=DEV)["Grants"]
+    assert grant["GrantId"] in [g["GrantId"] for g in retirable]
+
+    assert code(app.retire_grant, GrantToken=grant["GrantToken"]) == "AccessDeniedException"
+    dev.retire_grant(GrantToken=grant["GrantToken"])
+    assert code(app.decrypt, CiphertextBlob=blob, EncryptionContext=ctx) == "AccessDeniedException"
+
+    second = admin.create_grant(KeyId=key, GranteePrincipal=APP, Operations=["Decrypt"])
+    assert app.decrypt(CiphertextBlob=blob, EncryptionContext=ctx)["Plaintext"] == b"backup"
+    admin.revoke_grant(KeyId=key, GrantId=second["GrantId"])
+    assert code(app.decrypt, CiphertextBlob=blob, EncryptionContext=ctx) == "AccessDeniedException"
+
+    for _ in range(3):
+        admin.create_grant(KeyId=key, GranteePrincipal=APP, Operations=["Decrypt"])
+    assert code(admin.create_grant, KeyId=key, GranteePrincipal=APP,
+                Operations=["Decrypt"]) == "LimitExceededException"
+
+
+def test_rotation_on_the_test_clock(srv, admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    old = admin.encrypt(KeyId=key, Plaintext=b"before")["CiphertextBlob"]
+    admin.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+    status = admin.get_key_rotation_status(KeyId=key)
+    assert status["KeyRotationEnabled"] and status["RotationPeriodInDays"] == 90
+    assert advance(srv, 91 * DAY)["rotated"] >= 1
+    rotations = admin.list_key_rotations(KeyId=key)["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["AUTOMATIC"]
+    admin.rotate_key_on_demand(KeyId=key)
+    rotations = admin.list_key_rotations(KeyId=key)["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["AUTOMATIC", "ON_DEMAND"]
+    new = admin.encrypt(KeyId=key, Plaintext=b"after")["CiphertextBlob"]
+    assert admin.decrypt(CiphertextBlob=old)["Plaintext"] == b"before"
+    assert admin.decrypt(CiphertextBlob=new)["Plaintext"] == b"after"
+    signing = admin.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    assert code(admin.enable_key_rotation,
+                KeyId=signing["KeyMetadata"]["KeyId"]) == "UnsupportedOperationException"
+
+
+def test_deletion_window_on_the_test_clock(srv, admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    admin.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    advance(srv, 6 * DAY)
+    assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    admin.cancel_key_deletion(KeyId=key)
+    assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Disabled"
+    admin.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    assert advance(srv, 8 * DAY)["deleted"] >= 1
+    assert code(admin.describe_key, KeyId=key) == "NotFoundException"
+
+
+def test_multi_region_keys_across_regions(srv, admin):
+    west = srv.client(region="eu-west-1", validate=False)
+    key = admin.create_key(MultiRegion=True)["KeyMetadata"]
+    assert key["KeyId"].startswith("mrk-")
+    replica = admin.replicate_key(KeyId=key["KeyId"], ReplicaRegion="eu-west-1")
+    meta = replica["ReplicaKeyMetadata"]
+    assert meta["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    blob = admin.encrypt(KeyId=key["Arn"], Plaintext=b"east")["CiphertextBlob"]
+    assert west.decrypt(KeyId=meta["Arn"], CiphertextBlob=blob)["Plaintext"] == b"east"
+    back = west.encrypt(KeyId=meta["Arn"], Plaintext=b"west")["CiphertextBlob"]
+    assert admin.decrypt(KeyId=key["Arn"], CiphertextBlob=back)["Plaintext"] == b"west"
+    admin.update_primary_region(KeyId=key["Arn"], PrimaryRegion="eu-west-1")
+    described = admin.describe_key(KeyId=key["Arn"])["KeyMetadata"]
+    assert described["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    assert west.describe_key(KeyId=meta["Arn"])["KeyMetadata"][
+        "MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+
+
+def aws(srv, *args, principal=None, check=True):
+    env = srv.env()
+    if principal:
+        env.pop("AWS_SHARED_CREDENTIALS_FILE", None)
+        env.update(AWS_ACCESS_KEY_ID=KEYS[principal], AWS_SECRET_ACCESS_KEY=SECRET)
+    result = subprocess.run(
+        ["aws", "--endpoint-url", srv.url, "--output", "json", "kms", *args],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if result.stdout.strip() else {}
+    return result
+
+
+def test_cli_policies_grants_rotation_and_a_denial(srv, tmp_path):
+    key = aws(srv, "create-key")["KeyMetadata"]["KeyId"]
+    doc = json.loads(aws(srv, "get-key-policy", "--key-id", key, "--policy-name", "default",
+                         "--output", "json")["Policy"])
+    doc["Statement"].append({"Sid": "app", "Effect": "Allow", "Principal": {"AWS": APP},
+                             "Action": "kms:Encrypt", "Resource": "*"})
+    (tmp_path / "policy.json").write_text(json.dumps(doc))
+    aws(srv, "put-key-policy", "--key-id", key, "--policy-name", "default",
+        "--policy", f"file://{tmp_path / 'policy.json'}")
+    (tmp_path / "plain").write_bytes(b"cli")
+    aws(srv, "encrypt", "--key-id", key, "--plaintext", f"fileb://{tmp_path / 'plain'}",
+        principal=APP)
+    denied = aws(srv, "describe-key", "--key-id", key, principal=APP, check=False)
+    assert denied.returncode != 0 and "AccessDeniedException" in denied.stderr
+
+    grant = aws(srv, "create-grant", "--key-id", key, "--grantee-principal", APP,
+                "--operations", "DescribeKey")
+    aws(srv, "describe-key", "--key-id", key, principal=APP)
+    listed = aws(srv, "list-grants", "--key-id", key)["Grants"]
+    assert grant["GrantId"] in [g["GrantId"] for g in listed]
+    aws(srv, "revoke-grant", "--key-id", key, "--grant-id", grant["GrantId"])
+    assert aws(srv, "describe-key", "--key-id", key, principal=APP, check=False).returncode != 0
+
+    aws(srv, "enable-key-rotation", "--key-id", key, "--rotation-period-in-days", "180")
+    status = aws(srv, "get-key-rotation-status", "--key-id", key)
+    assert status["KeyRotationEnabled"] and status["RotationPeriodInDays"] == 180
+    aws(srv, "rotate-key-on-demand", "--key-id", key)
+    rotations = aws(srv, "list-key-rotations", "--key-id", key)["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["ON_DEMAND"]
+
