@@ -14,43 +14,7 @@ use std::path::Path;
 use rand_core::{OsRng, RngCore as _};
 use zeroize::Zeroizing;
 
-/// The identity a request acts as.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// `arn:aws:iam::<account>:root`, `...:user/<name>` or `...:role/<name>`.
-    pub arn: String,
-    /// The account the principal belongs to; its keys live there.
-    pub account: String,
-}
-
-impl Principal {
-    /// The principal of an IAM ARN, or `None` when it is not one.
-    pub fn from_arn(arn: &str) -> Option<Principal> {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        match parts.as_slice() {
-            ["arn", partition, "iam" | "sts", "", account, resource]
-                if !partition.is_empty()
-                    && account.len() == 12
-                    && account.bytes().all(|b| b.is_ascii_digit())
-                    && !resource.is_empty() =>
-            {
-                Some(Principal {
-                    arn: arn.to_owned(),
-                    account: (*account).to_owned(),
-                })
-            }
-            _ => None,
-        }
-    }
-
-    /// The root principal of an account.
-    pub fn account_root(account: &str) -> Principal {
-        Principal {
-            arn: format!("arn:aws:iam::{account}:root"),
-            account: account.to_owned(),
-        }
-    }
-}
+pub use kms_protocol::policy::Principal;
 
 /// A secret access key; never printed.
 #[derive(Clone)]

@@ -408,6 +408,25 @@ fn seed_provider_info_corpus(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Key and identity policies using every element and operator, each
+/// followed by a NUL and the encryption context the target evaluates with.
+fn seed_policy_corpus(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let seeds = [
+        r#"{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#,
+        r#"{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":["111122223333","arn:aws:iam::444455556666:role/other"]},"NotAction":["kms:Describe*","kms:Get?ublicKey"],"NotResource":"arn:aws:kms:*:111122223333:key/*"}]}"#,
+        r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:tenant":["blue","red"]},"ForAllValues:StringLike":{"kms:EncryptionContextKeys":["ten*","x?"]},"StringNotEqualsIfExists":{"kms:ViaService":"s3.us-east-1.amazonaws.com"},"Bool":{"aws:SecureTransport":false},"Null":{"kms:GrantOperations":"true"}}}}"#,
+        r#"{"Statement":[{"Effect":"Allow","Action":["kms:List*","kms:CreateKey"],"Resource":"*","Condition":{"ForAnyValue:StringEqualsIgnoreCase":{"kms:EncryptionContextKeys":"TENANT"},"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:user/*"}}}]}"#,
+    ];
+    for (i, seed) in seeds.iter().enumerate() {
+        std::fs::write(
+            dir.join(format!("seed-{i}")),
+            format!("{seed}\0tenant=blue&x=y|t*"),
+        )?;
+    }
+    Ok(())
+}
+
 /// Real KMS public keys and signatures (the OpenSSL-made fixtures of the
 /// verify tests), laid out as the public_key target reads its input.
 fn seed_public_key_corpus(dir: &Path) -> Result<()> {
@@ -434,6 +453,7 @@ fn seed_public_key_corpus(dir: &Path) -> Result<()> {
 fn fuzz() -> Result<()> {
     install::cargo_fuzz()?;
     seed_core_corpus()?;
+    seed_policy_corpus(&util::root().join("crates/kms-protocol/fuzz/corpus/policy_document"))?;
     let dirs = fuzz_dirs()?;
     if dirs.is_empty() {
         bail!("no fuzz targets under crates/*/fuzz");

@@ -1,0 +1,635 @@
+//! Key policies and identity policies: the IAM policy grammar KMS accepts,
+//! parsed once into a typed form, and its evaluation for one request.
+//!
+//! What is supported, as AWS documents it for KMS:
+//! - `Version` `2012-10-17` or `2008-10-17`, `Id`, and one statement or a list.
+//! - `Effect` Allow/Deny; `Principal`/`NotPrincipal` as `"*"` or
+//!   `{"AWS": ...}` with account ids, account roots and IAM ARNs (`Service`
+//!   and `Federated` principals are accepted and never match a caller of
+//!   this server, which has no services); `Action`/`NotAction` and
+//!   `Resource`/`NotResource` with `*` and `?` wildcards.
+//! - `Condition` operators `String(Not)Equals(IgnoreCase)`, `String(Not)Like`,
+//!   `Arn(Not)Equals`, `Arn(Not)Like`, `Bool`, `Null`, each with the
+//!   `IfExists` suffix and the `ForAnyValue:`/`ForAllValues:` prefixes.
+//!   Condition key names are case-insensitive, values case-sensitive.
+//!
+//! Policy variables (`${aws:username}`) and numeric/date operators are not
+//! supported: a policy using an unknown operator is rejected with
+//! `MalformedPolicyDocumentException` rather than silently mis-evaluated.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// The largest policy document KMS accepts, in bytes.
+pub const MAX_POLICY_BYTES: usize = 32 * 1024;
+
+/// Which kind of document is parsed: key policies need principals,
+/// identity policies must not have them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// A key policy (resource-based).
+    Key,
+    /// An identity policy of one principal.
+    Identity,
+}
+
+/// A parsed policy document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    statements: Vec<Statement>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Statement {
+    allow: bool,
+    principal: Option<Principals>,
+    actions: Patterns,
+    resources: Option<Patterns>,
+    conditions: Vec<Condition>,
+}
+
+/// `Principal` or `NotPrincipal`.
+#[derive(Debug, Clone, PartialEq)]
+struct Principals {
+    not: bool,
+    any: bool,
+    /// AWS principals, normalised: account ids become `arn:...:root`.
+    aws: Vec<String>,
+}
+
+/// `Action`/`NotAction`, `Resource`/`NotResource`.
+#[derive(Debug, Clone, PartialEq)]
+struct Patterns {
+    not: bool,
+    patterns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    StringEquals,
+    StringEqualsIgnoreCase,
+    StringLike,
+    ArnEquals,
+    ArnLike,
+    Bool,
+    Null,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    AnyValue,
+    AllValues,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Condition {
+    op: Op,
+    negated: bool,
+    if_exists: bool,
+    set: Option<SetOp>,
+    /// Lower-cased key name.
+    key: String,
+    values: Vec<String>,
+}
+
+/// The values of the condition keys of one request, by lower-cased name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConditionContext {
+    values: BTreeMap<String, Vec<String>>,
+}
+
+impl ConditionContext {
+    /// Sets a key (its name is matched case-insensitively).
+    pub fn set(&mut self, key: &str, values: Vec<String>) {
+        self.values.insert(key.to_ascii_lowercase(), values);
+    }
+
+    /// Sets a single-valued key.
+    pub fn set_one(&mut self, key: &str, value: impl Into<String>) {
+        self.set(key, vec![value.into()]);
+    }
+
+    fn get(&self, key: &str) -> Option<&[String]> {
+        self.values.get(key).map(Vec::as_slice)
+    }
+}
+
+/// Who asks: an IAM principal ARN and its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `arn:<partition>:iam::<account>:root`, `...:user/<name>`, `...:role/<name>`.
+    pub arn: String,
+    /// The 12-digit account id.
+    pub account: String,
+}
+
+impl Principal {
+    /// The principal of an IAM (or STS) ARN, or `None` when it is not one.
+    pub fn from_arn(arn: &str) -> Option<Principal> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        match parts.as_slice() {
+            ["arn", partition, "iam" | "sts", "", account, resource]
+                if !partition.is_empty()
+                    && account.len() == 12
+                    && account.bytes().all(|b| b.is_ascii_digit())
+                    && !resource.is_empty() =>
+            {
+                Some(Principal {
+                    arn: arn.to_owned(),
+                    account: (*account).to_owned(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The root principal of an account.
+    pub fn account_root(account: &str) -> Principal {
+        Principal {
+            arn: format!("arn:aws:iam::{account}:root"),
+            account: account.to_owned(),
+        }
+    }
+}
+
+/// One request as a policy sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRequest<'a> {
+    /// Who asks.
+    pub principal: &'a Principal,
+    /// `kms:<Operation>`.
+    pub action: &'a str,
+    /// The key ARN, or `*` for operations on no key.
+    pub resource: &'a str,
+    /// Condition keys.
+    pub context: &'a ConditionContext,
+}
+
+/// What the statements of a policy say about one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// A matching Deny statement.
+    pub deny: bool,
+    /// A matching Allow statement naming the principal itself (or `*`).
+    pub allow_principal: bool,
+    /// A matching Allow statement naming the principal's account (its root
+    /// or its id), which delegates to the account's identity policies.
+    pub allow_account: bool,
+}
+
+impl Policy {
+    /// A policy that allows nothing.
+    pub fn deny_all() -> Policy {
+        Policy {
+            statements: Vec::new(),
+        }
+    }
+
+    /// Parses and checks a policy document.
+    pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, String> {
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(format!(
+                "The policy is {} bytes long; the limit is {MAX_POLICY_BYTES}.",
+                text.len()
+            ));
+        }
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| format!("The policy is not valid JSON: {e}"))?;
+        Policy::from_value(&value, kind)
+    }
+
+    /// Checks a policy already parsed as JSON.
+    pub fn from_value(value: &Value, kind: PolicyKind) -> Result<Policy, String> {
+        let Value::Object(doc) = value else {
+            return Err("The policy must be a JSON object.".into());
+        };
+        for (k, v) in doc {
+            match k.as_str() {
+                "Version" => match v.as_str() {
+                    Some("2012-10-17" | "2008-10-17") => {}
+                    _ => return Err("Version must be \"2012-10-17\" or \"2008-10-17\".".into()),
+                },
+                "Id" => {
+                    if !v.is_string() {
+                        return Err("Id must be a string.".into());
+                    }
+                }
+                "Statement" => {}
+                other => return Err(format!("Unknown policy element {other:?}.")),
+            }
+        }
+        let statements = match doc.get("Statement") {
+            Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
+            Some(one @ Value::Object(_)) => vec![one],
+            _ => return Err("The policy has no Statement.".into()),
+        };
+        if statements.is_empty() {
+            return Err("The policy has no Statement.".into());
+        }
+        let statements = statements
+            .into_iter()
+            .map(|s| parse_statement(s, kind))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Policy { statements })
+    }
+
+    /// Evaluates the statements that apply to `req`.
+    pub fn evaluate(&self, req: &AccessRequest<'_>) -> Verdict {
+        let mut verdict = Verdict::default();
+        for s in &self.statements {
+            let principal_match = match &s.principal {
+                None => Some(PrincipalMatch::Principal),
+                Some(p) => p.matches(req.principal),
+            };
+            let Some(principal_match) = principal_match else {
+                continue;
+            };
+            if !s.actions.matches(req.action, true) {
+                continue;
+            }
+            if let Some(resources) = &s.resources
+                && !resources.matches(req.resource, false)
+            {
+                continue;
+            }
+            if !s.conditions.iter().all(|c| c.holds(req.context)) {
+                continue;
+            }
+            match (s.allow, principal_match) {
+                (false, _) => verdict.deny = true,
+                (true, PrincipalMatch::Principal) => verdict.allow_principal = true,
+                (true, PrincipalMatch::Account) => verdict.allow_account = true,
+            }
+        }
+        verdict
+    }
+}
+
+/// The key policy AWS gives a key created without one: the account may do
+/// everything, which delegates to the account's identity policies.
+pub fn default_key_policy(partition: &str, account: &str) -> String {
+    format!(
+        "{{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-default-1\",\n  \"Statement\" : [ {{\n    \
+         \"Sid\" : \"Enable IAM User Permissions\",\n    \"Effect\" : \"Allow\",\n    \
+         \"Principal\" : {{\n      \"AWS\" : \"arn:{partition}:iam::{account}:root\"\n    }},\n    \
+         \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  }} ]\n}}"
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PrincipalMatch {
+    Principal,
+    Account,
+}
+
+impl Principals {
+    fn matches(&self, who: &Principal) -> Option<PrincipalMatch> {
+        let found = if self.any || self.aws.iter().any(|p| p == &who.arn) {
+            Some(PrincipalMatch::Principal)
+        } else if self
+            .aws
+            .iter()
+            .any(|p| root_account(p).is_some_and(|a| a == who.account))
+        {
+            Some(PrincipalMatch::Account)
+        } else {
+            None
+        };
+        match (self.not, found) {
+            (false, m) => m,
+            (true, Some(_)) => None,
+            (true, None) => Some(PrincipalMatch::Principal),
+        }
+    }
+}
+
+/// The account of `arn:<partition>:iam::<account>:root`.
+fn root_account(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (_partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    (resource == "root").then_some(account)
+}
+
+impl Patterns {
+    fn matches(&self, value: &str, ignore_case: bool) -> bool {
+        let hit = self
+            .patterns
+            .iter()
+            .any(|p| wildcard_match(p, value, ignore_case));
+        hit != self.not
+    }
+}
+
+impl Condition {
+    fn holds(&self, ctx: &ConditionContext) -> bool {
+        if self.op == Op::Null {
+            let absent = ctx.get(&self.key).is_none_or(<[String]>::is_empty);
+            return self.values.iter().any(|v| {
+                let want_absent = v.eq_ignore_ascii_case("true");
+                want_absent == absent
+            });
+        }
+        let Some(actual) = ctx.get(&self.key).filter(|v| !v.is_empty()) else {
+            return match self.set {
+                // ForAllValues over an absent key holds (as in IAM).
+                Some(SetOp::AllValues) => true,
+                Some(SetOp::AnyValue) => false,
+                None => self.if_exists || self.negated,
+            };
+        };
+        let matches_one = |v: &str| self.values.iter().any(|c| self.op.matches(c, v));
+        match self.set {
+            Some(SetOp::AllValues) => actual.iter().all(|v| matches_one(v) != self.negated),
+            Some(SetOp::AnyValue) => actual.iter().any(|v| matches_one(v) != self.negated),
+            None => {
+                let any = actual.iter().any(|v| matches_one(v));
+                any != self.negated
+            }
+        }
+    }
+}
+
+impl Op {
+    fn matches(self, pattern: &str, value: &str) -> bool {
+        match self {
+            Op::StringEquals | Op::ArnEquals => pattern == value,
+            Op::StringEqualsIgnoreCase => pattern.eq_ignore_ascii_case(value),
+            Op::StringLike | Op::ArnLike => wildcard_match(pattern, value, false),
+            Op::Bool => pattern.eq_ignore_ascii_case(value),
+            Op::Null => false,
+        }
+    }
+}
+
+/// `*` matches any run of characters, `?` any one character.
+pub fn wildcard_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let v: Vec<char> = value.chars().collect();
+    let eq = |a: char, b: char| {
+        if ignore_case {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    // Iterative matching with one backtrack point: linear in practice, never
+    // exponential whatever the pattern.
+    let (mut pi, mut vi) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while vi < v.len() {
+        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], v[vi]))) {
+            pi += 1;
+            vi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, vi));
+            pi += 1;
+        } else if let Some((sp, sv)) = star {
+            pi = sp + 1;
+            vi = sv + 1;
+            star = Some((sp, sv + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, String> {
+    let Value::Object(s) = value else {
+        return Err("Each Statement must be a JSON object.".into());
+    };
+    for k in s.keys() {
+        if !matches!(
+            k.as_str(),
+            "Sid"
+                | "Effect"
+                | "Principal"
+                | "NotPrincipal"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
+                | "Condition"
+        ) {
+            return Err(format!("Unknown statement element {k:?}."));
+        }
+    }
+    if let Some(sid) = s.get("Sid")
+        && !sid.is_string()
+    {
+        return Err("Sid must be a string.".into());
+    }
+    let allow = match s.get("Effect").and_then(Value::as_str) {
+        Some("Allow") => true,
+        Some("Deny") => false,
+        _ => return Err("Effect must be \"Allow\" or \"Deny\".".into()),
+    };
+    let principal = match (s.get("Principal"), s.get("NotPrincipal")) {
+        (Some(_), Some(_)) => {
+            return Err("A statement cannot have both Principal and NotPrincipal.".into());
+        }
+        (Some(p), None) => Some(parse_principals(p, false)?),
+        (None, Some(p)) => Some(parse_principals(p, true)?),
+        (None, None) => None,
+    };
+    match (kind, &principal) {
+        (PolicyKind::Key, None) => {
+            return Err("Every statement of a key policy needs a Principal.".into());
+        }
+        (PolicyKind::Identity, Some(_)) => {
+            return Err("Identity policies cannot name a Principal.".into());
+        }
+        _ => {}
+    }
+    let actions = match (s.get("Action"), s.get("NotAction")) {
+        (Some(a), None) => Patterns {
+            not: false,
+            patterns: parse_actions(a)?,
+        },
+        (None, Some(a)) => Patterns {
+            not: true,
+            patterns: parse_actions(a)?,
+        },
+        _ => return Err("A statement needs exactly one of Action and NotAction.".into()),
+    };
+    let resources = match (s.get("Resource"), s.get("NotResource")) {
+        (Some(r), None) => Some(Patterns {
+            not: false,
+            patterns: string_list(r, "Resource")?,
+        }),
+        (None, Some(r)) => Some(Patterns {
+            not: true,
+            patterns: string_list(r, "NotResource")?,
+        }),
+        (Some(_), Some(_)) => {
+            return Err("A statement cannot have both Resource and NotResource.".into());
+        }
+        (None, None) if kind == PolicyKind::Identity => {
+            return Err("Every statement of an identity policy needs a Resource.".into());
+        }
+        (None, None) => None,
+    };
+    let conditions = match s.get("Condition") {
+        None => Vec::new(),
+        Some(c) => parse_conditions(c)?,
+    };
+    Ok(Statement {
+        allow,
+        principal,
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+fn parse_principals(value: &Value, not: bool) -> Result<Principals, String> {
+    let invalid = || "Policy contains a statement with one or more invalid principals.".to_owned();
+    match value {
+        Value::String(s) if s == "*" => Ok(Principals {
+            not,
+            any: true,
+            aws: Vec::new(),
+        }),
+        Value::Object(map) if !map.is_empty() => {
+            let mut out = Principals {
+                not,
+                any: false,
+                aws: Vec::new(),
+            };
+            for (kind, v) in map {
+                let list = string_list(v, "Principal").map_err(|_| invalid())?;
+                match kind.as_str() {
+                    "AWS" => {
+                        for p in list {
+                            if p == "*" {
+                                out.any = true;
+                            } else {
+                                out.aws.push(normalise_principal(&p).ok_or_else(invalid)?);
+                            }
+                        }
+                    }
+                    "Service" | "Federated" | "CanonicalUser" => {}
+                    _ => return Err(invalid()),
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// An account id becomes its root ARN; IAM ARNs stay as they are.
+fn normalise_principal(p: &str) -> Option<String> {
+    if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(format!("arn:aws:iam::{p}:root"));
+    }
+    Principal::from_arn(p).map(|pr| pr.arn)
+}
+
+fn parse_actions(value: &Value) -> Result<Vec<String>, String> {
+    let list = string_list(value, "Action")?;
+    for a in &list {
+        let ok = a == "*"
+            || a.split_once(':').is_some_and(|(service, name)| {
+                !service.is_empty()
+                    && !name.is_empty()
+                    && service
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !ok {
+            return Err(format!("Action {a:?} is not of the form service:Action."));
+        }
+    }
+    Ok(list)
+}
+
+fn string_list(value: &Value, what: &str) -> Result<Vec<String>, String> {
+    let err = || format!("{what} must be a string or a list of strings.");
+    match value {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned).ok_or_else(err))
+            .collect(),
+        _ => Err(err()),
+    }
+}
+
+fn parse_conditions(value: &Value) -> Result<Vec<Condition>, String> {
+    let Value::Object(ops) = value else {
+        return Err("Condition must be a JSON object.".into());
+    };
+    let mut out = Vec::new();
+    for (op_name, keys) in ops {
+        let (set, rest) = if let Some(r) = op_name.strip_prefix("ForAnyValue:") {
+            (Some(SetOp::AnyValue), r)
+        } else if let Some(r) = op_name.strip_prefix("ForAllValues:") {
+            (Some(SetOp::AllValues), r)
+        } else {
+            (None, op_name.as_str())
+        };
+        let (if_exists, base) = match rest.strip_suffix("IfExists") {
+            Some(b) => (true, b),
+            None => (false, rest),
+        };
+        let (op, negated) = match base {
+            "StringEquals" => (Op::StringEquals, false),
+            "StringNotEquals" => (Op::StringEquals, true),
+            "StringEqualsIgnoreCase" => (Op::StringEqualsIgnoreCase, false),
+            "StringNotEqualsIgnoreCase" => (Op::StringEqualsIgnoreCase, true),
+            "StringLike" => (Op::StringLike, false),
+            "StringNotLike" => (Op::StringLike, true),
+            "ArnEquals" => (Op::ArnEquals, false),
+            "ArnNotEquals" => (Op::ArnEquals, true),
+            "ArnLike" => (Op::ArnLike, false),
+            "ArnNotLike" => (Op::ArnLike, true),
+            "Bool" => (Op::Bool, false),
+            "Null" if !if_exists && set.is_none() => (Op::Null, false),
+            _ => return Err(format!("Condition operator {op_name:?} is not supported.")),
+        };
+        let Value::Object(keys) = keys else {
+            return Err(format!("Condition {op_name} must map keys to values."));
+        };
+        if keys.is_empty() {
+            return Err(format!("Condition {op_name} has no keys."));
+        }
+        for (key, values) in keys {
+            let values = condition_values(values).ok_or_else(|| {
+                format!("Condition {op_name} {key}: values must be strings, numbers or booleans.")
+            })?;
+            out.push(Condition {
+                op,
+                negated,
+                if_exists,
+                set,
+                key: key.to_ascii_lowercase(),
+                values,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn condition_values(value: &Value) -> Option<Vec<String>> {
+    let one = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) if !items.is_empty() => items.iter().map(one).collect(),
+        Value::Array(_) => None,
+        v => one(v).map(|s| vec![s]),
+    }
+}
+
+#[cfg(test)]
+mod tests;
