@@ -366,6 +366,17 @@ impl Op {
 
 /// `*` matches any run of characters, `?` any one character.
 pub fn wildcard_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
+    // Most patterns are `*` or have no wildcard at all: no allocation then.
+    if pattern == "*" {
+        return true;
+    }
+    if !pattern.contains(['*', '?']) {
+        return if ignore_case {
+            pattern.eq_ignore_ascii_case(value)
+        } else {
+            pattern == value
+        };
+    }
     let p: Vec<char> = pattern.chars().collect();
     let v: Vec<char> = value.chars().collect();
     let eq = |a: char, b: char| {
