@@ -488,6 +488,13 @@ pub fn markdown(doc: &Value) -> String {
                 unit_value("B", run["baselineRss"].as_f64().unwrap_or(f64::NAN))
             );
         }
+        out.push_str(
+            "\nkms-envelope's `decryptStream` releases nothing of a signed message (0x0578) \
+             before its signature verifies, so it holds the whole plaintext until the end; the \
+             ESDK-JS's Node `decryptStream` releases frames before the signature is checked. The \
+             browser ESDK runs with the `buffer` package as its `Buffer` (its dependencies need \
+             one); it has no streaming API.\n",
+        );
         let checks: Vec<String> = client["runtimes"]
             .as_array()
             .into_iter()
@@ -693,7 +700,8 @@ pub fn chart(doc: &Value, subtitle: &str) -> String {
             (x1 - x0).abs().max(1.0),
             row_h - 4.0,
             peer_color(&r.peer),
-            x0.max(x1) + 4.0,
+            // Right of the bar, and of the target's tick when there is one.
+            x0.max(x1).max(r.target.map_or(0.0, &x)) + 4.0,
             y + 11.0,
             times(r.value)
         );

@@ -29,6 +29,8 @@ commands:
         run benchmarks side by side with their peers (default: size, client,
         cache, server; core is criterion) and write bench/results.json,
         bench/RESULTS.md and bench/chart.svg
+  bench report
+        rewrite bench/RESULTS.md and bench/chart.svg from bench/results.json
 ";
 
 fn main() -> ExitCode {
