@@ -65,10 +65,9 @@ pub fn build() -> Result<Package> {
     install::wasm_bindgen_cli()?;
     let wasm_opt = wasm_opt()?;
     let root = util::root();
+    // Each target directory is rebuilt (or kept) whole by bindgen_and_opt;
+    // the two files of the top level are copied below.
     let out = util::target_dir().join("npm").join("kms-envelope");
-    if out.exists() {
-        fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
-    }
     fs::create_dir_all(&out)?;
 
     let minimal_wasm = compile(&["--no-default-features"])?;
@@ -126,8 +125,24 @@ fn compile(features: &[&str]) -> Result<PathBuf> {
     Ok(copy)
 }
 
-/// Runs wasm-bindgen for `target` into `dir`, then wasm-opt on the module.
+/// Runs wasm-bindgen for `target` into `dir`, then wasm-opt on the module;
+/// skips both when `dir` was built from the same .wasm (they take most of
+/// a package build: benchmarks and tests call this on every run).
 fn bindgen_and_opt(wasm: &Path, target: &str, dir: &Path, wasm_opt: &Path) -> Result<Sizes> {
+    let module = dir.join("kms_envelope_bg.wasm");
+    // What `dir` was built from, outside the package; the binaryen release
+    // is in the path so that changing it rebuilds.
+    let stamp = util::target_dir()
+        .join("npm")
+        .join(".built-from")
+        .join(BINARYEN)
+        .join(dir.file_name().context("a package directory has a name")?);
+    let input = fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+    if module.exists() && fs::read(&stamp).is_ok_and(|built| built == input) {
+        eprintln!("{} is up to date", dir.display());
+        return sizes(&module);
+    }
+    let _ = fs::remove_file(&stamp);
     if dir.exists() {
         fs::remove_dir_all(dir)?;
     }
@@ -141,11 +156,14 @@ fn bindgen_and_opt(wasm: &Path, target: &str, dir: &Path, wasm_opt: &Path) -> Re
         ])
         .arg(dir)
         .arg(wasm))?;
-    let module = dir.join("kms_envelope_bg.wasm");
     run(Command::new(wasm_opt)
         .args(["-Os", "--strip-debug", "--strip-producers", "-o"])
         .arg(&module)
         .arg(&module))?;
+    if let Some(parent) = stamp.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::write(&stamp, &input)?;
     sizes(&module)
 }
 
