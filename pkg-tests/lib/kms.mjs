@@ -12,7 +12,7 @@ export async function startServer(extraArgs = []) {
   const bin = process.env.KMS_SERVER_BIN;
   if (!bin) throw new Error("KMS_SERVER_BIN is not set (cargo xtask test sets it)");
   const dataDir = mkdtempSync(join(tmpdir(), "kms-pkg-tests-"));
-  const child = spawn(bin, ["--listen", "127.0.0.1:0", "--data-dir", dataDir, ...extraArgs], {
+  const child = spawn(bin, ["--listen", "127.0.0.1:0", "--data-dir", dataDir, "--no-request-quotas", ...extraArgs], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const endpoint = await new Promise((resolve, reject) => {

@@ -19,7 +19,10 @@ async fn start_server(dir: &Path) -> String {
         "111122223333",
         "us-east-1",
         Vec::new(),
-        ServerOptions::default(),
+        ServerOptions {
+            quotas_enabled: false,
+            ..ServerOptions::default()
+        },
     )
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

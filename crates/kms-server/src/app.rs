@@ -37,11 +37,28 @@ const CORS_ALLOW_HEADERS: &str = "authorization, content-type, x-amz-date, x-amz
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// The client's address, when the server was started with connect info.
+#[derive(Debug, Clone)]
+pub struct Peer(pub Option<String>);
+
+/// What is known about a request for its audit record, filled in as it is
+/// handled.
+#[derive(Debug, Default)]
+struct Draft {
+    operation: Option<String>,
+    access_key_id: Option<String>,
+    principal: Option<crate::credentials::Principal>,
+    region: Option<String>,
+    request: Option<serde_json::Value>,
+    resources: Option<crate::handlers::Resources>,
+}
+
 /// Builds the router. Tests drive it with `tower::ServiceExt::oneshot`.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(kms_endpoint))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/_kms-server/test-clock", post(test_clock))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -89,6 +106,17 @@ async fn test_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response
         }
         Err(e) => error_response(&e),
     }
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(&state.quotas.throttled()),
+    )
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -146,7 +174,12 @@ async fn request_id_and_cors(
             None => StatusCode::FORBIDDEN.into_response(),
         }
     } else {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
         req.extensions_mut().insert(RequestId(request_id.clone()));
+        req.extensions_mut().insert(Peer(peer));
         next.run(req).await
     };
 
@@ -163,6 +196,16 @@ async fn request_id_and_cors(
         h.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     response
+}
+
+/// The access key id of an Authorization header, for the audit record of a
+/// request whose signature did not verify.
+fn access_key_of(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let cred = auth.split("Credential=").nth(1)?;
+    let id = cred.split('/').next()?;
+    (!id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| id.to_owned())
 }
 
 /// The one place a domain error becomes a wire error.
@@ -194,6 +237,7 @@ fn from_parse_error(e: ParseError) -> KmsError {
 async fn kms_endpoint(
     State(state): State<Arc<AppState>>,
     axum::Extension(RequestId(request_id)): axum::Extension<RequestId>,
+    axum::Extension(Peer(peer)): axum::Extension<Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -205,8 +249,38 @@ async fn kms_endpoint(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let result = handle(&state, &request_id, &method, &uri, &headers, body).await;
-    let elapsed_us = started.elapsed().as_micros();
+    let mut draft = Draft::default();
+    let result = handle(
+        &state,
+        &request_id,
+        &method,
+        &uri,
+        &headers,
+        body,
+        &mut draft,
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let elapsed_us = elapsed.as_micros();
+    let operation = draft.operation.clone().unwrap_or_else(|| "unknown".into());
+    let outcome = match &result {
+        Ok(_) => "success",
+        Err(e) => e.code(),
+    };
+    state.metrics.record(&operation, outcome, elapsed);
+    if let Some(audit) = &state.audit {
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        audit.append(audit_event(
+            &state,
+            &draft,
+            &request_id,
+            peer.as_deref(),
+            user_agent,
+            &result,
+        ));
+    }
     match result {
         Ok((principal, bytes)) => {
             tracing::debug!(%request_id, operation = %target, %principal, elapsed_us, "ok");
@@ -228,6 +302,70 @@ async fn kms_endpoint(
     }
 }
 
+/// The CloudTrail event of one request.
+fn audit_event(
+    state: &AppState,
+    draft: &Draft,
+    request_id: &str,
+    peer: Option<&str>,
+    user_agent: Option<&str>,
+    result: &Result<(String, Vec<u8>), KmsError>,
+) -> serde_json::Value {
+    use crate::audit::{event_time, read_only, response_is_logged, sanitize, user_identity};
+    use serde_json::{Value, json};
+    let operation = draft.operation.as_deref().unwrap_or("unknown");
+    let account = draft.principal.as_ref().map(|p| p.account.as_str());
+    let resources: Vec<Value> = draft
+        .resources
+        .as_ref()
+        .map(|r| r.list())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|arn| {
+            let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
+            json!({"accountId": account, "type": "AWS::KMS::Key", "ARN": arn})
+        })
+        .collect();
+    let mut event = json!({
+        "eventVersion": "1.08",
+        "userIdentity": user_identity(
+            draft.principal.as_ref().map(|p| p.arn.as_str()),
+            account,
+            draft.access_key_id.as_deref(),
+        ),
+        "eventTime": event_time(state.clock.now_ms()),
+        "eventSource": "kms.amazonaws.com",
+        "eventName": operation,
+        "awsRegion": draft.region.as_deref().unwrap_or("unknown"),
+        "sourceIPAddress": peer.unwrap_or("unknown"),
+        "userAgent": user_agent.unwrap_or(""),
+        "requestParameters": draft.request.as_ref().map_or(Value::Null, sanitize),
+        "responseElements": Value::Null,
+        "requestID": request_id,
+        "eventID": uuid::Uuid::new_v4().to_string(),
+        "readOnly": read_only(operation),
+        "resources": resources,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": account.unwrap_or("unknown"),
+        "eventCategory": "Management",
+    });
+    match result {
+        Ok((_, bytes)) => {
+            if response_is_logged(operation)
+                && let Ok(v) = serde_json::from_slice::<Value>(bytes)
+            {
+                event["responseElements"] = sanitize(&v);
+            }
+        }
+        Err(e) => {
+            event["errorCode"] = json!(e.code());
+            event["errorMessage"] = json!(e.client_message());
+        }
+    }
+    event
+}
+
 async fn handle(
     state: &Arc<AppState>,
     request_id: &str,
@@ -235,7 +373,13 @@ async fn handle(
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
+    draft: &mut Draft,
 ) -> Result<(String, Vec<u8>), KmsError> {
+    draft.operation = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix(ops::TARGET_PREFIX))
+        .map(str::to_owned);
     let limit = state.options.max_body_bytes;
     let body: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         KmsError::Validation(format!("The request body is larger than {limit} bytes."))
@@ -247,7 +391,14 @@ async fn handle(
         uri.query().unwrap_or(""),
         headers,
         &body,
-    )?;
+    )
+    .inspect_err(|_| {
+        draft.access_key_id = access_key_of(headers);
+    })?;
+    draft.access_key_id = Some(who.access_key_id.clone());
+    draft.principal = Some(who.principal.clone());
+    draft.region = Some(who.region.clone());
+    draft.request = serde_json::from_slice(&body).ok();
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -255,7 +406,10 @@ async fn handle(
     let operation = Operation::from_target(target).map_err(from_parse_error)?;
     let request = ops::Request::parse(operation, &body).map_err(from_parse_error)?;
     let identity = state.options.identity_policies.of(&who.principal.arn);
+    let resources = crate::handlers::Resources::default();
+    draft.resources = Some(resources.clone());
     let ctx = Ctx {
+        resources,
         request_id: request_id.to_owned(),
         scope: Scope::new(who.principal.account.clone(), who.region),
         principal: who.principal,

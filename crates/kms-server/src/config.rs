@@ -22,7 +22,8 @@
 //!         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}]}
 //!     }
 //!   ],
-//!   "grants_per_key": 50000
+//!   "grants_per_key": 50000,
+//!   "request_quotas": {"enabled": true, "rates": {"symmetric": 5500, "CreateKey": 5}}
 //! }
 //! ```
 //!
@@ -30,6 +31,7 @@
 //! delegates to the principal's account, and to operations on no key
 //! (CreateKey, ListKeys, ListAliases, ...). An account's root needs none.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -44,6 +46,10 @@ use crate::state::DEFAULT_GRANTS_PER_KEY;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "kms-server", version, about)]
 pub struct Cli {
+    /// Without a command, the server runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on (port 0 picks a free port; the bound address is
     /// printed as the first line on stdout).
     #[arg(long, env = "KMS_SERVER_LISTEN", default_value = "127.0.0.1:4599")]
@@ -83,9 +89,37 @@ pub struct Cli {
     #[arg(long, env = "KMS_SERVER_TEST_CLOCK")]
     pub test_clock: bool,
 
+    /// Turn request quotas off (test harnesses and benchmarks that measure
+    /// capacity); by default AWS's quotas apply, or the config file's.
+    #[arg(long, env = "KMS_SERVER_NO_REQUEST_QUOTAS")]
+    pub no_request_quotas: bool,
+
     /// Log format.
     #[arg(long, env = "KMS_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+/// Commands other than serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// The audit log.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+/// `kms-server audit ...`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Checks the hash chain; reports the first altered, missing or
+    /// reordered record and exits 1, or exits 0 when the log is intact.
+    Verify {
+        /// The server's data directory.
+        #[arg(long, default_value = ".kms-data")]
+        data_dir: PathBuf,
+    },
 }
 
 /// How logs are written (to stderr).
@@ -110,6 +144,26 @@ pub struct ConfigFile {
     /// Most grants per key.
     #[serde(default)]
     pub grants_per_key: Option<usize>,
+    /// Request quotas.
+    #[serde(default)]
+    pub request_quotas: Option<QuotaSettings>,
+}
+
+/// The `request_quotas` member: AWS's default rates unless set here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSettings {
+    /// `false` turns throttling off.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Requests per second by quota name (`symmetric`, `rsa`, `ecc`,
+    /// `keypair-rsa-2048`, ..., or an operation name such as `CreateKey`).
+    #[serde(default)]
+    pub rates: HashMap<String, f64>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One identity policy of the config file.
@@ -134,6 +188,10 @@ pub struct LoadedConfig {
     pub identity_policies: IdentityPolicies,
     /// Most grants per key.
     pub grants_per_key: usize,
+    /// Whether request quotas throttle.
+    pub quotas_enabled: bool,
+    /// Quota rates that differ from AWS's defaults.
+    pub quota_rates: HashMap<String, f64>,
 }
 
 impl Default for LoadedConfig {
@@ -142,6 +200,8 @@ impl Default for LoadedConfig {
             access_keys: Vec::new(),
             identity_policies: IdentityPolicies::default(),
             grants_per_key: DEFAULT_GRANTS_PER_KEY,
+            quotas_enabled: true,
+            quota_rates: HashMap::new(),
         }
     }
 }
@@ -196,6 +256,27 @@ impl ConfigFile {
             .map_err(|e| anyhow::anyhow!("{}: identity policy {name}: {e}", path.display()))?;
             identity_policies.add(&entry.principal_arn, policy);
         }
+        let (quotas_enabled, quota_rates) = match file.request_quotas {
+            None => (true, HashMap::new()),
+            Some(q) => {
+                for (name, rate) in &q.rates {
+                    if !crate::quota::quota_names().any(|n| n == name) {
+                        anyhow::bail!(
+                            "{}: request_quotas: unknown quota {name:?} (known: {})",
+                            path.display(),
+                            crate::quota::quota_names().collect::<Vec<_>>().join(", ")
+                        );
+                    }
+                    if !rate.is_finite() || *rate <= 0.0 {
+                        anyhow::bail!(
+                            "{}: request_quotas: {name} must be a positive number of requests per second",
+                            path.display()
+                        );
+                    }
+                }
+                (q.enabled, q.rates)
+            }
+        };
         if file.grants_per_key == Some(0) {
             anyhow::bail!("{}: grants_per_key must be at least 1", path.display());
         }
@@ -224,6 +305,8 @@ impl ConfigFile {
             access_keys,
             identity_policies,
             grants_per_key: file.grants_per_key.unwrap_or(DEFAULT_GRANTS_PER_KEY),
+            quotas_enabled,
+            quota_rates,
         })
     }
 }
@@ -259,6 +342,8 @@ mod tests {
             r#"{"identity_policies": [{"principal_arn": "arn:aws:iam::444455556666:user/a",
                 "document": {"Statement": {"Effect": "Allow", "Action": "kms:*"}}}]}"#,
             r#"{"grants_per_key": 0}"#,
+            r#"{"request_quotas": {"rates": {"Nonsense": 1}}}"#,
+            r#"{"request_quotas": {"rates": {"symmetric": -1}}}"#,
             "not json",
         ] {
             std::fs::write(&path, text).unwrap();
@@ -311,5 +396,11 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(cli.cors_origins.len(), 2);
+        let cli =
+            Cli::try_parse_from(["kms-server", "audit", "verify", "--data-dir", "/d"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Audit { action: AuditCommand::Verify { ref data_dir } }) if data_dir == Path::new("/d")
+        ));
     }
 }

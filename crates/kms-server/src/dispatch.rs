@@ -23,6 +23,10 @@ pub async fn dispatch(
     request: Request,
 ) -> Result<Vec<u8>, KmsError> {
     let s = state.as_ref();
+    if state.quotas.enabled() {
+        let quota = crate::quota::quota_of(&state.registry, ctx, &request);
+        state.quotas.take(ctx, quota)?;
+    }
     authorize_keyless(ctx, &request)?;
     match request {
         Request::CreateKey(r) => json(keys::create_key(state, ctx, r).await),

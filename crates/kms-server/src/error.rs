@@ -68,6 +68,8 @@ pub enum KmsError {
     InvalidGrantToken(String),
     /// A grant id that names no grant of the key.
     InvalidGrantId(String),
+    /// A request quota was exceeded.
+    Throttling(String),
     /// `DryRun` was set and the request would have succeeded.
     DryRun,
     /// Anything internal; the detail is logged, never returned.
@@ -108,6 +110,7 @@ impl KmsError {
             AccessDenied(_) => ErrorCode::AccessDeniedException,
             InvalidGrantToken(_) => ErrorCode::InvalidGrantTokenException,
             InvalidGrantId(_) => ErrorCode::InvalidGrantIdException,
+            Throttling(_) => ErrorCode::ThrottlingException,
             DryRun => ErrorCode::DryRunOperationException,
             Internal(_) => ErrorCode::KMSInternalException,
         };
@@ -164,7 +167,8 @@ impl KmsError {
             | MalformedPolicyDocument(m)
             | AccessDenied(m)
             | InvalidGrantToken(m)
-            | InvalidGrantId(m) => m.clone(),
+            | InvalidGrantId(m)
+            | Throttling(m) => m.clone(),
         }
     }
 }

@@ -27,6 +27,7 @@
 //!   id, principal, operation and outcome in hand; both wrap [`dispatch`].
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod clock;
@@ -37,7 +38,9 @@ pub mod dispatch;
 pub mod error;
 pub mod fs_util;
 pub mod handlers;
+pub mod metrics;
 pub mod policy;
+pub mod quota;
 pub mod registry;
 pub mod resolve;
 pub mod state;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser as _;
-use kms_server::config::{Cli, ConfigFile, LogFormat};
+use kms_server::config::{AuditCommand, Cli, Command, ConfigFile, LogFormat};
 use kms_server::state::{AppState, ServerOptions};
 use tracing_subscriber::EnvFilter;
 
@@ -55,6 +55,12 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    if let Some(Command::Audit {
+        action: AuditCommand::Verify { data_dir },
+    }) = &cli.command
+    {
+        return verify_audit_log(data_dir);
+    }
     let config = match &cli.config {
         Some(path) => ConfigFile::load_config(path)?,
         None => Default::default(),
@@ -66,6 +72,9 @@ async fn main() -> anyhow::Result<()> {
         identity_policies: config.identity_policies,
         grants_per_key: config.grants_per_key,
         test_clock: cli.test_clock,
+        quotas_enabled: config.quotas_enabled && !cli.no_request_quotas,
+        quota_rates: config.quota_rates,
+        audit: true,
     };
     let (state, data_dir) = AppState::open(
         &cli.data_dir,
@@ -111,9 +120,43 @@ async fn main() -> anyhow::Result<()> {
         }
     });
 
-    axum::serve(listener, kms_server::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let app = kms_server::app(Arc::clone(&state));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     sweeper.abort();
+    if let Some(audit) = &state.audit {
+        audit.close();
+    }
     Ok(())
+}
+
+/// `kms-server audit verify`: exit 0 when intact, 1 at the first break.
+fn verify_audit_log(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    use kms_server::audit::{Verdict, verify};
+    let verdict = verify(data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot read the audit log of {}: {e}", data_dir.display()))?;
+    match verdict {
+        Verdict::Intact { records, last_hash } => {
+            println!("audit log intact: {records} records, last hash {last_hash}");
+            Ok(())
+        }
+        Verdict::Broken {
+            line,
+            sequence,
+            request_id,
+            reason,
+        } => {
+            println!(
+                "audit log broken at line {line} (record {sequence}{}): {reason}",
+                request_id
+                    .map(|r| format!(", requestID {r}"))
+                    .unwrap_or_default()
+            );
+            std::process::exit(1);
+        }
+    }
 }

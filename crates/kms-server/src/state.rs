@@ -1,16 +1,20 @@
 //! The server's shared state and its start-up from a data directory.
 
+use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::credentials::{self, AccessKey, AccessKeys, Principal};
 use crate::crypto::RootKey;
 use crate::crypto::root::ROOT_KEY_LEN;
 use crate::error::KmsError;
 use crate::fs_util;
+use crate::metrics::Metrics;
 use crate::policy::IdentityPolicies;
+use crate::quota::Quotas;
 use crate::registry::Registry;
 use crate::store::{Change, SqliteStore, Store};
 
@@ -34,6 +38,12 @@ pub struct ServerOptions {
     pub grants_per_key: usize,
     /// Whether tests may advance the lifecycle clock (`--test-clock`).
     pub test_clock: bool,
+    /// Whether request quotas throttle.
+    pub quotas_enabled: bool,
+    /// Quota rates that differ from AWS's defaults, by quota name.
+    pub quota_rates: HashMap<String, f64>,
+    /// Whether to keep the audit log (in the data directory).
+    pub audit: bool,
 }
 
 /// AWS's limit of grants per key.
@@ -47,6 +57,9 @@ impl Default for ServerOptions {
             identity_policies: IdentityPolicies::default(),
             grants_per_key: DEFAULT_GRANTS_PER_KEY,
             test_clock: false,
+            quotas_enabled: true,
+            quota_rates: HashMap::new(),
+            audit: true,
         }
     }
 }
@@ -65,6 +78,12 @@ pub struct AppState {
     pub root: RootKey,
     /// Time for key lifecycles.
     pub clock: Clock,
+    /// Request quotas.
+    pub quotas: Quotas,
+    /// Request counters for `/metrics`.
+    pub metrics: Metrics,
+    /// The audit log (absent for a server without a data directory).
+    pub audit: Option<AuditLog>,
     /// Serializes writers so the store and the registry change in one order.
     write_lock: Mutex<()>,
 }
@@ -104,8 +123,12 @@ impl AppState {
         } else {
             Clock::system()
         };
+        let quotas = Quotas::new(options.quotas_enabled, &options.quota_rates);
         Ok(AppState {
             clock,
+            quotas,
+            metrics: Metrics::default(),
+            audit: None,
             options,
             access_keys,
             registry,
@@ -148,7 +171,11 @@ impl AppState {
         for key in extra_keys {
             keys.insert(key);
         }
-        let state = AppState::new(Arc::new(store), root, keys, options)?;
+        let audit = options.audit;
+        let mut state = AppState::new(Arc::new(store), root, keys, options)?;
+        if audit {
+            state.audit = Some(AuditLog::open(data_dir)?);
+        }
         Ok((
             state,
             DataDir {

@@ -131,7 +131,10 @@ fn a_wrong_root_key_refuses_to_start() {
         ACCOUNT,
         REGION,
         Vec::new(),
-        kms_server::state::ServerOptions::default(),
+        kms_server::state::ServerOptions {
+            quotas_enabled: false,
+            ..Default::default()
+        },
     );
     assert!(result.is_err());
 }

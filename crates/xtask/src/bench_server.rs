@@ -322,11 +322,16 @@ fn log_file(dir: &Path, name: &str) -> Result<Stdio> {
 fn start_kms_server(bin: &Path, dir: &Path) -> Result<(Running, String)> {
     let data = dir.join("data");
     let mut cmd = Command::new(bin);
-    cmd.args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log_file(dir, "kms-server.log")?);
+    cmd.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--no-request-quotas",
+        "--data-dir",
+    ])
+    .arg(&data)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(log_file(dir, "kms-server.log")?);
     eprintln!("$ {}", util::describe(&cmd));
     let child = cmd
         .spawn()

@@ -29,7 +29,10 @@ impl Server {
             ACCOUNT,
             REGION,
             Vec::new(),
-            ServerOptions::default(),
+            ServerOptions {
+                quotas_enabled: false,
+                ..ServerOptions::default()
+            },
         )
         .unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -43,7 +43,8 @@ class KmsServer:
     def __init__(self, data_dir):
         self.data_dir = str(data_dir)
         self.proc = subprocess.Popen(
-            [SERVER, "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
+            [SERVER, "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+             "--no-request-quotas"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -54,6 +54,7 @@ fn ctx(principal: &str, identity: &[&str], context: Option<&[(&str, &str)]>) -> 
         },
         principal,
         now_ms: 0,
+        resources: Default::default(),
     }
 }
 

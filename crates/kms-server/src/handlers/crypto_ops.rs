@@ -108,6 +108,7 @@ pub(crate) fn decrypt_key(
                         "The ciphertext refers to a key that does not exist.".into(),
                     )
                 })?;
+                ctx.resources.add(arn_of(&entry));
                 authorize_key(ctx, &entry, ctx.access.action)?;
                 entry
             }

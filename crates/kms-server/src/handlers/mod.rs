@@ -34,6 +34,27 @@ pub struct Ctx {
     pub access: Access,
     /// The lifecycle clock when the request arrived, ms since the epoch.
     pub now_ms: i64,
+    /// The keys the request touched, for its audit record.
+    pub resources: Resources,
+}
+
+/// The key ARNs a request resolved (shared by a request's clones of `Ctx`).
+#[derive(Debug, Clone, Default)]
+pub struct Resources(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Resources {
+    /// Notes a key.
+    pub fn add(&self, arn: String) {
+        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !list.contains(&arn) {
+            list.push(arn);
+        }
+    }
+
+    /// The keys noted so far.
+    pub fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// Whether a key scheduled for deletion has passed its deletion date (it is
@@ -108,6 +129,7 @@ pub(crate) fn resolve_key(
             entry.record.scope.key_arn(&entry.record.key_id)
         )));
     }
+    ctx.resources.add(arn_of(&entry));
     Ok(entry)
 }
 

@@ -87,6 +87,19 @@ impl TestServer {
 
     /// A server on an existing data directory (a restart).
     pub fn open(dir: Arc<TempDir>) -> Self {
+        Self::open_with(dir, None)
+    }
+
+    /// A fresh server whose request quotas apply, with these rates.
+    pub fn with_quotas(rates: &[(&str, f64)]) -> Self {
+        let rates = rates.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+        Self::open_with(Arc::new(TempDir::new().unwrap()), Some(rates))
+    }
+
+    fn open_with(
+        dir: Arc<TempDir>,
+        quotas: Option<std::collections::HashMap<String, f64>>,
+    ) -> Self {
         let other = AccessKey {
             access_key_id: OTHER_KEY_ID.into(),
             secret: Secret::new(OTHER_SECRET),
@@ -107,6 +120,8 @@ impl TestServer {
             max_body_bytes: 64 * 1024,
             identity_policies,
             test_clock: true,
+            quotas_enabled: quotas.is_some(),
+            quota_rates: quotas.unwrap_or_default(),
             ..ServerOptions::default()
         };
         let keys = vec![other, user(APP_KEY_ID, "app"), user(DEV_KEY_ID, "dev")];
@@ -135,7 +150,18 @@ impl TestServer {
             principal: Principal::account_root(ACCOUNT),
         });
         let root = kms_server::crypto::RootKey::from_bytes(&[7u8; 32]).unwrap();
-        let state = Arc::new(AppState::new(store, root, keys, ServerOptions::default()).unwrap());
+        let state = Arc::new(
+            AppState::new(
+                store,
+                root,
+                keys,
+                ServerOptions {
+                    quotas_enabled: false,
+                    ..ServerOptions::default()
+                },
+            )
+            .unwrap(),
+        );
         TestServer {
             app: kms_server::app(Arc::clone(&state)),
             state,
