@@ -97,6 +97,7 @@ async fn test_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response
                 "offset_ms": offset_ms,
                 "deleted": report.deleted,
                 "rotated": report.rotated,
+                "expired": report.expired,
             });
             (
                 [(header::CONTENT_TYPE, "application/json")],

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::authz::authorize_account;
 use crate::error::KmsError;
-use crate::handlers::{Ctx, access, aliases, crypto_ops, data_keys, keys, lifecycle, tags};
+use crate::handlers::{Ctx, access, aliases, crypto_ops, data_keys, import, keys, lifecycle, tags};
 use crate::state::AppState;
 
 /// Serializes a handler's response body.
@@ -28,6 +28,7 @@ pub async fn dispatch(
         state.quotas.take(ctx, quota)?;
     }
     authorize_keyless(ctx, &request)?;
+    import::ensure_managed_key(state, ctx, &request).await?;
     match request {
         Request::CreateKey(r) => json(keys::create_key(state, ctx, r).await),
         Request::DescribeKey(r) => json(keys::describe_key(s, ctx, r)),
@@ -80,12 +81,13 @@ pub async fn dispatch(
         Request::UpdatePrimaryRegion(r) => {
             json(lifecycle::update_primary_region(state, ctx, r).await)
         }
-        Request::GetParametersForImport(_)
-        | Request::ImportKeyMaterial(_)
-        | Request::DeleteImportedKeyMaterial(_) => Err(KmsError::Unsupported(format!(
-            "{} is not supported by kms-server yet.",
-            ctx.access.action
-        ))),
+        Request::GetParametersForImport(r) => {
+            json(import::get_parameters_for_import(state, ctx, r).await)
+        }
+        Request::ImportKeyMaterial(r) => json(import::import_key_material(state, ctx, r).await),
+        Request::DeleteImportedKeyMaterial(r) => {
+            json(import::delete_imported_key_material(state, ctx, r).await)
+        }
     }
 }
 

@@ -70,6 +70,12 @@ pub enum KmsError {
     InvalidGrantId(String),
     /// A request quota was exceeded.
     Throttling(String),
+    /// An import token this server did not make for this key.
+    InvalidImportToken(String),
+    /// An import token past its 24 hours.
+    ExpiredImportToken(String),
+    /// Imported material that does not fit the key.
+    IncorrectKeyMaterial(String),
     /// `DryRun` was set and the request would have succeeded.
     DryRun,
     /// Anything internal; the detail is logged, never returned.
@@ -111,6 +117,9 @@ impl KmsError {
             InvalidGrantToken(_) => ErrorCode::InvalidGrantTokenException,
             InvalidGrantId(_) => ErrorCode::InvalidGrantIdException,
             Throttling(_) => ErrorCode::ThrottlingException,
+            InvalidImportToken(_) => ErrorCode::InvalidImportTokenException,
+            ExpiredImportToken(_) => ErrorCode::ExpiredImportTokenException,
+            IncorrectKeyMaterial(_) => ErrorCode::IncorrectKeyMaterialException,
             DryRun => ErrorCode::DryRunOperationException,
             Internal(_) => ErrorCode::KMSInternalException,
         };
@@ -168,7 +177,10 @@ impl KmsError {
             | AccessDenied(m)
             | InvalidGrantToken(m)
             | InvalidGrantId(m)
-            | Throttling(m) => m.clone(),
+            | Throttling(m)
+            | InvalidImportToken(m)
+            | ExpiredImportToken(m)
+            | IncorrectKeyMaterial(m) => m.clone(),
         }
     }
 }

@@ -109,10 +109,11 @@ async fn main() -> anyhow::Result<()> {
         loop {
             tick.tick().await;
             match kms_server::handlers::lifecycle::sweep(&sweeper_state).await {
-                Ok(r) if r.deleted == 0 && r.rotated == 0 => {}
+                Ok(r) if r.deleted == 0 && r.rotated == 0 && r.expired == 0 => {}
                 Ok(r) => tracing::info!(
                     deleted = r.deleted,
                     rotated = r.rotated,
+                    expired = r.expired,
                     "lifecycle sweep: keys past their deletion date removed, due rotations done"
                 ),
                 Err(e) => tracing::error!(error = %e, "lifecycle sweep failed"),

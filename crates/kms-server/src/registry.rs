@@ -229,6 +229,15 @@ impl Registry {
                         region.aliases.retain(|_, a| &a.target_key_id != key_id);
                     }
                 }
+                Change::DeleteMaterial {
+                    scope,
+                    key_id,
+                    version,
+                } => {
+                    update_entry(&mut guard, scope, key_id, |e| {
+                        e.materials.remove(version);
+                    });
+                }
                 Change::PutGrant(grant) => {
                     update_entry(&mut guard, &grant.scope, &grant.key_id, |e| {
                         e.grants

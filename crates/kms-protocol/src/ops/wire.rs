@@ -114,6 +114,12 @@ impl Timestamp {
     pub fn as_secs(self) -> i64 {
         self.0 as i64
     }
+
+    /// Whole milliseconds since the epoch (saturating for absurd values).
+    pub fn as_millis(self) -> i64 {
+        let ms = (self.0 * 1000.0).round();
+        if ms.is_nan() { 0 } else { ms as i64 }
+    }
 }
 
 impl From<SystemTime> for Timestamp {

@@ -43,11 +43,20 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
         key_usage: r.usage,
         key_state: r.state,
         deletion_date: r.deletion_ms.map(Timestamp::from_millis),
-        valid_to: None,
+        valid_to: r.extra.material_expires_ms.map(Timestamp::from_millis),
         origin: r.origin,
-        expiration_model: (r.origin == OriginType::External)
-            .then_some(ExpirationModelType::KeyMaterialDoesNotExpire),
-        key_manager: KeyManagerType::Customer,
+        expiration_model: (r.origin == OriginType::External).then_some(
+            if r.extra.material_expires_ms.is_some() {
+                ExpirationModelType::KeyMaterialExpires
+            } else {
+                ExpirationModelType::KeyMaterialDoesNotExpire
+            },
+        ),
+        key_manager: if r.extra.aws_managed {
+            KeyManagerType::Aws
+        } else {
+            KeyManagerType::Customer
+        },
         customer_master_key_spec: r.spec,
         key_spec: r.spec,
         encryption_algorithms: enc,

@@ -250,7 +250,7 @@ pub async fn rotate_key_on_demand(
 }
 
 /// A stable identifier of one material version of a key.
-fn material_id(key_id: &str, version: u32) -> String {
+pub fn material_id(key_id: &str, version: u32) -> String {
     let mut h = Sha256::new();
     h.update(key_id.as_bytes());
     h.update(version.to_be_bytes());
@@ -502,6 +502,8 @@ pub struct SweepReport {
     pub deleted: usize,
     /// Keys rotated on schedule.
     pub rotated: usize,
+    /// Keys whose imported material expired (now PendingImport).
+    pub expired: usize,
 }
 
 /// Runs what is due at the clock's current time: automatic rotations of
@@ -527,6 +529,10 @@ pub async fn sweep(state: &Arc<AppState>) -> Result<SweepReport, KmsError> {
                     changes.extend(rotation_changes(&st, registry, &entry, now, false)?);
                     report.rotated += 1;
                 }
+            }
+            for entry in super::import::expired_material(registry, now) {
+                changes.extend(super::import::remove_material_changes(&entry));
+                report.expired += 1;
             }
             for entry in registry.all_keys() {
                 if !is_expired(&entry, now) {

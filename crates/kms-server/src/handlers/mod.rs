@@ -6,6 +6,7 @@ pub mod access;
 pub mod aliases;
 pub mod crypto_ops;
 pub mod data_keys;
+pub mod import;
 pub mod keys;
 pub mod lifecycle;
 pub mod tags;

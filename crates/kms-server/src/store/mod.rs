@@ -111,6 +111,9 @@ pub struct KeyExtra {
     pub multi_region: Option<MultiRegionInfo>,
     /// For imported material that expires: when, ms since the epoch.
     pub material_expires_ms: Option<i64>,
+    /// For imported material: a fingerprint of the first material imported,
+    /// the only one that may be imported again.
+    pub material_fingerprint: Option<String>,
 }
 
 /// Automatic rotation settings.
@@ -204,6 +207,15 @@ pub enum Change {
         sealed: Vec<u8>,
         /// Unsealed, for memory only.
         material: Arc<KeyMaterial>,
+    },
+    /// Remove one material version (imported material deleted or expired).
+    DeleteMaterial {
+        /// Key scope.
+        scope: Scope,
+        /// Key id.
+        key_id: String,
+        /// Version.
+        version: u32,
     },
     /// Remove a key with its material, tags, grants and aliases.
     DeleteKey {

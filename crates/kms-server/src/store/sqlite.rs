@@ -212,6 +212,17 @@ fn apply_one(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
                 params![scope.account, scope.region, key_id],
             )?;
         }
+        Change::DeleteMaterial {
+            scope,
+            key_id,
+            version,
+        } => {
+            tx.execute(
+                "DELETE FROM key_materials WHERE account = ?1 AND region = ?2 AND key_id = ?3 \
+                 AND version = ?4",
+                params![scope.account, scope.region, key_id, version],
+            )?;
+        }
         Change::PutGrant(g) => {
             let body = serde_json::to_string(g)
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;

@@ -4,6 +4,7 @@ started with a config file (more principals, their identity policies, a small
 grant limit) and --test-clock (so a year of rotation passes in a request)."""
 
 import base64
+import datetime
 import json
 import subprocess
 import urllib.request
@@ -298,3 +299,82 @@ def test_cli_policies_grants_rotation_and_a_denial(srv, tmp_path):
     rotations = aws(srv, "list-key-rotations", "--key-id", key)["Rotations"]
     assert [r["RotationType"] for r in rotations] == ["ON_DEMAND"]
 
+
+
+def _wrap(public_der, material, algorithm):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+
+    public = serialization.load_der_public_key(public_der)
+    digest = hashes.SHA256() if algorithm.endswith("256") else hashes.SHA1()
+    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=digest), algorithm=digest, label=None)
+    if algorithm.startswith("RSAES_OAEP"):
+        return public.encrypt(material, oaep)
+    ephemeral = bytes(range(32))
+    return public.encrypt(ephemeral, oaep) + aes_key_wrap_with_padding(ephemeral, material)
+
+
+def test_imported_key_material_expires_and_is_reimported(srv, admin):
+    key = admin.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
+    material = bytes(range(100, 132))
+    params = admin.get_parameters_for_import(
+        KeyId=key, WrappingAlgorithm="RSA_AES_KEY_WRAP_SHA_256", WrappingKeySpec="RSA_2048")
+    # The server's clock, which earlier tests of this module moved forward.
+    now = advance(srv, 0)["now_ms"] / 1000
+    valid_to = datetime.datetime.fromtimestamp(now + 2 * DAY, datetime.timezone.utc)
+    admin.import_key_material(
+        KeyId=key, ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=_wrap(params["PublicKey"], material, "RSA_AES_KEY_WRAP_SHA_256"),
+        ValidTo=valid_to, ExpirationModel="KEY_MATERIAL_EXPIRES")
+    meta = admin.describe_key(KeyId=key)["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled" and meta["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
+    blob = admin.encrypt(KeyId=key, Plaintext=b"imported")["CiphertextBlob"]
+    assert code(admin.import_key_material, KeyId=key, ImportToken=b"not a token",
+                EncryptedKeyMaterial=b"x" * 256) == "InvalidImportTokenException"
+
+    assert advance(srv, 3 * DAY)["expired"] == 1
+    assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
+    assert code(admin.decrypt, CiphertextBlob=blob) == "KMSInvalidStateException"
+    assert code(admin.import_key_material, KeyId=key, ImportToken=params["ImportToken"],
+                EncryptedKeyMaterial=b"x" * 300) == "ExpiredImportTokenException"
+
+    params = admin.get_parameters_for_import(
+        KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_3072")
+    other = bytes(32)
+    assert code(admin.import_key_material, KeyId=key, ImportToken=params["ImportToken"],
+                EncryptedKeyMaterial=_wrap(params["PublicKey"], other, "RSAES_OAEP_SHA_256"),
+                ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE") == "IncorrectKeyMaterialException"
+    admin.import_key_material(
+        KeyId=key, ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=_wrap(params["PublicKey"], material, "RSAES_OAEP_SHA_256"),
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    assert admin.decrypt(CiphertextBlob=blob)["Plaintext"] == b"imported"
+    admin.delete_imported_key_material(KeyId=key)
+    assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
+
+
+def test_aws_managed_keys_on_first_use(admin):
+    meta = admin.describe_key(KeyId="alias/aws/sqs")["KeyMetadata"]
+    assert meta["KeyManager"] == "AWS"
+    blob = admin.encrypt(KeyId="alias/aws/sqs", Plaintext=b"queue")["CiphertextBlob"]
+    assert admin.decrypt(CiphertextBlob=blob)["Plaintext"] == b"queue"
+    assert any(a["AliasName"] == "alias/aws/sqs" for a in admin.list_aliases()["Aliases"])
+    assert code(admin.schedule_key_deletion, KeyId=meta["KeyId"],
+                PendingWindowInDays=7) == "AccessDeniedException"
+    assert code(admin.disable_key, KeyId=meta["KeyId"]) == "AccessDeniedException"
+
+
+def test_cli_imports_key_material(srv, tmp_path):
+    key = aws(srv, "create-key", "--origin", "EXTERNAL")["KeyMetadata"]["KeyId"]
+    params = aws(srv, "get-parameters-for-import", "--key-id", key,
+                 "--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_2048")
+    public = base64.b64decode(params["PublicKey"])
+    (tmp_path / "token").write_bytes(base64.b64decode(params["ImportToken"]))
+    (tmp_path / "material").write_bytes(_wrap(public, bytes(range(32)), "RSAES_OAEP_SHA_256"))
+    aws(srv, "import-key-material", "--key-id", key,
+        "--import-token", f"fileb://{tmp_path / 'token'}",
+        "--encrypted-key-material", f"fileb://{tmp_path / 'material'}",
+        "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+    assert aws(srv, "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "Enabled"

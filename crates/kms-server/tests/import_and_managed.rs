@@ -1,0 +1,288 @@
+//! Imported key material on the test clock, and AWS managed keys.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::*;
+use kms_server::handlers::lifecycle::{DAY_MS, sweep};
+use rsa::pkcs8::DecodePublicKey as _;
+use rsa::{Oaep, RsaPublicKey};
+use serde_json::{Value, json};
+
+struct Params {
+    token: String,
+    public: RsaPublicKey,
+}
+
+async fn params(s: &TestServer, key: &str, algorithm: &str) -> Params {
+    let v = s
+        .ok(
+            "GetParametersForImport",
+            json!({"KeyId": key, "WrappingAlgorithm": algorithm, "WrappingKeySpec": "RSA_2048"}),
+        )
+        .await;
+    let der = STANDARD.decode(v["PublicKey"].as_str().unwrap()).unwrap();
+    let valid_to = v["ParametersValidTo"].as_f64().unwrap();
+    let now = s.state.clock.now_ms() as f64 / 1000.0;
+    assert!(
+        (valid_to - now - 86_400.0).abs() < 60.0,
+        "valid for 24 hours"
+    );
+    Params {
+        token: v["ImportToken"].as_str().unwrap().to_owned(),
+        public: RsaPublicKey::from_public_key_der(&der).unwrap(),
+    }
+}
+
+fn wrap_oaep_sha256(p: &Params, material: &[u8]) -> String {
+    let wrapped = p
+        .public
+        .encrypt(&mut rand_core::OsRng, Oaep::new::<sha2::Sha256>(), material)
+        .unwrap();
+    STANDARD.encode(wrapped)
+}
+
+fn wrap_rsa_aes(p: &Params, material: &[u8]) -> String {
+    let aes_key = [7u8; 32];
+    let mut out = p
+        .public
+        .encrypt(&mut rand_core::OsRng, Oaep::new::<sha2::Sha256>(), &aes_key)
+        .unwrap();
+    let kek = aes_kw::KekAes256::from(aes_key);
+    let mut buf = vec![0u8; material.len().div_ceil(8) * 8 + 8];
+    kek.wrap_with_padding(material, &mut buf).unwrap();
+    out.extend_from_slice(&buf);
+    STANDARD.encode(out)
+}
+
+async fn import(
+    s: &TestServer,
+    key: &str,
+    p: &Params,
+    wrapped: String,
+    extra: Value,
+) -> (u16, Value) {
+    let mut body = json!({"KeyId": key, "ImportToken": p.token, "EncryptedKeyMaterial": wrapped});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    s.call("ImportKeyMaterial", body).await
+}
+
+async fn state_of(s: &TestServer, key: &str) -> Value {
+    s.ok("DescribeKey", json!({"KeyId": key})).await["KeyMetadata"].clone()
+}
+
+#[tokio::test]
+async fn imported_material_encrypts_expires_and_comes_back() {
+    let s = TestServer::new();
+    let key = s.create_key(json!({"Origin": "EXTERNAL"})).await;
+    assert_eq!(state_of(&s, &key).await["KeyState"], "PendingImport");
+    let enc = json!({"KeyId": key, "Plaintext": b64(b"imported")});
+    assert_eq!(
+        s.err("Encrypt", enc.clone()).await,
+        "KMSInvalidStateException"
+    );
+
+    let material = [0x5au8; 32];
+    let p = params(&s, &key, "RSAES_OAEP_SHA_256").await;
+    let valid_to = (s.state.clock.now_ms() + 2 * DAY_MS) as f64 / 1000.0;
+    let (status, v) = import(
+        &s,
+        &key,
+        &p,
+        wrap_oaep_sha256(&p, &material),
+        json!({"ValidTo": valid_to, "ExpirationModel": "KEY_MATERIAL_EXPIRES"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["KeyMaterialId"].as_str().unwrap().len(), 64);
+    let meta = state_of(&s, &key).await;
+    assert_eq!(meta["KeyState"], "Enabled");
+    assert_eq!(meta["ExpirationModel"], "KEY_MATERIAL_EXPIRES");
+    assert!((meta["ValidTo"].as_f64().unwrap() - valid_to).abs() < 0.01);
+    let blob = s.ok("Encrypt", enc.clone()).await["CiphertextBlob"].clone();
+
+    // Other material never replaces the first.
+    let p2 = params(&s, &key, "RSAES_OAEP_SHA_256").await;
+    let (_, v) = import(&s, &key, &p2, wrap_oaep_sha256(&p2, &[1u8; 32]), json!({})).await;
+    assert_eq!(v["__type"], "IncorrectKeyMaterialException");
+    // Material of the wrong size for the key spec.
+    let (_, v) = import(&s, &key, &p2, wrap_oaep_sha256(&p2, &[1u8; 16]), json!({})).await;
+    assert_eq!(v["__type"], "IncorrectKeyMaterialException");
+
+    // Two days on, the material has expired: the key waits for it again.
+    s.state.clock.advance(2 * DAY_MS + 1000).unwrap();
+    assert_eq!(sweep(&s.state).await.unwrap().expired, 1);
+    assert_eq!(state_of(&s, &key).await["KeyState"], "PendingImport");
+    assert_eq!(
+        s.err("Decrypt", json!({"CiphertextBlob": blob})).await,
+        "KMSInvalidStateException"
+    );
+    // The token made before has expired too (24 hours).
+    let (_, v) = import(&s, &key, &p2, wrap_oaep_sha256(&p2, &material), json!({})).await;
+    assert_eq!(v["__type"], "ExpiredImportTokenException");
+
+    // The same material again, without expiry, through AES key wrap.
+    let p3 = params(&s, &key, "RSA_AES_KEY_WRAP_SHA_256").await;
+    let (status, v) = import(&s, &key, &p3, wrap_rsa_aes(&p3, &material), json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    let meta = state_of(&s, &key).await;
+    assert_eq!(meta["KeyState"], "Enabled");
+    assert_eq!(meta["ExpirationModel"], "KEY_MATERIAL_DOES_NOT_EXPIRE");
+    let back = s.ok("Decrypt", json!({"CiphertextBlob": blob})).await;
+    assert_eq!(unb64(&back["Plaintext"]), b"imported");
+
+    // Deleted on request, imported again, and it survives a restart.
+    s.ok("DeleteImportedKeyMaterial", json!({"KeyId": key}))
+        .await;
+    assert_eq!(state_of(&s, &key).await["KeyState"], "PendingImport");
+    let p4 = params(&s, &key, "RSAES_OAEP_SHA_1").await;
+    let wrapped = STANDARD.encode(
+        p4.public
+            .encrypt(&mut rand_core::OsRng, Oaep::new::<sha1::Sha1>(), &material)
+            .unwrap(),
+    );
+    let (status, v) = import(&s, &key, &p4, wrapped, json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    let dir = std::sync::Arc::clone(&s.dir);
+    drop(s);
+    let s = TestServer::open(dir);
+    let back = s.ok("Decrypt", json!({"CiphertextBlob": blob})).await;
+    assert_eq!(unb64(&back["Plaintext"]), b"imported");
+}
+
+#[tokio::test]
+async fn import_tokens_and_requests_are_checked() {
+    let s = TestServer::new();
+    let key = s.create_key(json!({"Origin": "EXTERNAL"})).await;
+    let other = s.create_key(json!({"Origin": "EXTERNAL"})).await;
+    let kms_key = s.create_key(empty()).await;
+    let material = [9u8; 32];
+    let p = params(&s, &key, "RSAES_OAEP_SHA_256").await;
+    let wrapped = wrap_oaep_sha256(&p, &material);
+    // A token for another key, and a tampered token.
+    let (_, v) = import(&s, &other, &p, wrapped.clone(), json!({})).await;
+    assert_eq!(v["__type"], "InvalidImportTokenException");
+    let mut raw = STANDARD.decode(&p.token).unwrap();
+    let last = raw.len() - 1;
+    raw[last] ^= 1;
+    let tampered = Params {
+        token: STANDARD.encode(raw),
+        public: p.public.clone(),
+    };
+    let (_, v) = import(&s, &key, &tampered, wrapped.clone(), json!({})).await;
+    assert_eq!(v["__type"], "InvalidImportTokenException");
+    // Garbage instead of wrapped material is not a padding oracle.
+    let (_, v) = import(&s, &key, &p, STANDARD.encode([1u8; 256]), json!({})).await;
+    assert_eq!(v["__type"], "InvalidCiphertextException");
+    // ValidTo rules.
+    let (_, v) = import(
+        &s,
+        &key,
+        &p,
+        wrapped.clone(),
+        json!({"ExpirationModel": "KEY_MATERIAL_EXPIRES"}),
+    )
+    .await;
+    assert_eq!(v["__type"], "ValidationException");
+    let past = (s.state.clock.now_ms() - 1000) as f64 / 1000.0;
+    let (_, v) = import(&s, &key, &p, wrapped.clone(), json!({"ValidTo": past})).await;
+    assert_eq!(v["__type"], "ValidationException");
+    // Not an EXTERNAL key.
+    assert_eq!(
+        s.err(
+            "GetParametersForImport",
+            json!({"KeyId": kms_key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"})
+        )
+        .await,
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        s.err("DeleteImportedKeyMaterial", json!({"KeyId": kms_key}))
+            .await,
+        "UnsupportedOperationException"
+    );
+    // A pending-deletion key takes no material.
+    s.ok(
+        "ScheduleKeyDeletion",
+        json!({"KeyId": other, "PendingWindowInDays": 7}),
+    )
+    .await;
+    let (_, v) = import(&s, &other, &p, wrapped, json!({})).await;
+    assert_eq!(v["__type"], "KMSInvalidStateException");
+}
+
+#[tokio::test]
+async fn aws_managed_keys_appear_on_first_use_and_cannot_be_administered() {
+    let s = TestServer::new();
+    let (a, b) = tokio::join!(
+        s.call("DescribeKey", json!({"KeyId": "alias/aws/s3"})),
+        s.call(
+            "Encrypt",
+            json!({"KeyId": "alias/aws/s3", "Plaintext": b64(b"bucket")})
+        ),
+    );
+    assert_eq!(a.0, 200, "{}", a.1);
+    assert_eq!(b.0, 200, "{}", b.1);
+    let meta = &a.1["KeyMetadata"];
+    assert_eq!(meta["KeyManager"], "AWS");
+    let key = meta["KeyId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        b.1["KeyId"],
+        format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}"),
+        "two first uses at once made one key"
+    );
+    let aliases = s.ok("ListAliases", empty()).await;
+    let managed: Vec<&Value> = aliases["Aliases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["AliasName"] == "alias/aws/s3")
+        .collect();
+    assert_eq!(managed.len(), 1);
+    assert_eq!(managed[0]["TargetKeyId"], key.as_str());
+    let back = s
+        .ok("Decrypt", json!({"CiphertextBlob": b.1["CiphertextBlob"]}))
+        .await;
+    assert_eq!(unb64(&back["Plaintext"]), b"bucket");
+    let status = s.ok("GetKeyRotationStatus", json!({"KeyId": key})).await;
+    assert_eq!(status["KeyRotationEnabled"], true);
+    assert_eq!(status["RotationPeriodInDays"], 365);
+    for (op, body) in [
+        (
+            "ScheduleKeyDeletion",
+            json!({"KeyId": key, "PendingWindowInDays": 7}),
+        ),
+        ("DisableKey", json!({"KeyId": key})),
+        ("DisableKeyRotation", json!({"KeyId": key})),
+        ("PutKeyPolicy", json!({"KeyId": key, "Policy": "{}"})),
+        (
+            "UpdateKeyDescription",
+            json!({"KeyId": key, "Description": "mine"}),
+        ),
+    ] {
+        assert_eq!(s.err(op, body).await, "AccessDeniedException", "{op}");
+    }
+    assert_eq!(
+        s.err(
+            "CreateAlias",
+            json!({"AliasName": "alias/aws/mine", "TargetKeyId": key})
+        )
+        .await,
+        "NotAuthorizedException"
+    );
+    // A year on, it has rotated by itself.
+    s.state.clock.advance(366 * DAY_MS).unwrap();
+    assert_eq!(sweep(&s.state).await.unwrap().rotated, 1);
+    // Other services get their own keys; a malformed service name does not.
+    let ebs = s.ok("DescribeKey", json!({"KeyId": "alias/aws/ebs"})).await;
+    assert_ne!(ebs["KeyMetadata"]["KeyId"], key.as_str());
+    assert_eq!(
+        s.err("DescribeKey", json!({"KeyId": "alias/aws/Bad_Name"}))
+            .await,
+        "NotFoundException"
+    );
+}
