@@ -223,3 +223,33 @@ fn with_figures(mut v: Value) -> Value {
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_become_figures_with_statistics() {
+        let v = with_figures(json!({"runtime": "node", "records": [{"runs": [1.0, 3.0, 2.0]}]}));
+        assert!(v.get("records").is_none());
+        assert_eq!(v["figures"][0]["median"], json!(2.0));
+        assert_eq!(v["figures"][0]["count"], json!(3));
+        assert_eq!(v["runtime"], "node");
+        // Nothing to rename: unchanged.
+        assert_eq!(with_figures(json!({"a": 1})), json!({"a": 1}));
+    }
+
+    #[test]
+    fn every_mode_takes_at_least_five_samples_of_each_client_figure() {
+        for quick in [false, true] {
+            let p = Params::new(quick);
+            assert!(p.runs >= 5);
+            assert!(
+                p.cache_messages >= 1000,
+                "the cache target is per 1,000 messages"
+            );
+        }
+        assert_eq!(Params::new(false).stream_bytes, 256 << 20);
+        assert_eq!(Params::new(false).memory_runs, 5);
+    }
+}
