@@ -186,6 +186,12 @@ impl Policy {
         }
     }
 
+    /// Whether any statement has a condition (requests need their
+    /// condition keys only then).
+    pub fn has_conditions(&self) -> bool {
+        self.statements.iter().any(|s| !s.conditions.is_empty())
+    }
+
     /// Parses and checks a policy document.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, String> {
         if text.len() > MAX_POLICY_BYTES {

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kms_protocol::ops::{self, Operation, ParseError};
 
+use crate::audit::AuditEntry;
 use crate::auth::authenticate;
 use crate::authz::Access;
 use crate::dispatch::dispatch;
@@ -40,18 +41,6 @@ pub struct RequestId(pub String);
 /// The client's address, when the server was started with connect info.
 #[derive(Debug, Clone)]
 pub struct Peer(pub Option<String>);
-
-/// What is known about a request for its audit record, filled in as it is
-/// handled.
-#[derive(Debug, Default)]
-struct Draft {
-    operation: Option<String>,
-    access_key_id: Option<String>,
-    principal: Option<crate::credentials::Principal>,
-    region: Option<String>,
-    request: Option<serde_json::Value>,
-    resources: Option<crate::handlers::Resources>,
-}
 
 /// Builds the router. Tests drive it with `tower::ServiceExt::oneshot`.
 pub fn app(state: Arc<AppState>) -> Router {
@@ -250,37 +239,55 @@ async fn kms_endpoint(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let mut draft = Draft::default();
+    let mut entry = AuditEntry {
+        time_ms: state.clock.now_ms(),
+        request_id: request_id.clone(),
+        source_ip: peer,
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        ..AuditEntry::default()
+    };
+    let mut resources = None;
     let result = handle(
         &state,
-        &request_id,
         &method,
         &uri,
         &headers,
         body,
-        &mut draft,
+        &mut entry,
+        &mut resources,
     )
     .await;
     let elapsed = started.elapsed();
     let elapsed_us = elapsed.as_micros();
-    let operation = draft.operation.clone().unwrap_or_else(|| "unknown".into());
     let outcome = match &result {
         Ok(_) => "success",
         Err(e) => e.code(),
     };
-    state.metrics.record(&operation, outcome, elapsed);
+    state.metrics.record(
+        entry.operation.as_deref().unwrap_or("unknown"),
+        outcome,
+        elapsed,
+    );
     if let Some(audit) = &state.audit {
-        let user_agent = headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok());
-        audit.append(audit_event(
-            &state,
-            &draft,
-            &request_id,
-            peer.as_deref(),
-            user_agent,
-            &result,
-        ));
+        if let Some(r) = resources {
+            entry.resources = r.list();
+        }
+        match &result {
+            Ok((_, bytes)) => {
+                if entry
+                    .operation
+                    .as_deref()
+                    .is_some_and(crate::audit::response_is_logged)
+                {
+                    entry.response = Some(bytes.clone());
+                }
+            }
+            Err(e) => entry.error = Some((e.code(), e.client_message())),
+        }
+        audit.append(entry);
     }
     match result {
         Ok((principal, bytes)) => {
@@ -303,78 +310,14 @@ async fn kms_endpoint(
     }
 }
 
-/// The CloudTrail event of one request.
-fn audit_event(
-    state: &AppState,
-    draft: &Draft,
-    request_id: &str,
-    peer: Option<&str>,
-    user_agent: Option<&str>,
-    result: &Result<(String, Vec<u8>), KmsError>,
-) -> serde_json::Value {
-    use crate::audit::{event_time, read_only, response_is_logged, sanitize, user_identity};
-    use serde_json::{Value, json};
-    let operation = draft.operation.as_deref().unwrap_or("unknown");
-    let account = draft.principal.as_ref().map(|p| p.account.as_str());
-    let resources: Vec<Value> = draft
-        .resources
-        .as_ref()
-        .map(|r| r.list())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|arn| {
-            let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
-            json!({"accountId": account, "type": "AWS::KMS::Key", "ARN": arn})
-        })
-        .collect();
-    let mut event = json!({
-        "eventVersion": "1.08",
-        "userIdentity": user_identity(
-            draft.principal.as_ref().map(|p| p.arn.as_str()),
-            account,
-            draft.access_key_id.as_deref(),
-        ),
-        "eventTime": event_time(state.clock.now_ms()),
-        "eventSource": "kms.amazonaws.com",
-        "eventName": operation,
-        "awsRegion": draft.region.as_deref().unwrap_or("unknown"),
-        "sourceIPAddress": peer.unwrap_or("unknown"),
-        "userAgent": user_agent.unwrap_or(""),
-        "requestParameters": draft.request.as_ref().map_or(Value::Null, sanitize),
-        "responseElements": Value::Null,
-        "requestID": request_id,
-        "eventID": uuid::Uuid::new_v4().to_string(),
-        "readOnly": read_only(operation),
-        "resources": resources,
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": account.unwrap_or("unknown"),
-        "eventCategory": "Management",
-    });
-    match result {
-        Ok((_, bytes)) => {
-            if response_is_logged(operation)
-                && let Ok(v) = serde_json::from_slice::<Value>(bytes)
-            {
-                event["responseElements"] = sanitize(&v);
-            }
-        }
-        Err(e) => {
-            event["errorCode"] = json!(e.code());
-            event["errorMessage"] = json!(e.client_message());
-        }
-    }
-    event
-}
-
 async fn handle(
     state: &Arc<AppState>,
-    request_id: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
-    draft: &mut Draft,
+    draft: &mut AuditEntry,
+    resources_out: &mut Option<crate::handlers::Resources>,
 ) -> Result<(String, Vec<u8>), KmsError> {
     draft.operation = headers
         .get("x-amz-target")
@@ -397,9 +340,10 @@ async fn handle(
         draft.access_key_id = access_key_of(headers);
     })?;
     draft.access_key_id = Some(who.access_key_id.clone());
-    draft.principal = Some(who.principal.clone());
+    draft.principal_arn = Some(who.principal.arn.clone());
+    draft.account = Some(who.principal.account.clone());
     draft.region = Some(who.region.clone());
-    draft.request = serde_json::from_slice(&body).ok();
+    draft.request = Some(body.clone());
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -408,10 +352,10 @@ async fn handle(
     let request = ops::Request::parse(operation, &body).map_err(from_parse_error)?;
     let identity = state.options.identity_policies.of(&who.principal.arn);
     let resources = crate::handlers::Resources::default();
-    draft.resources = Some(resources.clone());
+    *resources_out = Some(resources.clone());
     let ctx = Ctx {
         resources,
-        request_id: request_id.to_owned(),
+        request_id: draft.request_id.clone(),
         scope: Scope::new(who.principal.account.clone(), who.region),
         principal: who.principal,
         access: Access::of(&request, identity)?,

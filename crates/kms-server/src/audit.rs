@@ -10,14 +10,14 @@
 //! first such line. `audit/HEAD` holds the sequence and hash of the last
 //! record written, so records cut from the end are found too.
 //!
-//! Durability: requests hand their event to one writer thread through a
+//! Durability: requests hand their record to one writer thread through a
 //! bounded queue (a full queue makes requests wait, never drops a record).
-//! The writer appends each record with one `write` (it is then in the OS,
-//! and survives the process being killed once written), fsyncs and updates
-//! `HEAD` at least every second, and on a clean shutdown (SIGTERM, Ctrl-C)
-//! drains the queue and fsyncs before the process exits. A `kill -9` can
-//! lose the records still queued (the queue is usually empty or nearly);
-//! a power loss can lose up to the last second.
+//! Every 2 ms the writer turns what is queued into CloudTrail events and
+//! appends them with one `write` (they are then in the OS and survive the
+//! process being killed), fsyncs and updates `HEAD` at least every second,
+//! and on a clean shutdown (SIGTERM, Ctrl-C) drains the queue and fsyncs
+//! before the process exits. A `kill -9` can lose the last ~2 ms of
+//! records; a power loss can lose up to the last second.
 //!
 //! Never logged: plaintexts, ciphertext blobs, messages, signatures, MACs,
 //! data keys, private keys, wrapped key material, import tokens and grant
@@ -28,7 +28,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead as _, BufReader, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -39,19 +38,128 @@ use sha2::{Digest as _, Sha256};
 pub const LOG_FILE: &str = "audit/events.jsonl";
 /// The chain head file.
 pub const HEAD_FILE: &str = "audit/HEAD";
-/// How many events may wait for the writer.
+/// How many records may wait for the writer before requests wait.
 const QUEUE: usize = 16_384;
 /// The longest time between fsyncs while records arrive.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HASH_KEY: &str = ",\"hash\":\"";
 
+/// What a request leaves for its audit record. It is turned into the
+/// CloudTrail event on the writer thread, so requests pay only for moving
+/// these fields.
+#[derive(Debug, Default)]
+pub struct AuditEntry {
+    /// Lifecycle-clock time of the request, ms.
+    pub time_ms: i64,
+    /// `x-amzn-RequestId`.
+    pub request_id: String,
+    /// The operation (from `X-Amz-Target`), when named.
+    pub operation: Option<String>,
+    /// The principal, once authenticated.
+    pub principal_arn: Option<String>,
+    /// Its account.
+    pub account: Option<String>,
+    /// The access key id of the signature (even one that did not verify).
+    pub access_key_id: Option<String>,
+    /// The credential scope's region.
+    pub region: Option<String>,
+    /// The client's address.
+    pub source_ip: Option<String>,
+    /// Its `User-Agent`.
+    pub user_agent: Option<String>,
+    /// The request body (JSON).
+    pub request: Option<axum::body::Bytes>,
+    /// The response body, for operations whose responses CloudTrail records.
+    pub response: Option<Vec<u8>>,
+    /// The error code and message of a refused request.
+    pub error: Option<(&'static str, String)>,
+    /// The key ARNs the request resolved.
+    pub resources: Vec<String>,
+}
+
+impl AuditEntry {
+    /// The CloudTrail event of this record.
+    pub fn to_event(&self) -> Value {
+        let operation = self.operation.as_deref().unwrap_or("unknown");
+        let account = self.account.as_deref();
+        let resources: Vec<Value> = self
+            .resources
+            .iter()
+            .map(|arn| {
+                let account = arn.split(':').nth(4).unwrap_or_default();
+                json!({"accountId": account, "type": "AWS::KMS::Key", "ARN": arn})
+            })
+            .collect();
+        let request = self
+            .request
+            .as_ref()
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .map_or(Value::Null, |v| sanitize(&v));
+        let mut event = json!({
+            "eventVersion": "1.08",
+            "userIdentity": user_identity(
+                self.principal_arn.as_deref(),
+                account,
+                self.access_key_id.as_deref(),
+            ),
+            "eventTime": event_time(self.time_ms),
+            "eventSource": "kms.amazonaws.com",
+            "eventName": operation,
+            "awsRegion": self.region.as_deref().unwrap_or("unknown"),
+            "sourceIPAddress": self.source_ip.as_deref().unwrap_or("unknown"),
+            "userAgent": self.user_agent.as_deref().unwrap_or(""),
+            "requestParameters": request,
+            "responseElements": Value::Null,
+            "requestID": self.request_id,
+            "eventID": uuid::Uuid::new_v4().to_string(),
+            "readOnly": read_only(operation),
+            "resources": resources,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": account.unwrap_or("unknown"),
+            "eventCategory": "Management",
+        });
+        match &self.error {
+            None => {
+                if response_is_logged(operation)
+                    && let Some(v) = self
+                        .response
+                        .as_ref()
+                        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                {
+                    event["responseElements"] = sanitize(&v);
+                }
+            }
+            Some((code, message)) => {
+                event["errorCode"] = json!(code);
+                event["errorMessage"] = json!(message);
+            }
+        }
+        event
+    }
+}
+
 /// A running audit log.
 #[derive(Debug)]
 pub struct AuditLog {
-    sender: Mutex<Option<SyncSender<Value>>>,
+    shared: std::sync::Arc<Shared>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
+
+#[derive(Debug, Default)]
+struct Shared {
+    pending: Mutex<Pending>,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    entries: Vec<AuditEntry>,
+    closed: bool,
+}
+
+/// How often the writer looks for new entries when idle.
+const POLL: Duration = Duration::from_millis(2);
 
 struct Writer {
     file: File,
@@ -59,6 +167,7 @@ struct Writer {
     sequence: u64,
     previous: String,
     dirty: bool,
+    buffer: Vec<u8>,
 }
 
 impl AuditLog {
@@ -82,34 +191,52 @@ impl AuditLog {
             sequence,
             previous,
             dirty: false,
+            buffer: Vec::new(),
         };
-        let (tx, rx) = sync_channel::<Value>(QUEUE);
+        let shared = std::sync::Arc::new(Shared::default());
+        let for_writer = std::sync::Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || writer.run(&rx))?;
+            .spawn(move || writer.run(&for_writer))?;
         Ok(AuditLog {
-            sender: Mutex::new(Some(tx)),
+            shared,
             writer: Mutex::new(Some(handle)),
         })
     }
 
-    /// Queues one event (waits while the queue is full).
-    pub fn append(&self, event: Value) {
-        let sender = self
-            .sender
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        if let Some(tx) = sender
-            && tx.send(event).is_err()
-        {
-            tracing::error!("audit writer stopped; an audit record was not written");
+    /// Queues one request's record. Waits (never drops) while the writer is
+    /// more than a queue's length behind.
+    pub fn append(&self, entry: AuditEntry) {
+        let mut entry = Some(entry);
+        loop {
+            {
+                let mut pending = self
+                    .shared
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                if pending.closed {
+                    tracing::error!("audit log closed; an audit record was not written");
+                    return;
+                }
+                if pending.entries.len() < QUEUE {
+                    if let Some(e) = entry.take() {
+                        pending.entries.push(e);
+                    }
+                    return;
+                }
+            }
+            std::thread::sleep(POLL);
         }
     }
 
     /// Writes everything queued, fsyncs, and stops the writer.
     pub fn close(&self) {
-        drop(self.sender.lock().unwrap_or_else(|p| p.into_inner()).take());
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .closed = true;
         if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take()
             && handle.join().is_err()
         {
@@ -125,44 +252,55 @@ impl Drop for AuditLog {
 }
 
 impl Writer {
-    fn run(mut self, rx: &Receiver<Value>) {
+    fn run(mut self, shared: &Shared) {
         let mut last_sync = Instant::now();
         loop {
-            match rx.recv_timeout(SYNC_EVERY) {
-                Ok(event) => {
-                    if let Err(e) = self.write(&event) {
-                        tracing::error!(error = %e, "cannot append to the audit log");
-                    }
-                    if last_sync.elapsed() >= SYNC_EVERY {
-                        self.sync();
-                        last_sync = Instant::now();
-                    }
+            let (batch, closed) = {
+                let mut pending = shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+                (std::mem::take(&mut pending.entries), pending.closed)
+            };
+            if !batch.is_empty() {
+                if let Err(e) = self.write_batch(&batch) {
+                    tracing::error!(error = %e, "cannot append to the audit log");
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    self.sync();
-                    last_sync = Instant::now();
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.sync();
-                    return;
-                }
+            } else if closed {
+                self.sync();
+                return;
+            } else {
+                std::thread::sleep(POLL);
+            }
+            if last_sync.elapsed() >= SYNC_EVERY {
+                self.sync();
+                last_sync = Instant::now();
             }
         }
     }
 
-    fn write(&mut self, event: &Value) -> std::io::Result<()> {
+    /// Appends a batch with one `write`.
+    fn write_batch(&mut self, batch: &[AuditEntry]) -> std::io::Result<()> {
+        self.buffer.clear();
+        for entry in batch {
+            let event = entry.to_event();
+            self.push_line(&event);
+        }
+        self.file.write_all(&self.buffer)?;
+        self.dirty = true;
+        Ok(())
+    }
+
+    fn push_line(&mut self, event: &Value) {
         let sequence = self.sequence + 1;
         let body = format!(
             "{{\"sequence\":{sequence},\"previousHash\":\"{}\",\"event\":{}",
             self.previous, event
         );
         let hash = hex::encode(Sha256::digest(body.as_bytes()));
-        let line = format!("{body}{HASH_KEY}{hash}\"}}\n");
-        self.file.write_all(line.as_bytes())?;
+        self.buffer.extend_from_slice(body.as_bytes());
+        self.buffer.extend_from_slice(HASH_KEY.as_bytes());
+        self.buffer.extend_from_slice(hash.as_bytes());
+        self.buffer.extend_from_slice(b"\"}\n");
         self.sequence = sequence;
         self.previous = hash;
-        self.dirty = true;
-        Ok(())
     }
 
     fn sync(&mut self) {

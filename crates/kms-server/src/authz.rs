@@ -549,7 +549,15 @@ pub fn authorize_key_with(
     if scope.account != ctx.principal.account && !cross_account_action(action) {
         return Err(KmsError::NotFound(format!("Key '{arn}' does not exist")));
     }
-    let c = key_conditions(ctx, entry, context);
+    // Building the condition keys costs allocations on every request; most
+    // policies (AWS's default among them) have no conditions at all.
+    let needs_conditions =
+        entry.policy.has_conditions() || ctx.access.identity.iter().any(Policy::has_conditions);
+    let c = if needs_conditions {
+        key_conditions(ctx, entry, context)
+    } else {
+        ConditionContext::default()
+    };
     match policy_decision(ctx, &entry.policy, &scope.account, action, &arn, &c) {
         Ok(()) => Ok(Via::Policy),
         Err(refusal @ Refusal::ExplicitDeny(_)) => Err(denied(ctx, action, &arn, &refusal)),

@@ -3,7 +3,11 @@ use super::*;
 fn write_events(dir: &Path, n: usize) {
     let log = AuditLog::open(dir).unwrap();
     for i in 0..n {
-        log.append(json!({"eventName": "Decrypt", "requestID": format!("req-{i}")}));
+        log.append(AuditEntry {
+            operation: Some("Decrypt".into()),
+            request_id: format!("req-{i}"),
+            ..AuditEntry::default()
+        });
     }
     log.close();
 }
