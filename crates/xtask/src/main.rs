@@ -2,6 +2,7 @@
 //!
 //! - `test`: installs what a fresh machine lacks, then runs every suite.
 //! - `bench`: runs the benchmarks side by side and prints ratios.
+//! - `demo`: serves the demo page against a local kms-server.
 //!
 //! Everything here shells out to the same tools a developer would use, so
 //! each step can be rerun by hand from what it prints.
@@ -10,6 +11,7 @@ mod bench;
 mod bench_client;
 mod bench_results;
 mod bench_server;
+mod demo;
 mod install;
 mod package;
 mod suites;
@@ -23,6 +25,9 @@ usage: cargo xtask <command> [options]
 commands:
   test [--only NAME[,NAME...]] [--skip NAME[,NAME...]] [--list]
         install what is missing, then run every test suite
+  demo [--port N] [--data-dir DIR]
+        build the npm package and the demo page, start kms-server on
+        ./.kms-data with the demo keys, and serve the page (Ctrl-C stops)
   package
         build the npm package (target/npm/kms-envelope) and print its sizes
   bench [size|client|cache|server|core ...] [--quick]
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => suites::main(&args[1..]),
         Some("package") => package::main(&args[1..]),
+        Some("demo") => demo::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");

@@ -48,6 +48,11 @@ const SUITES: &[Suite] = &[
         run: pkg_tests,
     },
     Suite {
+        name: "demo",
+        what: "the demo page in headless Chromium (playwright-core) against `cargo xtask demo`'s kms-server, and the CLI on the page's files",
+        run: demo,
+    },
+    Suite {
         name: "interop",
         what: "AWS Encryption SDK for Python, boto3 and the AWS CLI against our CLI and server",
         run: interop,
@@ -252,6 +257,29 @@ fn pkg_tests() -> Result<()> {
         .env("KMS_SERVER_BIN", &server)
         .env("DENO_NO_UPDATE_CHECK", "1")
         .current_dir(&project))
+}
+
+fn demo() -> Result<()> {
+    install::chromium()?;
+    let dir = util::target_dir().join("demo-test").join("kms-data");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    let demo = crate::demo::start(&dir, 0)?;
+    let shots = util::target_dir().join("demo-test").join("screenshots");
+    std::fs::create_dir_all(&shots)?;
+    run(Command::new("node")
+        .args(["--test", "--test-reporter=spec", "tests/"])
+        .env("DEMO_URL", &demo.url)
+        .env("DEMO_ENDPOINT", &demo.endpoint)
+        .env("DEMO_DATA_DIR", &demo.data_dir)
+        .env(
+            "KMS_ENVELOPE_BIN",
+            util::target_dir().join("debug").join("kms-envelope"),
+        )
+        .env("CHROMIUM", install::CHROMIUM)
+        .env("SCREENSHOTS", &shots)
+        .current_dir(util::root().join("www")))
 }
 
 /// The Deno release the pkg-tests run on (the `deno` npm package).
