@@ -31,7 +31,7 @@ use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 /// The log file inside the data directory.
@@ -78,65 +78,140 @@ pub struct AuditEntry {
     pub resources: Vec<String>,
 }
 
+/// CloudTrail's `userIdentity`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<&'a str>,
+}
+
+/// One entry of CloudTrail's `resources`.
+#[derive(serde::Serialize)]
+struct Resource<'a> {
+    #[serde(rename = "accountId")]
+    account_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "ARN")]
+    arn: &'a str,
+}
+
+/// A CloudTrail event, serialized straight from the entry's fields.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Event<'a> {
+    event_version: &'static str,
+    user_identity: UserIdentity<'a>,
+    event_time: String,
+    event_source: &'static str,
+    event_name: &'a str,
+    aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: &'a str,
+    user_agent: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    request_parameters: Value,
+    response_elements: Value,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    read_only: bool,
+    resources: Vec<Resource<'a>>,
+    event_type: &'static str,
+    management_event: bool,
+    recipient_account_id: &'a str,
+    event_category: &'static str,
+}
+
 impl AuditEntry {
-    /// The CloudTrail event of this record.
-    pub fn to_event(&self) -> Value {
+    /// The CloudTrail event of this record, as JSON text.
+    pub fn to_event_json(&self) -> String {
         let operation = self.operation.as_deref().unwrap_or("unknown");
         let account = self.account.as_deref();
-        let resources: Vec<Value> = self
-            .resources
-            .iter()
-            .map(|arn| {
-                let account = arn.split(':').nth(4).unwrap_or_default();
-                json!({"accountId": account, "type": "AWS::KMS::Key", "ARN": arn})
-            })
-            .collect();
-        let request = self
-            .request
-            .as_ref()
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-            .map_or(Value::Null, |v| sanitize(&v));
-        let mut event = json!({
-            "eventVersion": "1.08",
-            "userIdentity": user_identity(
-                self.principal_arn.as_deref(),
-                account,
-                self.access_key_id.as_deref(),
-            ),
-            "eventTime": event_time(self.time_ms),
-            "eventSource": "kms.amazonaws.com",
-            "eventName": operation,
-            "awsRegion": self.region.as_deref().unwrap_or("unknown"),
-            "sourceIPAddress": self.source_ip.as_deref().unwrap_or("unknown"),
-            "userAgent": self.user_agent.as_deref().unwrap_or(""),
-            "requestParameters": request,
-            "responseElements": Value::Null,
-            "requestID": self.request_id,
-            "eventID": uuid::Uuid::new_v4().to_string(),
-            "readOnly": read_only(operation),
-            "resources": resources,
-            "eventType": "AwsApiCall",
-            "managementEvent": true,
-            "recipientAccountId": account.unwrap_or("unknown"),
-            "eventCategory": "Management",
-        });
-        match &self.error {
-            None => {
-                if response_is_logged(operation)
-                    && let Some(v) = self
-                        .response
-                        .as_ref()
-                        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-                {
-                    event["responseElements"] = sanitize(&v);
-                }
-            }
-            Some((code, message)) => {
-                event["errorCode"] = json!(code);
-                event["errorMessage"] = json!(message);
-            }
-        }
-        event
+        let parse = |b: &[u8]| {
+            serde_json::from_slice::<Value>(b)
+                .ok()
+                .map(|v| sanitize(&v))
+        };
+        let response = match &self.error {
+            None if response_is_logged(operation) => self
+                .response
+                .as_deref()
+                .and_then(parse)
+                .unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        let event = Event {
+            event_version: "1.08",
+            user_identity: UserIdentity {
+                kind: identity_type(self.principal_arn.as_deref()),
+                arn: self.principal_arn.as_deref(),
+                account_id: account,
+                access_key_id: self.access_key_id.as_deref(),
+            },
+            event_time: event_time(self.time_ms),
+            event_source: "kms.amazonaws.com",
+            event_name: operation,
+            aws_region: self.region.as_deref().unwrap_or("unknown"),
+            source_ip_address: self.source_ip.as_deref().unwrap_or("unknown"),
+            user_agent: self.user_agent.as_deref().unwrap_or(""),
+            error_code: self.error.as_ref().map(|(c, _)| *c),
+            error_message: self.error.as_ref().map(|(_, m)| m.as_str()),
+            request_parameters: self
+                .request
+                .as_deref()
+                .and_then(parse)
+                .unwrap_or(Value::Null),
+            response_elements: response,
+            request_id: &self.request_id,
+            event_id: event_id(&self.request_id),
+            read_only: read_only(operation),
+            resources: self
+                .resources
+                .iter()
+                .map(|arn| Resource {
+                    account_id: arn.split(':').nth(4).unwrap_or_default(),
+                    kind: "AWS::KMS::Key",
+                    arn,
+                })
+                .collect(),
+            event_type: "AwsApiCall",
+            management_event: true,
+            recipient_account_id: account.unwrap_or("unknown"),
+            event_category: "Management",
+        };
+        serde_json::to_string(&event).unwrap_or_else(|_| "null".to_owned())
+    }
+}
+
+/// A unique event id without a random-number call per record: a UUID
+/// (version 4 layout) made from a hash of the unique request id.
+fn event_id(request_id: &str) -> String {
+    let h = Sha256::digest(format!("kms-server event id\0{request_id}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    uuid::Uuid::from_bytes(b).hyphenated().to_string()
+}
+
+fn identity_type(principal_arn: Option<&str>) -> &'static str {
+    match principal_arn {
+        Some(a) if a.ends_with(":root") => "Root",
+        Some(a) if a.contains(":assumed-role/") || a.contains(":role/") => "AssumedRole",
+        Some(_) => "IAMUser",
+        None => "Unknown",
     }
 }
 
@@ -280,7 +355,7 @@ impl Writer {
     fn write_batch(&mut self, batch: &[AuditEntry]) -> std::io::Result<()> {
         self.buffer.clear();
         for entry in batch {
-            let event = entry.to_event();
+            let event = entry.to_event_json();
             self.push_line(&event);
         }
         self.file.write_all(&self.buffer)?;
@@ -288,7 +363,7 @@ impl Writer {
         Ok(())
     }
 
-    fn push_line(&mut self, event: &Value) {
+    fn push_line(&mut self, event: &str) {
         let sequence = self.sequence + 1;
         let body = format!(
             "{{\"sequence\":{sequence},\"previousHash\":\"{}\",\"event\":{}",
@@ -586,32 +661,6 @@ pub fn read_only(operation: &str) -> bool {
                 | "Sign"
                 | "Verify"
         )
-}
-
-/// Who made a request, as CloudTrail's `userIdentity`.
-pub fn user_identity(
-    principal_arn: Option<&str>,
-    account: Option<&str>,
-    access_key_id: Option<&str>,
-) -> Value {
-    let kind = match principal_arn {
-        Some(a) if a.ends_with(":root") => "Root",
-        Some(a) if a.contains(":assumed-role/") => "AssumedRole",
-        Some(a) if a.contains(":role/") => "AssumedRole",
-        Some(_) => "IAMUser",
-        None => "Unknown",
-    };
-    let mut v = json!({"type": kind});
-    if let Some(a) = principal_arn {
-        v["arn"] = json!(a);
-    }
-    if let Some(a) = account {
-        v["accountId"] = json!(a);
-    }
-    if let Some(k) = access_key_id {
-        v["accessKeyId"] = json!(k);
-    }
-    v
 }
 
 /// Milliseconds since the epoch as CloudTrail's `eventTime`

@@ -1,4 +1,5 @@
 use super::*;
+use serde_json::json;
 
 fn write_events(dir: &Path, n: usize) {
     let log = AuditLog::open(dir).unwrap();
