@@ -622,7 +622,12 @@ fn camel(s: &str) -> String {
 
 /// Operations whose responses CloudTrail does not record (data plane).
 pub fn response_is_logged(operation: &str) -> bool {
-    !matches!(
+    !(cryptographic(operation) || matches!(operation, "GetPublicKey" | "GetParametersForImport"))
+}
+
+/// The cryptographic (data-plane) operations.
+fn cryptographic(operation: &str) -> bool {
+    matches!(
         operation,
         "Encrypt"
             | "Decrypt"
@@ -636,8 +641,6 @@ pub fn response_is_logged(operation: &str) -> bool {
             | "VerifyMac"
             | "Sign"
             | "Verify"
-            | "GetPublicKey"
-            | "GetParametersForImport"
     )
 }
 
@@ -646,21 +649,7 @@ pub fn read_only(operation: &str) -> bool {
     operation.starts_with("Describe")
         || operation.starts_with("Get")
         || operation.starts_with("List")
-        || matches!(
-            operation,
-            "Encrypt"
-                | "Decrypt"
-                | "ReEncrypt"
-                | "GenerateDataKey"
-                | "GenerateDataKeyWithoutPlaintext"
-                | "GenerateDataKeyPair"
-                | "GenerateDataKeyPairWithoutPlaintext"
-                | "GenerateRandom"
-                | "GenerateMac"
-                | "VerifyMac"
-                | "Sign"
-                | "Verify"
-        )
+        || cryptographic(operation)
 }
 
 /// Milliseconds since the epoch as CloudTrail's `eventTime`
