@@ -486,17 +486,33 @@ fn fuzz() -> Result<()> {
     if dirs.is_empty() {
         bail!("no fuzz targets under crates/*/fuzz");
     }
+    // Build every target before running any, so a target that no longer
+    // compiles fails the suite in minutes rather than after the others ran.
+    for dir in &dirs {
+        run(Command::new("cargo")
+            .current_dir(dir)
+            .args(["+nightly", "fuzz", "build"]))?;
+    }
     let seconds = fuzz_seconds();
+    let mut failed = Vec::new();
     for dir in &dirs {
         for target in fuzz_targets(dir)? {
-            run(Command::new("cargo")
+            let outcome = run(Command::new("cargo")
                 .current_dir(dir)
                 .args(["+nightly", "fuzz", "run", &target, "--"])
                 .arg(format!("-max_total_time={seconds}"))
-                .arg("-rss_limit_mb=2048"))?;
+                .arg("-rss_limit_mb=2048"));
+            if let Err(e) = outcome {
+                eprintln!("fuzz target {target} failed: {e:#}");
+                failed.push(target);
+            }
         }
     }
-    Ok(())
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        bail!("fuzz targets failed: {}", failed.join(", "))
+    }
 }
 
 fn fuzz_targets(dir: &Path) -> Result<Vec<String>> {

@@ -214,6 +214,14 @@ macro_rules! operations {
                     $(Request::$op(_) => Operation::$op,)+
                 }
             }
+
+            /// The request's body as the JSON a client sends (what
+            /// [`Request::parse`] reads back to an equal request).
+            pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+                match self {
+                    $(Request::$op(r) => serde_json::to_vec(r),)+
+                }
+            }
         }
     };
 }
