@@ -203,3 +203,88 @@ test("streams 100 MiB through encryptStream and decryptStream", async () => {
   // Memory is one frame at a time: far below the 100 MiB that went through.
   assert.ok(peakRss < 200 * 2 ** 20, `peak RSS ${peakRss}`);
 });
+
+test("a KMS RSA keyring wraps locally with the public key and unwraps through KMS Decrypt", async () => {
+  const k = await server.admin.createKey({ KeySpec: "RSA_2048", KeyUsage: "ENCRYPT_DECRYPT" });
+  for (const encryptionAlgorithm of ["RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1"]) {
+    const s = session({ type: "kms-rsa", keyId: k.Arn, encryptionAlgorithm });
+    const enc = await s.encrypt("wrapped by an RSA KMS key", { encryptionContext: { rsa: "yes" } });
+    const [edk] = inspect(enc.ciphertext).encryptedDataKeys;
+    assert.equal(edk.providerId, "aws-kms-rsa");
+    assert.equal(edk.keyId, k.Arn);
+    const dec = await s.decrypt(enc.ciphertext);
+    assert.equal(new TextDecoder().decode(dec.plaintext), "wrapped by an RSA KMS key");
+    // Wrapping needed the public key once and no GenerateDataKey; unwrapping
+    // went through KMS Decrypt with this algorithm.
+    const calls = s.stats().kmsCalls;
+    assert.equal(calls.getPublicKey, 1);
+    assert.equal(calls.generateDataKey, 0);
+    assert.equal(calls.decrypt, 1);
+  }
+  // A data key wrapped with OAEP-SHA-256 does not unwrap as OAEP-SHA-1: KMS
+  // answers InvalidCiphertextException, which keeps its code.
+  const sha256 = session({ type: "kms-rsa", keyId: k.Arn, encryptionAlgorithm: "RSAES_OAEP_SHA_256" });
+  const sha1 = session({ type: "kms-rsa", keyId: k.Arn, encryptionAlgorithm: "RSAES_OAEP_SHA_1" });
+  const enc = await sha256.encrypt("x");
+  assert.equal(await code(sha1.decrypt(enc.ciphertext)), "InvalidCiphertext");
+});
+
+test("key policies: an unnamed principal and a wrong encryption context are denied", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kms-pkg-policy-"));
+  const app = { accessKeyId: "AKIAPKGTESTAPP000001", secretAccessKey: "app-secret-for-pkg-tests-only" };
+  const other = { accessKeyId: "AKIAPKGTESTOTHER0001", secretAccessKey: "other-secret-for-pkg-tests-only" };
+  const config = join(dir, "config.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      access_keys: [
+        { access_key_id: app.accessKeyId, secret_access_key: app.secretAccessKey, principal_arn: "arn:aws:iam::111122223333:user/app" },
+        { access_key_id: other.accessKeyId, secret_access_key: other.secretAccessKey, principal_arn: "arn:aws:iam::111122223333:user/other" },
+      ],
+    }),
+  );
+  const srv = await startServer(["--config", config]);
+  try {
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "admin", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "kms:*", Resource: "*" },
+        {
+          Sid: "app, tenant a only",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::111122223333:user/app" },
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Resource: "*",
+          Condition: { StringEquals: { "kms:EncryptionContext:tenant": "a" } },
+        },
+      ],
+    };
+    const k = await srv.admin.createKey({ Policy: JSON.stringify(policy) });
+    const as = (credentials) =>
+      new Session({ region: srv.region, endpoint: srv.endpoint, credentials, keyring: { type: "kms", generatorKeyId: k.Arn } });
+    const appSession = as(app);
+    const enc = await appSession.encrypt("tenant a data", { encryptionContext: { tenant: "a" } });
+    const dec = await appSession.decrypt(enc.ciphertext);
+    assert.equal(new TextDecoder().decode(dec.plaintext), "tenant a data");
+
+    // The condition on the encryption context.
+    const wrongContext = await appSession.encrypt("x", { encryptionContext: { tenant: "b" } }).catch((e) => e);
+    assert.equal(wrongContext.code, "AccessDenied");
+    assert.match(wrongContext.message, /user\/app/);
+    assert.match(wrongContext.message, /kms:GenerateDataKey/);
+
+    // A principal the policy does not name: neither encrypt nor decrypt.
+    const otherSession = as(other);
+    assert.equal(await code(otherSession.encrypt("x", { encryptionContext: { tenant: "a" } })), "AccessDenied");
+    const denied = await otherSession.decrypt(enc.ciphertext).catch((e) => e);
+    assert.equal(denied.code, "AccessDenied");
+    assert.match(denied.message, /user\/other/);
+
+    // The app session still works after the denials.
+    const again = await appSession.decrypt(enc.ciphertext);
+    assert.equal(new TextDecoder().decode(again.plaintext), "tenant a data");
+  } finally {
+    await srv.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -229,7 +229,7 @@ fn pkg_tests() -> Result<()> {
     std::fs::write(
         project.join("package.json"),
         format!(
-            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"workerd\": \"{WORKERD_VERSION}\", \"vite\": \"{VITE_VERSION}\", \"playwright-core\": \"{PLAYWRIGHT_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"}}}}\n",
+            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"workerd\": \"{WORKERD_VERSION}\", \"vite\": \"{VITE_VERSION}\", \"playwright-core\": \"{PLAYWRIGHT_VERSION}\", \"webpack\": \"{WEBPACK_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"}}}}\n",
             tarball.display()
         ),
     )?;
@@ -289,6 +289,8 @@ const DENO_VERSION: &str = "2.9.6";
 const WORKERD_VERSION: &str = "1.20261117.1";
 /// Vite builds the browser test's page from the packed package.
 const VITE_VERSION: &str = "8.3.8";
+/// webpack bundles the browser test's page a second time.
+const WEBPACK_VERSION: &str = "5.113.0";
 /// playwright-core drives Debian's Chromium (it downloads no browser).
 const PLAYWRIGHT_VERSION: &str = "1.65.1";
 /// Types for pkg-tests/lib (Node APIs) under Deno's type check.
