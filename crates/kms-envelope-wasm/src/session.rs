@@ -17,6 +17,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{JsResult, invalid, to_js};
 use crate::fetch::{CredentialSource, FetchClients, FetchSettings};
+use crate::secret::SecretBytes;
 use crate::{js, keyrings, stream, webcrypto};
 
 /// The default number of data keys a session cache holds.
@@ -157,8 +158,18 @@ pub(crate) fn result_object(
     context: &EncryptionContext,
     header: &Header,
 ) -> Object {
+    result_object_with(field, &js::uint8array(bytes), context, header)
+}
+
+/// [`result_object`] with bytes already in a Uint8Array.
+fn result_object_with(
+    field: &str,
+    bytes: &js_sys::Uint8Array,
+    context: &EncryptionContext,
+    header: &Header,
+) -> Object {
     let out = Object::new();
-    js::set(&out, field, &js::uint8array(bytes));
+    js::set(&out, field, bytes);
     js::set(&out, "encryptionContext", &js::context_object(context));
     js::set(
         &out,
@@ -191,11 +202,9 @@ async fn decrypt_with_webcrypto(
         .map_err(to_js)?;
     let context = body.encryption_context().clone();
     let header = body.header().clone();
-    let mut plaintext = zeroize::Zeroizing::new(Vec::with_capacity(rest.len()));
-    let mut driver = webcrypto::DecryptDriver::new(body, true).await?;
-    driver.update(rest, &mut plaintext).await?;
-    driver.finish(&mut plaintext)?;
-    Ok(result_object("plaintext", &plaintext, &context, &header).into())
+    let driver = webcrypto::DecryptDriver::new(body, true).await?;
+    let plaintext = driver.decrypt_whole(rest).await?;
+    Ok(result_object_with("plaintext", &plaintext, &context, &header).into())
 }
 
 /// `0x0478`-style suite name.
@@ -310,7 +319,7 @@ impl Session {
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            let plaintext = zeroize::Zeroizing::new(js::to_bytes(&plaintext, "plaintext")?);
+            let plaintext = SecretBytes::new(js::to_bytes(&plaintext, "plaintext")?);
             let opts = encrypt_options(&inner.encrypt_defaults, &options)?;
             let context = js::context(&options, "encryptionContext")?.unwrap_or_default();
             let (ciphertext, context) = if plaintext.len() >= webcrypto::ONE_SHOT_THRESHOLD
@@ -359,7 +368,7 @@ impl Session {
             let out = kms_envelope::decrypt(inner.manager.as_ref(), &ciphertext, &opts)
                 .await
                 .map_err(to_js)?;
-            let plaintext = zeroize::Zeroizing::new(out.plaintext);
+            let plaintext = SecretBytes::new(out.plaintext);
             Ok(result_object(
                 "plaintext",
                 &plaintext,

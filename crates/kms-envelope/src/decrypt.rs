@@ -528,6 +528,27 @@ impl BodyDecryptor {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
+        self.account_frame(&frame, plaintext.len())?;
+        let sink = if self.hold { &mut self.held } else { out };
+        sink.extend_from_slice(plaintext);
+        Ok(())
+    }
+
+    /// Detached, for a caller that gathers the plaintext itself: records,
+    /// as [`release_frame`](Self::release_frame) does, that `frame` was
+    /// opened and its tag verified (in sequence order, `plaintext_len`
+    /// bytes), but takes no copy of the plaintext. The caller then holds
+    /// every frame's plaintext and must release none of it unless
+    /// [`finish`](Self::finish) succeeds: a one-shot decryption that copies
+    /// each opened frame straight into its result, which it returns only
+    /// after `finish`.
+    pub fn keep_frame(&mut self, frame: SealedFrame, plaintext_len: usize) -> Result<(), Error> {
+        self.account_frame(&frame, plaintext_len)
+    }
+
+    /// Checks that `frame` is the next to come back, with a plaintext of its
+    /// ciphertext's length, and counts it released.
+    fn account_frame(&mut self, frame: &SealedFrame, plaintext_len: usize) -> Result<(), Error> {
         let d = self.detached.as_mut().ok_or(Error::InvalidArgument(
             "release_frame is for a detached decryptor",
         ))?;
@@ -536,13 +557,11 @@ impl BodyDecryptor {
                 "frames are released once each, in sequence order",
             ));
         }
-        if plaintext.len() != frame.plaintext_len() {
+        if plaintext_len != frame.plaintext_len() {
             return Err(Error::InvalidArgument(
                 "a frame's plaintext is its ciphertext's length",
             ));
         }
-        let sink = if self.hold { &mut self.held } else { out };
-        sink.extend_from_slice(plaintext);
         d.next_to_release = d.next_to_release.wrapping_add(1);
         d.outstanding -= 1;
         Ok(())

@@ -321,3 +321,54 @@ fn detached_decryptors_refuse_misuse() {
     body.update(&body_bytes[..40], &mut out).unwrap();
     assert!(body.detach_content_cipher().is_err());
 }
+
+#[test]
+fn kept_frames_are_counted_in_order_and_the_core_copies_none() {
+    let m = FixedKeyManager::new(4);
+    for suite in [
+        AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ] {
+        let data = plaintext(50);
+        let opts = EncryptOptions::default()
+            .with_suite(suite)
+            .with_frame_length(16)
+            .with_commitment_policy(policy_for(suite));
+        let enc = block_on(encrypt(&m, &data, &context(), &opts)).unwrap();
+        let dopts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
+        let (mut body, header_len) = body_decryptor(&m, &enc.ciphertext, dopts);
+        let key = body.detach_content_cipher().unwrap();
+        let mut out = Vec::new();
+        body.update(&enc.ciphertext[header_len..], &mut out)
+            .unwrap();
+        let frames = body.take_sealed_frames();
+        assert_eq!(frames.len(), 4);
+        // What the caller gathers itself, frame by frame.
+        let mut gathered = Vec::new();
+        let mut frames = frames.into_iter();
+        let f1 = frames.next().unwrap();
+        let f2 = frames.next().unwrap();
+        let p1 = external_open(key.as_bytes(), f1.iv(), f1.aad(), f1.ciphertext_and_tag()).unwrap();
+        assert!(body.keep_frame(f2, 16).is_err(), "in order");
+        assert!(body.keep_frame(f1, p1.len() - 1).is_err(), "length");
+        // The refused frames are gone: finish refuses too.
+        assert!(body.finish(&mut out).is_err());
+
+        let (mut body, _) = body_decryptor(
+            &m,
+            &enc.ciphertext,
+            DecryptOptions::default().with_commitment_policy(policy_for(suite)),
+        );
+        let key = body.detach_content_cipher().unwrap();
+        body.update(&enc.ciphertext[header_len..], &mut out)
+            .unwrap();
+        for f in body.take_sealed_frames() {
+            let p = external_open(key.as_bytes(), f.iv(), f.aad(), f.ciphertext_and_tag()).unwrap();
+            gathered.extend_from_slice(&p);
+            body.keep_frame(f, p.len()).unwrap();
+        }
+        body.finish(&mut out).unwrap();
+        assert!(out.is_empty(), "kept frames are not copied to the output");
+        assert_eq!(gathered, data);
+    }
+}
