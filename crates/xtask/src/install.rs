@@ -123,6 +123,38 @@ pub fn wasm_bindgen_cli() -> Result<()> {
     Ok(())
 }
 
+/// The wasm-pack release whose `wasm-pack test` the browser suite runs.
+const WASM_PACK_VERSION: &str = "0.15.1";
+
+/// wasm-pack, so the browser leg of the bindings' tests runs the way users
+/// of wasm crates run theirs. Only its `--mode no-install` is used: its own
+/// downloads (wasm-bindgen, chromedriver) fail on this machine kind.
+pub fn wasm_pack() -> Result<()> {
+    let installed = probe(Command::new("wasm-pack").arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().nth(1) != Some(WASM_PACK_VERSION) {
+        let install = |locked: bool| {
+            let mut c = Command::new("cargo");
+            c.args([
+                "install",
+                "wasm-pack",
+                "--version",
+                WASM_PACK_VERSION,
+                "--force",
+            ]);
+            if locked {
+                c.arg("--locked");
+            }
+            run(&mut c)
+        };
+        // --locked first; without it when the lock names a version the
+        // registry mirror lacks (resolution fails before anything builds).
+        if install(true).is_err() {
+            install(false)?;
+        }
+    }
+    Ok(())
+}
+
 /// Debian's chromium and chromedriver, for browser tests.
 pub fn chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {

@@ -178,11 +178,15 @@ fn wasm32() -> Result<()> {
 }
 
 /// The bindings' tests, built once for wasm32 and run twice: in Node (the
-/// runner's default) and in headless Chromium through chromedriver (the
-/// browser flags are in the crate's webdriver.json).
+/// runner's default) and in headless Chromium through chromedriver, the
+/// second time by `wasm-pack test --headless --chrome` as a user of the
+/// crate would run it (the browser flags are in the crate's webdriver.json;
+/// WASM_BINDGEN_USE_BROWSER=1 because the tests also run in Node, so they
+/// are not configured `run_in_browser`).
 fn wasm_bindgen_test() -> Result<()> {
     install::wasm_bindgen_cli()?;
     install::chromium()?;
+    install::wasm_pack()?;
     let test = || {
         let mut cmd = cargo();
         cmd.args([
@@ -199,9 +203,12 @@ fn wasm_bindgen_test() -> Result<()> {
         cmd
     };
     run(&mut test())?;
-    run(test()
+    run(Command::new("wasm-pack")
+        .args(["test", "--headless", "--chrome", "--mode", "no-install"])
+        .arg("--chromedriver")
+        .arg(install::CHROMEDRIVER)
         .env("WASM_BINDGEN_USE_BROWSER", "1")
-        .env("CHROMEDRIVER", install::CHROMEDRIVER))
+        .current_dir(util::root().join("crates/kms-envelope-wasm")))
 }
 
 /// `npm pack`s the package, installs the tarball into a throwaway project
