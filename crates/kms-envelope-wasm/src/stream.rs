@@ -278,7 +278,13 @@ pub fn encrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> Pro
 
 /// `Session.decryptStream`.
 pub fn decrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> JsResult<JsValue> {
-    let opts = decrypt_options(&inner.decrypt_defaults, &options)?;
+    let mut opts = decrypt_options(&inner.decrypt_defaults, &options)?;
+    // Signed messages: frames (each authenticated by its own tag) flow out
+    // before the footer's signature is checked, so memory stays flat; the
+    // caller must discard everything when the stream errors at the end.
+    if let Some(release) = js::boolean(&options, "releaseUnverifiedPlaintext")? {
+        opts.release_unverified_plaintext = release;
+    }
     let progress = callback(&options, "onProgress")?;
     let on_header = callback(&options, "onHeader")?;
     let input = Input::new(&input)?;

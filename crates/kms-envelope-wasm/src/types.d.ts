@@ -76,6 +76,14 @@ export interface DecryptStreamOptions extends DecryptOptions {
   onProgress?: (bytes: number) => void;
   /** Called once the header is parsed, before any KMS call. */
   onHeader?: (header: { algorithmSuite: string; encryptionContext: Record<string, string>; keyIds: string[]; frameLength: number }) => void;
+  /**
+   * Signed suites only: release each frame once its own AES-GCM tag
+   * verifies instead of holding the whole plaintext until the footer's
+   * signature does (default false). Memory then stays flat, but a message
+   * whose signature fails errors the stream after its frames were read:
+   * discard everything read from a stream that errors.
+   */
+  releaseUnverifiedPlaintext?: boolean;
 }
 
 export interface EncryptResult {

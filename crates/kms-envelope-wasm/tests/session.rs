@@ -591,3 +591,66 @@ async fn frames_opened_together_are_released_in_order_and_none_after_a_bad_one()
     );
     assert_eq!(released, data[..released.len()]);
 }
+
+#[wasm_bindgen_test]
+async fn signed_streams_hold_plaintext_until_the_signature_verifies_unless_asked_not_to() {
+    let session = raw_aes_session(r#", "frameLength": 100, "suite": "0x0578""#);
+    let data: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let enc = ok(session.encrypt(Uint8Array::from(&data[..]).into(), JsValue::UNDEFINED)).await;
+    let good = bytes(&get(&enc, "ciphertext"));
+    // The last byte belongs to the footer's DER signature: every frame is
+    // intact, only the signature fails.
+    let mut bad = good.clone();
+    let n = bad.len();
+    bad[n - 1] ^= 0x01;
+    let stream_of = |ct: &[u8]| {
+        let chunks: Array = ct
+            .chunks(64)
+            .map(|c| JsValue::from(Uint8Array::from(c)))
+            .collect();
+        call("streamOf", &[chunks.into()])
+    };
+    let released = |result: &JsValue| bytes(&get(result, "released"));
+    let code_of = |result: &JsValue| get(result, "code").as_string();
+
+    // Default: nothing of the bad message is released.
+    let out = session
+        .decrypt_stream(stream_of(&bad), JsValue::UNDEFINED)
+        .unwrap();
+    let held = call_async("collectUntilError", &[out]).await;
+    assert!(
+        code_of(&held).is_some(),
+        "a bad signature must error the stream"
+    );
+    assert_eq!(released(&held).len(), 0);
+
+    // Opted in: every frame flows out, then the stream errors at the footer.
+    let early = obj(r#"{"releaseUnverifiedPlaintext": true}"#);
+    let out = session
+        .decrypt_stream(stream_of(&bad), early.clone())
+        .unwrap();
+    let streamed = call_async("collectUntilError", &[out]).await;
+    assert!(
+        code_of(&streamed).is_some(),
+        "a bad signature must still error the stream"
+    );
+    assert_eq!(released(&streamed), data);
+
+    // And a good message reads whole either way.
+    for options in [JsValue::UNDEFINED, early] {
+        let out = session.decrypt_stream(stream_of(&good), options).unwrap();
+        let result = call_async("collectUntilError", &[out]).await;
+        assert_eq!(code_of(&result), None);
+        assert_eq!(released(&result), data);
+    }
+
+    // The option must be a boolean.
+    let e = session
+        .decrypt_stream(
+            stream_of(&good),
+            obj(r#"{"releaseUnverifiedPlaintext": "yes"}"#),
+        )
+        .err()
+        .unwrap();
+    assert_eq!(code(&e), "InvalidArgument");
+}
