@@ -90,6 +90,7 @@ export interface EncryptResult {
   ciphertext: Uint8Array;
   encryptionContext: Record<string, string>;
   algorithmSuite: string;
+  /** The keys that wrapped the data key: KMS key ARNs, or `namespace/name` for raw keys. */
   keyIds: string[];
 }
 
@@ -97,6 +98,11 @@ export interface DecryptResult {
   plaintext: Uint8Array;
   encryptionContext: Record<string, string>;
   algorithmSuite: string;
+  /**
+   * The wrapping keys of the message's encrypted data keys (any one of
+   * which this session's keyring could unwrap): KMS key ARNs, or
+   * `namespace/name` for raw keys.
+   */
   keyIds: string[];
 }
 
