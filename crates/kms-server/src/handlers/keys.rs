@@ -417,29 +417,37 @@ pub async fn schedule_key_deletion(
     .await
 }
 
-/// `CancelKeyDeletion`: back to `Disabled` (or `PendingImport` when the key
-/// never got material).
+/// `CancelKeyDeletion`: back to `Disabled`, or to `PendingImport` when the
+/// key has no material (never imported, or imported material that expired
+/// during the deletion window).
 pub async fn cancel_key_deletion(
     state: &Arc<AppState>,
     ctx: &Ctx,
     req: CancelKeyDeletionRequest,
 ) -> Result<CancelKeyDeletionResponse, KmsError> {
-    update_record(state, ctx, &req.key_id, |r| {
-        if r.state != KeyState::PendingDeletion {
-            return Err(KmsError::InvalidState(format!(
-                "{} is not pending deletion (state {}).",
-                arn(r),
-                r.state
-            )));
-        }
-        r.state = if r.current_version == 0 {
-            KeyState::PendingImport
-        } else {
-            KeyState::Disabled
-        };
-        r.deletion_ms = None;
-        r.pending_window_days = None;
-        Ok(CancelKeyDeletionResponse { key_id: arn(r) })
-    })
-    .await
+    let ctx = ctx.clone();
+    state
+        .commit(move |registry| {
+            let entry = find_key(registry, &ctx, &req.key_id, Allow::KeysOnly)?;
+            let mut r = entry.record.clone();
+            if r.state != KeyState::PendingDeletion {
+                return Err(KmsError::InvalidState(format!(
+                    "{} is not pending deletion (state {}).",
+                    arn(&r),
+                    r.state
+                )));
+            }
+            // The record's version counter survives removed material, so
+            // whether material is loaded is what decides.
+            r.state = if entry.current_material().is_none() {
+                KeyState::PendingImport
+            } else {
+                KeyState::Disabled
+            };
+            r.deletion_ms = None;
+            r.pending_window_days = None;
+            let response = CancelKeyDeletionResponse { key_id: arn(&r) };
+            Ok((vec![Change::PutKey(r)], response))
+        })
+        .await
 }

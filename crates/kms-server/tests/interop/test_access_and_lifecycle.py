@@ -378,3 +378,48 @@ def test_cli_imports_key_material(srv, tmp_path):
         "--encrypted-key-material", f"fileb://{tmp_path / 'material'}",
         "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
     assert aws(srv, "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+@pytest.mark.parametrize("algorithm,wrapping_spec", [
+    ("RSAES_OAEP_SHA_1", "RSA_4096"),
+    ("RSAES_OAEP_SHA_256", "RSA_2048"),
+    ("RSA_AES_KEY_WRAP_SHA_1", "RSA_3072"),
+    ("RSA_AES_KEY_WRAP_SHA_256", "RSA_4096"),
+])
+def test_every_wrapping_algorithm_and_key_spec_imports(srv, admin, algorithm, wrapping_spec):
+    key = admin.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    now = advance(srv, 0)["now_ms"] / 1000
+    params = admin.get_parameters_for_import(
+        KeyId=key, WrappingAlgorithm=algorithm, WrappingKeySpec=wrapping_spec)
+    valid_to = params["ParametersValidTo"].timestamp()
+    assert abs(valid_to - (now + DAY)) < 60, (valid_to, now)
+    from cryptography.hazmat.primitives import serialization
+    public = serialization.load_der_public_key(params["PublicKey"])
+    assert public.key_size == int(wrapping_spec.split("_")[1])
+    material = bytes(range(1, 33))
+    admin.import_key_material(
+        KeyId=key, ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=_wrap(params["PublicKey"], material, algorithm),
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    blob = admin.encrypt(KeyId=key, Plaintext=algorithm.encode())["CiphertextBlob"]
+    assert admin.decrypt(CiphertextBlob=blob)["Plaintext"] == algorithm.encode()
+
+
+def test_imported_material_expiring_in_the_deletion_window_keeps_pending_deletion(srv, admin):
+    key = admin.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    params = admin.get_parameters_for_import(
+        KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    now = advance(srv, 0)["now_ms"] / 1000
+    admin.import_key_material(
+        KeyId=key, ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=_wrap(params["PublicKey"], bytes(32), "RSAES_OAEP_SHA_256"),
+        ValidTo=datetime.datetime.fromtimestamp(now + DAY, datetime.timezone.utc),
+        ExpirationModel="KEY_MATERIAL_EXPIRES")
+    blob = admin.encrypt(KeyId=key, Plaintext=b"soon gone")["CiphertextBlob"]
+    admin.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    assert advance(srv, 2 * DAY)["expired"] >= 1
+    assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert code(admin.decrypt, CiphertextBlob=blob) == "KMSInvalidStateException"
+    # Cancelled, the key has no material: it waits for an import again.
+    admin.cancel_key_deletion(KeyId=key)
+    assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
