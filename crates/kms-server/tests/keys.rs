@@ -369,6 +369,17 @@ async fn pending_window_must_be_seven_to_thirty_days() {
 async fn keys_past_their_deletion_date_disappear_and_are_purged() {
     let s = TestServer::new();
     let id = s.create_key(empty()).await;
+    let materials = || {
+        let db =
+            rusqlite::Connection::open(s.path().join(kms_server::state::DATABASE_FILE)).unwrap();
+        db.query_row(
+            "SELECT COUNT(*) FROM key_materials WHERE key_id = ?1",
+            [&id],
+            |row| row.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(materials(), 1);
     s.ok(
         "CreateAlias",
         json!({"AliasName": "alias/doomed", "TargetKeyId": id}),
@@ -395,4 +406,6 @@ async fn keys_past_their_deletion_date_disappear_and_are_purged() {
         .unwrap();
     assert_eq!(report.deleted, 1);
     assert_eq!(s.ok("ListAliases", empty()).await["Aliases"], json!([]));
+    // The material is destroyed in the store, not only out of view.
+    assert_eq!(materials(), 0);
 }

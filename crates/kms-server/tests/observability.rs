@@ -215,3 +215,59 @@ async fn a_burst_over_a_quota_is_throttled_and_other_quotas_still_answer() {
         throttled as f64
     );
 }
+
+/// Eight Sign calls in a row with `key`: (succeeded, throttled).
+async fn sign_burst(s: &TestServer, key: &str, algorithm: &str) -> (usize, usize) {
+    let body = json!({"KeyId": key, "Message": b64(&[7u8; 32]), "MessageType": "DIGEST",
+                      "SigningAlgorithm": algorithm});
+    let (mut ok, mut throttled) = (0, 0);
+    for _ in 0..8 {
+        let (status, v) = s.call("Sign", body.clone()).await;
+        if status == 200 {
+            ok += 1;
+        } else {
+            assert_eq!(v["__type"], "ThrottlingException", "{v}");
+            throttled += 1;
+        }
+    }
+    (ok, throttled)
+}
+
+#[tokio::test]
+async fn rsa_and_ecc_keys_draw_on_their_own_quotas() {
+    let s = TestServer::with_quotas(&[
+        ("rsa", 2.0),
+        ("ecc", 3.0),
+        ("symmetric", 1000.0),
+        ("CreateKey", 100.0),
+    ]);
+    let rsa = s
+        .create_key(json!({"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"}))
+        .await;
+    let ecc = s
+        .create_key(json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}))
+        .await;
+    let aes = s.create_key(empty()).await;
+    let (rsa_ok, rsa_throttled) = sign_burst(&s, &rsa, "RSASSA_PSS_SHA_256").await;
+    let (ecc_ok, ecc_throttled) = sign_burst(&s, &ecc, "ECDSA_SHA_256").await;
+    assert!(rsa_ok >= 2 && rsa_throttled > 0, "{rsa_ok} {rsa_throttled}");
+    assert!(ecc_ok >= 3 && ecc_throttled > 0, "{ecc_ok} {ecc_throttled}");
+    // Symmetric calls are not held back by either.
+    for _ in 0..20 {
+        s.ok("Encrypt", json!({"KeyId": aes, "Plaintext": b64(b"x")}))
+            .await;
+    }
+    let text = metrics_text(&s).await;
+    assert_eq!(
+        sample(&text, "kms_throttled_total{quota=\"rsa\"}"),
+        rsa_throttled as f64
+    );
+    assert_eq!(
+        sample(&text, "kms_throttled_total{quota=\"ecc\"}"),
+        ecc_throttled as f64
+    );
+    assert_eq!(
+        sample(&text, "kms_throttled_total{quota=\"symmetric\"}"),
+        0.0
+    );
+}

@@ -380,6 +380,120 @@ def test_cli_imports_key_material(srv, tmp_path):
     assert aws(srv, "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "Enabled"
 
 
+def denied_message(fn, *args, **kwargs):
+    with pytest.raises(ClientError) as e:
+        fn(*args, **kwargs)
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    return e.value.response["Error"]["Message"]
+
+
+def test_condition_keys_come_from_the_real_requests(srv, admin):
+    """Each condition key the issue names, set by the server from a boto3
+    request and decided by a key policy (APP has no identity policy, so the
+    key policy alone decides for it; BOB is in another account)."""
+    app, bob = client_as(srv, APP), client_as(srv, BOB)
+
+    # kms:EncryptionAlgorithm on an RSA key; NotAction allows all but what it
+    # names (ListResourceTags yes, Decrypt and DescribeKey no).
+    rsa = admin.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    admin.put_key_policy(KeyId=rsa, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}}},
+        {"Effect": "Allow", "Principal": {"AWS": APP}, "Resource": "*",
+         "NotAction": ["kms:Decrypt", "kms:Encrypt", "kms:*Key*", "kms:*Grant*"]},
+    ))
+    blob = app.encrypt(KeyId=rsa, Plaintext=b"oaep",
+                       EncryptionAlgorithm="RSAES_OAEP_SHA_256")["CiphertextBlob"]
+    message = denied_message(app.encrypt, KeyId=rsa, Plaintext=b"oaep",
+                             EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    assert message.startswith(f"User: {APP} is not authorized to perform: kms:Encrypt "), message
+    assert code(app.decrypt, KeyId=rsa, CiphertextBlob=blob,
+                EncryptionAlgorithm="RSAES_OAEP_SHA_256") == "AccessDeniedException"
+    assert code(app.describe_key, KeyId=rsa) == "AccessDeniedException"
+    assert app.list_resource_tags(KeyId=rsa)["Tags"] == []
+    assert admin.decrypt(KeyId=rsa, CiphertextBlob=blob,
+                         EncryptionAlgorithm="RSAES_OAEP_SHA_256")["Plaintext"] == b"oaep"
+
+    # kms:SigningAlgorithm with StringLike.
+    signing = admin.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    admin.put_key_policy(KeyId=signing, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Sign", "Resource": "*",
+         "Condition": {"StringLike": {"kms:SigningAlgorithm": "RSASSA_PSS_*"}}},
+    ))
+    digest = bytes(32)
+    app.sign(KeyId=signing, Message=digest, MessageType="DIGEST",
+             SigningAlgorithm="RSASSA_PSS_SHA_256")
+    assert code(app.sign, KeyId=signing, Message=digest, MessageType="DIGEST",
+                SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256") == "AccessDeniedException"
+
+    # kms:CallerAccount, aws:PrincipalArn, kms:EncryptionContextKeys
+    # (ForAnyValue / ForAllValues), StringNotEquals, and IfExists on
+    # kms:ViaService, which a direct call never carries.
+    key = admin.create_key()["KeyMetadata"]
+    arn = key["Arn"]
+    admin.put_key_policy(KeyId=arn, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": "*", "Action": "kms:DescribeKey", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OTHER_ACCOUNT}:user/b*"},
+                       "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["tenant"]}}},
+        {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"ForAllValues:StringLike": {"kms:EncryptionContextKeys": ["tenant", "x-*"]},
+                       "StringNotEquals": {"kms:EncryptionContext:tenant": "red"},
+                       "StringEqualsIfExists": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
+    ))
+    app.describe_key(KeyId=arn)
+    assert code(bob.describe_key, KeyId=arn) == "AccessDeniedException"
+    ctx = {"tenant": "blue", "x-run": "7"}
+    blob = bob.encrypt(KeyId=arn, Plaintext=b"bob", EncryptionContext=ctx)["CiphertextBlob"]
+    assert code(bob.encrypt, KeyId=arn, Plaintext=b"bob",
+                EncryptionContext={"other": "1"}) == "AccessDeniedException"
+    assert code(app.encrypt, KeyId=arn, Plaintext=b"app",
+                EncryptionContext=ctx) == "AccessDeniedException"
+    assert app.decrypt(CiphertextBlob=blob, EncryptionContext=ctx)["Plaintext"] == b"bob"
+    red = admin.encrypt(KeyId=arn, Plaintext=b"red", EncryptionContext={"tenant": "red"})
+    assert code(app.decrypt, CiphertextBlob=red["CiphertextBlob"],
+                EncryptionContext={"tenant": "red"}) == "AccessDeniedException"
+    extra = admin.encrypt(KeyId=arn, Plaintext=b"extra",
+                          EncryptionContext={"tenant": "blue", "stage": "prod"})
+    assert code(app.decrypt, CiphertextBlob=extra["CiphertextBlob"],
+                EncryptionContext={"tenant": "blue", "stage": "prod"}) == "AccessDeniedException"
+
+    # kms:GrantOperations (ForAllValues) and Bool on kms:GrantIsForAWSResource.
+    admin.put_key_policy(KeyId=arn, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:CreateGrant",
+         "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"kms:GrantOperations": ["Encrypt", "Decrypt"]},
+                       "Bool": {"kms:GrantIsForAWSResource": "false"}}},
+    ))
+    app.create_grant(KeyId=arn, GranteePrincipal=DEV, Operations=["Decrypt"])
+    message = denied_message(app.create_grant, KeyId=arn, GranteePrincipal=DEV,
+                             Operations=["Decrypt", "ReEncryptFrom"])
+    assert f"kms:CreateGrant on resource: {arn}" in message, message
+
+
+def test_a_grant_with_encryption_context_equals_needs_the_exact_context(srv, admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    app = client_as(srv, APP)
+    exact = {"order": "17", "shop": "north"}
+    grant = admin.create_grant(KeyId=key, GranteePrincipal=APP,
+                               Operations=["Encrypt", "Decrypt", "GenerateDataKey"],
+                               Constraints={"EncryptionContextEquals": exact})
+    blob = app.encrypt(KeyId=key, Plaintext=b"order", EncryptionContext=exact,
+                       GrantTokens=[grant["GrantToken"]])["CiphertextBlob"]
+    assert app.decrypt(CiphertextBlob=blob, EncryptionContext=exact)["Plaintext"] == b"order"
+    app.generate_data_key(KeyId=key, KeySpec="AES_256", EncryptionContext=exact)
+    for ctx in [{}, {"order": "17"}, dict(exact, extra="1"), dict(exact, shop="south")]:
+        assert code(app.encrypt, KeyId=key, Plaintext=b"x",
+                    EncryptionContext=ctx) == "AccessDeniedException", ctx
+    listed = admin.list_grants(KeyId=key, GrantId=grant["GrantId"])["Grants"]
+    assert listed[0]["Constraints"] == {"EncryptionContextEquals": exact}
+
+
 @pytest.mark.parametrize("algorithm,wrapping_spec", [
     ("RSAES_OAEP_SHA_1", "RSA_4096"),
     ("RSAES_OAEP_SHA_256", "RSA_2048"),
