@@ -198,3 +198,75 @@ where
         .await
         .map_err(|e| KmsError::Internal(format!("blocking task failed: {e}")))?
 }
+
+/// Runs one request's RSA private-key operation (Sign, Decrypt) off the
+/// async workers, at most one such task per core at a time; the others wait
+/// their turn in order.
+///
+/// Unbounded, 32 clients signing with RSA put 32 blocking threads on 2
+/// cores: each signature took as long as all of them together, the async
+/// workers (and every other request) waited behind them for the CPU, and
+/// the threads' switching cost throughput. Key generation stays on
+/// [`blocking`]: one RSA-4096 key must not stop every signature for seconds.
+pub async fn cpu_bound<T, F>(f: F) -> Result<T, KmsError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, KmsError> + Send + 'static,
+{
+    let permit = Arc::clone(cpu_permits())
+        .acquire_owned()
+        .await
+        .map_err(|e| KmsError::Internal(format!("CPU permits closed: {e}")))?;
+    // The permit moves into the task: a client that hangs up does not free
+    // a core that is still busy with its signature.
+    blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+}
+
+/// One permit per core, shared by every server in the process.
+fn cpu_permits() -> &'static Arc<tokio::sync::Semaphore> {
+    static PERMITS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Arc::new(tokio::sync::Semaphore::new(cores))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::cpu_bound;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cpu_bound_work_runs_at_most_one_task_per_core() {
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                tokio::spawn(cpu_bound(move || {
+                    let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+                    MOST.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(5));
+                    RUNNING.fetch_sub(1, Ordering::SeqCst);
+                    Ok(i)
+                }))
+            })
+            .collect();
+        let mut done = Vec::new();
+        for task in tasks {
+            done.push(task.await.unwrap().unwrap());
+        }
+        assert_eq!(done, (0..16).collect::<Vec<_>>());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let most = MOST.load(Ordering::SeqCst);
+        assert!(
+            (1..=cores).contains(&most),
+            "{most} at once on {cores} cores"
+        );
+    }
+}
