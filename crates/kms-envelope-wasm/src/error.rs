@@ -7,6 +7,7 @@
 //! `InvalidArgument`, ...), so callers branch on `code`, never on messages.
 
 use kms_envelope::Error;
+#[cfg(feature = "verify")]
 use kms_envelope::kms::KmsError;
 use wasm_bindgen::JsValue;
 
@@ -38,6 +39,7 @@ pub fn to_js(error: Error) -> JsValue {
 
 /// The JavaScript error of a failed KMS call made outside a keyring
 /// (GetPublicKey for `verify`).
+#[cfg(feature = "verify")]
 pub fn kms_to_js(error: KmsError) -> JsValue {
     let code = kms_envelope::ErrorCode::from(error.kind);
     let e = js_error(code.as_str(), &error.to_string());

@@ -1,6 +1,9 @@
 //! `Session`: a KMS client, a keyring and the caches, with the operations.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+#[cfg(feature = "verify")]
+use std::cell::RefCell;
+#[cfg(feature = "verify")]
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;

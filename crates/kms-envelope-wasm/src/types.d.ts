@@ -142,6 +142,6 @@ export interface MessageHeader {
 /** Every error thrown or rejected by this package. */
 export interface KmsEnvelopeError extends Error {
   name: "KmsEnvelopeError";
-  /** A stable code: InvalidCiphertext, AccessDenied, Throttling, NotFound, KeyUnavailable, EncryptionContextMismatch, LimitExceeded, InvalidArgument, ... */
+  /** A stable code: InvalidCiphertext, AccessDenied, Throttling, NotFound, KeyUnavailable, EncryptionContextMismatch, LimitExceeded, InvalidArgument, UnsupportedSuite (a signed suite in a build without ECDSA), ... */
   code: string;
 }

@@ -254,6 +254,7 @@ impl ParsedHeader {
         let suite = header.suite();
         let policy = options.commitment_policy;
         policy.check_decrypt(suite.id)?;
+        suite.check_supported()?;
         let materials = manager
             .decrypt_materials(DecryptionMaterialsRequest {
                 suite: suite.id,

@@ -182,6 +182,7 @@ impl Encryptor {
         let policy = options.commitment_policy;
         if let Some(suite) = options.suite {
             policy.check_encrypt(suite)?;
+            suite.suite().check_supported()?;
         }
         let materials = manager
             .get_encryption_materials(EncryptionMaterialsRequest {
@@ -194,6 +195,7 @@ impl Encryptor {
             .await?;
         let suite = materials.suite;
         policy.check_encrypt(suite.id)?;
+        suite.check_supported()?;
         let edk_count = materials.encrypted_data_keys.len();
         if let Some(max) = options.max_encrypted_data_keys {
             if edk_count > usize::from(max) {

@@ -155,6 +155,9 @@ pub enum Error {
     SignatureInvalid,
     /// The message ended before its final frame or footer.
     TruncatedMessage,
+    /// The suite is valid but this build leaves it out: a signed suite in a
+    /// build without the `ecdsa` feature.
+    UnsupportedSuite(u16),
     /// The commitment policy forbids this suite.
     CommitmentPolicy {
         /// The suite requested or found.
@@ -194,6 +197,8 @@ pub enum ErrorCode {
     EncryptionContextMismatch,
     /// The commitment policy forbids the suite.
     CommitmentPolicy,
+    /// The build leaves the suite out (signed suites without `ecdsa`).
+    UnsupportedSuite,
     /// No keyring could decrypt a data key.
     NoDecryptableDataKey,
     /// A keyring failed.
@@ -250,6 +255,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "LimitExceeded",
             ErrorCode::EncryptionContextMismatch => "EncryptionContextMismatch",
             ErrorCode::CommitmentPolicy => "CommitmentPolicy",
+            ErrorCode::UnsupportedSuite => "UnsupportedSuite",
             ErrorCode::NoDecryptableDataKey => "NoDecryptableDataKey",
             ErrorCode::KeyringFailure => "KeyringFailure",
             ErrorCode::InvalidKey => "InvalidKey",
@@ -284,6 +290,7 @@ impl Error {
             Error::LimitExceeded(_) => ErrorCode::LimitExceeded,
             Error::EncryptionContext(_) => ErrorCode::EncryptionContextMismatch,
             Error::CommitmentPolicy { .. } => ErrorCode::CommitmentPolicy,
+            Error::UnsupportedSuite(_) => ErrorCode::UnsupportedSuite,
             Error::NoDecryptableDataKey { .. } => ErrorCode::NoDecryptableDataKey,
             Error::Keyring(_) => ErrorCode::KeyringFailure,
             Error::InvalidKey(_) => ErrorCode::InvalidKey,
@@ -438,6 +445,11 @@ impl fmt::Display for Error {
             }
             Error::SignatureInvalid => f.write_str("message signature does not verify"),
             Error::TruncatedMessage => f.write_str("message is truncated"),
+            Error::UnsupportedSuite(suite) => write!(
+                f,
+                "algorithm suite 0x{suite:04x} is signed and this build has no ECDSA \
+                 (the `ecdsa` feature)"
+            ),
             Error::CommitmentPolicy { suite, policy } => {
                 write!(
                     f,

@@ -10,7 +10,7 @@
 //! - [`context`]: the encryption context and its serialization.
 //! - [`materials`]: data keys, encrypted data keys, encryption and decryption
 //!   materials.
-//! - [`keyring`]: raw AES, raw RSA and multi keyrings.
+//! - [`keyring`]: raw AES, raw RSA (feature `rsa`) and multi keyrings.
 //! - [`kms`]: AWS KMS keyrings (strict, multi-Region, discovery, RSA) and
 //!   the [`KmsClient`](kms::KmsClient) trait they call.
 //! - [`cmm`]: materials managers (default, required encryption context,
@@ -21,7 +21,14 @@
 //! - [`detached`]: the same streams with the frames' AES-GCM done by the
 //!   caller (WebCrypto in a browser).
 //! - [`signing`]: the ECDSA footer signatures of signed suites.
-//! - [`verify`]: verification of KMS signatures with DER public keys.
+//! - `verify` (feature `verify`): verification of KMS signatures with DER
+//!   public keys.
+//!
+//! Features only add (all on by default): `std` (`std::error::Error`),
+//! `ecdsa` (the signed suites; without it they fail with
+//! [`Error::UnsupportedSuite`]), `rsa` (the raw RSA and KMS RSA keyrings)
+//! and `verify`. Builds that must be small, such as the npm package's
+//! minimal one, leave out the last three.
 //!
 //! ```
 //! use kms_envelope::cmm::DefaultMaterialsManager;
@@ -70,6 +77,7 @@ pub mod materials;
 pub mod random;
 pub mod signing;
 pub mod suite;
+#[cfg(feature = "verify")]
 pub mod verify;
 
 pub use context::EncryptionContext;

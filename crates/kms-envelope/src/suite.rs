@@ -221,6 +221,15 @@ impl AlgorithmSuite {
         self.encryption_key_len
     }
 
+    /// `Ok` if this build can encrypt and decrypt the suite: signed suites
+    /// need the `ecdsa` feature, else `UnsupportedSuite`.
+    pub const fn check_supported(&self) -> Result<(), Error> {
+        if self.signature.is_some() && !cfg!(feature = "ecdsa") {
+            return Err(Error::UnsupportedSuite(self.id.as_u16()));
+        }
+        Ok(())
+    }
+
     /// Message id length for this suite's format version.
     pub const fn message_id_len(&self) -> usize {
         if self.message_format_version == 2 {

@@ -10,6 +10,8 @@
 //!   frame, nor of anything after it, is released.
 //! - Streaming, signed suites: nothing at all is released.
 
+// Uses signed suites, RSA keyrings or `verify`: the full build only.
+#![cfg(all(feature = "ecdsa", feature = "rsa", feature = "verify"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod common;

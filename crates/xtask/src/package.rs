@@ -3,7 +3,8 @@
 //! targets of wasm-bindgen, optimised with npm binaryen's wasm-opt (never
 //! Debian's, which produces broken modules), with the hand-owned
 //! package.json and its `exports` map. Also builds the smallest useful
-//! variant (symmetric KMS and raw AES keyrings only) to report its size.
+//! variant (symmetric KMS and raw AES keyrings, unsigned suites only) to
+//! report its size.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -54,7 +55,7 @@ pub fn main(args: &[String]) -> Result<()> {
         p.full.raw, p.full.gzip
     );
     println!(
-        "wasm minimal: {:>8} bytes, {:>7} gzipped (symmetric KMS + raw AES keyrings)",
+        "wasm minimal: {:>8} bytes, {:>7} gzipped (symmetric KMS + raw AES keyrings, unsigned suites)",
         p.minimal.raw, p.minimal.gzip
     );
     Ok(())

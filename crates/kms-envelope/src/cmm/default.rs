@@ -44,6 +44,7 @@ impl DefaultMaterialsManager {
         let suite_id = request.suite.unwrap_or(policy.default_suite());
         policy.check_encrypt(suite_id)?;
         let suite = suite_id.suite();
+        suite.check_supported()?;
 
         let mut context = request.encryption_context;
         if context.contains_key(PUBLIC_KEY_KEY) {
@@ -83,6 +84,7 @@ impl DefaultMaterialsManager {
     ) -> Result<DecryptionMaterials, Error> {
         request.commitment_policy.check_decrypt(request.suite)?;
         let suite = request.suite.suite();
+        suite.check_supported()?;
         let (context, required_keys) = merge_reproduced(
             request.encryption_context,
             request.reproduced_encryption_context.as_ref(),
@@ -196,10 +198,14 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "ecdsa")]
     fn ctx() -> EncryptionContext {
         [("purpose", "test")].into_iter().collect()
     }
 
+    // Signed suites among them.
+
+    #[cfg(feature = "ecdsa")]
     #[test]
     fn every_suite_round_trips_under_a_policy_that_allows_it() {
         let cmm = manager();
@@ -238,6 +244,9 @@ mod tests {
         }
     }
 
+    // Signed suites among them.
+
+    #[cfg(feature = "ecdsa")]
     #[test]
     fn default_suite_follows_the_policy_and_requested_suites_are_checked() {
         let cmm = manager();
@@ -291,6 +300,9 @@ mod tests {
         assert_eq!(err.code(), crate::ErrorCode::CommitmentPolicy);
     }
 
+    // Signed suites among them.
+
+    #[cfg(feature = "ecdsa")]
     #[test]
     fn public_key_pair_is_refused_from_callers_and_checked_on_decrypt() {
         let cmm = manager();

@@ -7,10 +7,12 @@
 
 mod multi;
 mod raw_aes;
+#[cfg(feature = "rsa")]
 mod raw_rsa;
 
 pub use multi::MultiKeyring;
 pub use raw_aes::RawAesKeyring;
+#[cfg(feature = "rsa")]
 pub use raw_rsa::{RawRsaKeyring, RsaPadding};
 
 use alloc::vec::Vec;

@@ -6,7 +6,7 @@
 //!   with a multi-Region key's replica in the client's region.
 //! - [`KmsDiscoveryKeyring`] and [`KmsMrkDiscoveryKeyring`]: decrypt with the
 //!   key the message names, optionally limited by a [`DiscoveryFilter`].
-//! - [`KmsRsaKeyring`]: wraps locally with a KMS RSA public key, unwraps with
+//! - `KmsRsaKeyring` (feature `rsa`): wraps locally with a KMS RSA public key, unwraps with
 //!   KMS Decrypt.
 //!
 //! A failed KMS call keeps its [`KmsError`] (in
@@ -19,6 +19,7 @@ mod client;
 mod discovery;
 mod keyring;
 mod multi;
+#[cfg(feature = "rsa")]
 mod rsa;
 
 pub use arn::{
@@ -35,7 +36,14 @@ pub use multi::{
     KmsClientSupplier, kms_discovery_multi_keyring, kms_mrk_discovery_multi_keyring,
     kms_mrk_multi_keyring, kms_multi_keyring,
 };
-pub use rsa::{AWS_KMS_RSA_PROVIDER_ID, KmsRsaAlgorithm, KmsRsaKeyring};
+#[cfg(feature = "rsa")]
+pub use rsa::{KmsRsaAlgorithm, KmsRsaKeyring};
 
+/// The provider id of the KMS RSA keyring's encrypted data keys (known to
+/// every build, so that a build without `rsa` still recognises them).
+pub const AWS_KMS_RSA_PROVIDER_ID: &str = "aws-kms-rsa";
+
+// The in-memory KMS of the tests holds RSA keys too.
 #[cfg(test)]
+#[cfg(feature = "rsa")]
 mod tests;

@@ -28,8 +28,7 @@ use crate::error::{Error, KeyringFailure};
 use crate::keyring::Keyring;
 use crate::materials::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 
-/// The provider id of the KMS RSA keyring's encrypted data keys.
-pub const AWS_KMS_RSA_PROVIDER_ID: &str = "aws-kms-rsa";
+use super::AWS_KMS_RSA_PROVIDER_ID;
 
 /// Length of the encryption context digest prefixed to the data key.
 const DIGEST_LEN: usize = 48;
