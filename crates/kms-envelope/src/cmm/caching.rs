@@ -534,7 +534,7 @@ impl CachingMaterialsManager {
         }
         if !request.required_encryption_context_keys.is_empty() {
             let mut keys = request.required_encryption_context_keys.clone();
-            keys.sort();
+            keys.sort_unstable();
             keys.dedup();
             for k in keys {
                 h.update([0x00]);
@@ -555,7 +555,7 @@ impl CachingMaterialsManager {
             .iter()
             .map(serialize_edk)
             .collect::<Result<Vec<_>, _>>()?;
-        edks.sort();
+        edks.sort_unstable();
         let mut h = Sha384::new();
         h.update([0x01, 0x00, 0x02, 0x00]);
         h.update(self.partition_id.as_bytes());

@@ -36,7 +36,7 @@ impl RequiredEncryptionContextManager {
         required_keys: Vec<String>,
     ) -> Result<Self, Error> {
         let mut required_keys = required_keys;
-        required_keys.sort();
+        required_keys.sort_unstable();
         required_keys.dedup();
         if required_keys.is_empty() {
             return Err(Error::InvalidArgument(
