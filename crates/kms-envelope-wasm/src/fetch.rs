@@ -183,16 +183,23 @@ impl FetchKmsClient {
         request: &Req,
     ) -> Result<Resp, KmsError> {
         let body = wire::encode(request)?;
+        wire::decode(operation, &self.send(operation, &body).await?)
+    }
+
+    /// Sends `body` with retries; the last answer. Not generic, so the
+    /// fetch, signing and retry state machine is compiled once rather than
+    /// once per operation.
+    async fn send(&self, operation: &str, body: &[u8]) -> Result<Answer, KmsError> {
         let attempts = self.settings.retry.max_attempts.max(1);
         let mut retry = 0;
         loop {
-            let result = self.send_once(operation, &body).await;
+            let result = self.send_once(operation, body).await;
             let retryable = match &result {
                 Err(e) => e.kind == KmsErrorKind::Transport,
                 Ok(answer) => wire::is_retryable(answer),
             };
             if !retryable || retry + 1 >= attempts {
-                return wire::decode(operation, &result?);
+                return result;
             }
             let delay = self.settings.retry.jittered_delay(retry);
             sleep(u32::try_from(delay.as_millis()).unwrap_or(u32::MAX)).await;
