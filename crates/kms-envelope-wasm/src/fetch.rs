@@ -413,6 +413,7 @@ impl KmsClient for FetchKmsClient {
         })
     }
 
+    #[cfg(any(feature = "verify", feature = "rsa"))]
     fn get_public_key<'a>(
         &'a self,
         key_id: &'a str,
@@ -423,6 +424,22 @@ impl KmsClient for FetchKmsClient {
             let wire_request = wire::get_public_key_request(key_id, grant_tokens);
             Ok(wire::public_key_response(
                 self.call("GetPublicKey", &wire_request).await?,
+            ))
+        })
+    }
+
+    /// Only `verify` and the KMS RSA keyring call GetPublicKey, and this
+    /// build has neither: leaving the call out keeps its request and
+    /// response code out of the minimal .wasm.
+    #[cfg(not(any(feature = "verify", feature = "rsa")))]
+    fn get_public_key<'a>(
+        &'a self,
+        _key_id: &'a str,
+        _grant_tokens: &'a [String],
+    ) -> LocalBoxFuture<'a, Result<PublicKeyResponse, KmsError>> {
+        Box::pin(async {
+            Err(KmsError::transport(
+                "GetPublicKey is not in this build (no `verify` or `rsa` feature)",
             ))
         })
     }
