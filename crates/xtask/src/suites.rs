@@ -44,7 +44,7 @@ const SUITES: &[Suite] = &[
     },
     Suite {
         name: "pkg-tests",
-        what: "the packed npm package in Node, Deno, workerd and Chromium (a Vite page) against a kms-server, and with the Python ESDK",
+        what: "the packed npm package in Node, Deno, workerd and Chromium (one page built by Vite and by webpack) against a kms-server, and with the Python ESDK",
         run: pkg_tests,
     },
     Suite {
