@@ -23,6 +23,8 @@ const MESSAGES = {
   NotFound: "The key does not exist (any more).",
   Throttling: "The KMS is throttling requests; try again in a moment.",
   External: "The KMS could not be reached.",
+  BrowserStorageFull:
+    "The browser has no room left to keep this result. Download the earlier results, then reload the page and try again (a private window keeps everything in memory).",
 };
 
 function explain(e) {
@@ -154,7 +156,11 @@ async function toBlob(stream) {
   try {
     return await new Response(guarded).blob();
   } catch (e) {
-    throw failure || e;
+    if (failure) throw failure;
+    // The stream was fine: the browser refused to keep the Blob. Seen with
+    // 1 GiB results in a private window, which keeps Blobs in memory: a
+    // second 1 GiB result beside the first exceeds its quota.
+    throw Object.assign(new Error(`the browser could not keep the result (${e.message})`), { code: "BrowserStorageFull" });
   }
 }
 
