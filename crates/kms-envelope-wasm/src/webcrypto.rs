@@ -217,31 +217,15 @@ impl DecryptDriver {
 
     /// Decrypts `input`, appending released plaintext to `out`.
     pub async fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> JsResult<()> {
-        self.body.update(input, out).map_err(to_js)?;
-        if let Some(subtle) = &mut self.subtle {
-            let mut frames = self.body.take_sealed_frames().into_iter();
-            loop {
-                let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
-                if batch.is_empty() {
-                    break;
-                }
-                let inputs: Vec<_> = batch
-                    .iter()
-                    .map(|f| (&f.iv()[..], f.aad(), f.ciphertext_and_tag()))
-                    .collect();
-                let calls = subtle.start_all("decrypt", &inputs)?;
-                // In order: a frame is released only once its own tag has
-                // verified, and never after a frame that failed.
-                for (frame, call) in batch.into_iter().zip(calls) {
-                    let plaintext = bytes_of(call)
-                        .await
-                        .map_err(|_| to_js(Error::BodyAuthentication))?;
-                    let plaintext = SecretBytes::new(plaintext);
-                    self.body
-                        .release_frame(frame, &plaintext, out)
-                        .map_err(to_js)?;
-                }
-            }
+        let DecryptDriver { body, subtle } = self;
+        body.update(input, out).map_err(to_js)?;
+        if let Some(subtle) = subtle {
+            let frames = body.take_sealed_frames();
+            open_in_order(subtle, frames, |frame, plaintext| {
+                let plaintext = SecretBytes::new(plaintext.to_vec());
+                body.release_frame(frame, &plaintext, out).map_err(to_js)
+            })
+            .await?;
         }
         Ok(())
     }
@@ -258,65 +242,58 @@ impl DecryptDriver {
     /// copies) made a 16 MiB decryption twice as slow as its encryption.
     /// The core still checks each frame's order and length, and the array
     /// is returned only once `finish` has accepted the whole message; on
-    /// any failure it is zeroed.
-    pub async fn decrypt_whole(mut self, body: &[u8]) -> JsResult<Uint8Array> {
-        if self.subtle.is_none() {
-            let mut out = Vec::new();
-            let result = self.update(body, &mut out).await;
-            let out = SecretBytes::new(out);
-            result?;
-            let mut rest = Vec::new();
-            self.finish(&mut rest)?;
-            let rest = SecretBytes::new(rest);
-            let all = Uint8Array::new_with_length(u32_len(out.len() + rest.len())?);
-            all.subarray(0, u32_len(out.len())?).copy_from(&out);
-            all.subarray(u32_len(out.len())?, all.length())
-                .copy_from(&rest);
-            return Ok(all);
-        }
+    /// any failure it is zeroed. Needs WebCrypto (the caller checked
+    /// [`available`]).
+    pub async fn decrypt_whole(self, input: &[u8]) -> JsResult<Uint8Array> {
+        let DecryptDriver { mut body, subtle } = self;
+        let mut subtle = subtle.ok_or_else(|| JsValue::from_str("no crypto.subtle"))?;
         // Detached: update parses every frame and releases nothing.
         let mut none = Vec::new();
-        self.body.update(body, &mut none).map_err(to_js)?;
-        let frames = self.body.take_sealed_frames();
+        body.update(input, &mut none).map_err(to_js)?;
+        let frames = body.take_sealed_frames();
         let total = u32_len(frames.iter().map(SealedFrame::plaintext_len).sum())?;
         let out = Uint8Array::new_with_length(total);
-        let opened = self.open_into(frames, &out).await;
-        let finished = opened.and_then(|()| self.body.finish(&mut none).map_err(to_js));
+        let mut at = 0u32;
+        let opened = open_in_order(&mut subtle, frames, |frame, plaintext| {
+            let len = plaintext.length();
+            body.keep_frame(frame, len as usize).map_err(to_js)?;
+            // The lengths of all frames add up to `out`'s.
+            out.set(&plaintext, at);
+            at += len;
+            Ok(())
+        })
+        .await;
+        let finished = opened.and_then(|()| body.finish(&mut none).map_err(to_js));
         if let Err(e) = finished {
             out.fill(0, 0, out.length());
             return Err(e);
         }
         Ok(out)
     }
+}
 
-    /// Opens `frames` in batches and copies each plaintext to its place in
-    /// `out`, in order, after its tag verified.
-    async fn open_into(&mut self, frames: Vec<SealedFrame>, out: &Uint8Array) -> JsResult<()> {
-        let subtle = self
-            .subtle
-            .as_mut()
-            .ok_or_else(|| JsValue::from_str("no crypto.subtle"))?;
-        let mut at = 0u32;
-        let mut frames = frames.into_iter();
-        loop {
-            let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
-            if batch.is_empty() {
-                return Ok(());
-            }
-            let inputs: Vec<_> = batch
-                .iter()
-                .map(|f| (&f.iv()[..], f.aad(), f.ciphertext_and_tag()))
-                .collect();
-            let calls = subtle.start_all("decrypt", &inputs)?;
-            for (frame, call) in batch.into_iter().zip(calls) {
-                let buffer = call.await.map_err(|_| to_js(Error::BodyAuthentication))?;
-                let plaintext = Uint8Array::new(&buffer);
-                let len = plaintext.length();
-                self.body.keep_frame(frame, len as usize).map_err(to_js)?;
-                // The lengths of all frames add up to `out`'s.
-                out.set(&plaintext, at);
-                at += len;
-            }
+/// Opens `frames` through WebCrypto, up to [`IN_FLIGHT`] at once, and hands
+/// each plaintext to `each` in sequence order: a frame is handed on only
+/// once its own tag has verified, and none after a frame that failed.
+async fn open_in_order(
+    subtle: &mut Subtle,
+    frames: Vec<SealedFrame>,
+    mut each: impl FnMut(SealedFrame, Uint8Array) -> JsResult<()>,
+) -> JsResult<()> {
+    let mut frames = frames.into_iter();
+    loop {
+        let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let inputs: Vec<_> = batch
+            .iter()
+            .map(|f| (&f.iv()[..], f.aad(), f.ciphertext_and_tag()))
+            .collect();
+        let calls = subtle.start_all("decrypt", &inputs)?;
+        for (frame, call) in batch.into_iter().zip(calls) {
+            let buffer = call.await.map_err(|_| to_js(Error::BodyAuthentication))?;
+            each(frame, Uint8Array::new(&buffer))?;
         }
     }
 }

@@ -529,7 +529,7 @@ impl BodyDecryptor {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        self.account_frame(&frame, plaintext.len())?;
+        self.keep_frame(frame, plaintext.len())?;
         let sink = if self.hold { &mut self.held } else { out };
         sink.extend_from_slice(plaintext);
         Ok(())
@@ -544,12 +544,6 @@ impl BodyDecryptor {
     /// each opened frame straight into its result, which it returns only
     /// after `finish`.
     pub fn keep_frame(&mut self, frame: SealedFrame, plaintext_len: usize) -> Result<(), Error> {
-        self.account_frame(&frame, plaintext_len)
-    }
-
-    /// Checks that `frame` is the next to come back, with a plaintext of its
-    /// ciphertext's length, and counts it released.
-    fn account_frame(&mut self, frame: &SealedFrame, plaintext_len: usize) -> Result<(), Error> {
         let d = self.detached.as_mut().ok_or(Error::InvalidArgument(
             "release_frame is for a detached decryptor",
         ))?;
