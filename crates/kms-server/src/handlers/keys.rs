@@ -297,13 +297,28 @@ where
     R: Send + 'static,
     F: FnOnce(&mut KeyRecord) -> Result<R, KmsError> + Send + 'static,
 {
+    update_entry(state, ctx, key_id, move |_, record| f(record)).await
+}
+
+/// [`update_record`] for a change that also reads the key's loaded state
+/// (its material), which the record alone does not tell.
+async fn update_entry<R, F>(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    key_id: &str,
+    f: F,
+) -> Result<R, KmsError>
+where
+    R: Send + 'static,
+    F: FnOnce(&KeyEntry, &mut KeyRecord) -> Result<R, KmsError> + Send + 'static,
+{
     let ctx = ctx.clone();
     let key_id = key_id.to_owned();
     state
         .commit(move |registry| {
             let entry = find_key(registry, &ctx, &key_id, Allow::KeysOnly)?;
             let mut record = entry.record.clone();
-            let result = f(&mut record)?;
+            let result = f(&entry, &mut record)?;
             Ok((vec![Change::PutKey(record)], result))
         })
         .await
@@ -425,29 +440,24 @@ pub async fn cancel_key_deletion(
     ctx: &Ctx,
     req: CancelKeyDeletionRequest,
 ) -> Result<CancelKeyDeletionResponse, KmsError> {
-    let ctx = ctx.clone();
-    state
-        .commit(move |registry| {
-            let entry = find_key(registry, &ctx, &req.key_id, Allow::KeysOnly)?;
-            let mut r = entry.record.clone();
-            if r.state != KeyState::PendingDeletion {
-                return Err(KmsError::InvalidState(format!(
-                    "{} is not pending deletion (state {}).",
-                    arn(&r),
-                    r.state
-                )));
-            }
-            // The record's version counter survives removed material, so
-            // whether material is loaded is what decides.
-            r.state = if entry.current_material().is_none() {
-                KeyState::PendingImport
-            } else {
-                KeyState::Disabled
-            };
-            r.deletion_ms = None;
-            r.pending_window_days = None;
-            let response = CancelKeyDeletionResponse { key_id: arn(&r) };
-            Ok((vec![Change::PutKey(r)], response))
-        })
-        .await
+    update_entry(state, ctx, &req.key_id, |entry, r| {
+        if r.state != KeyState::PendingDeletion {
+            return Err(KmsError::InvalidState(format!(
+                "{} is not pending deletion (state {}).",
+                arn(r),
+                r.state
+            )));
+        }
+        // The record's version counter survives removed material, so
+        // whether material is loaded is what decides.
+        r.state = if entry.current_material().is_none() {
+            KeyState::PendingImport
+        } else {
+            KeyState::Disabled
+        };
+        r.deletion_ms = None;
+        r.pending_window_days = None;
+        Ok(CancelKeyDeletionResponse { key_id: arn(r) })
+    })
+    .await
 }
