@@ -41,13 +41,24 @@ pub fn nightly() -> Result<()> {
 pub fn cargo_fuzz() -> Result<()> {
     nightly()?;
     if probe(Command::new("cargo").args(["fuzz", "--version"])).is_none() {
-        // --locked first for reproducibility; fall back when the lock file
-        // names a version the registry mirror lacks.
-        if run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"])).is_err() {
-            run(Command::new("cargo").args(["install", "cargo-fuzz"]))?;
-        }
+        cargo_install(&["cargo-fuzz"])?;
     }
     Ok(())
+}
+
+/// `cargo install ARGS`, `--locked` first for reproducibility; without it
+/// when the lock file names a version the registry mirror lacks (resolution
+/// fails before anything builds, so the first try costs seconds).
+fn cargo_install(args: &[&str]) -> Result<()> {
+    let install = |locked: bool| {
+        let mut c = Command::new("cargo");
+        c.arg("install").args(args);
+        if locked {
+            c.arg("--locked");
+        }
+        run(&mut c)
+    };
+    install(true).or_else(|_| install(false))
 }
 
 /// The Python packages the interoperability suites drive.
@@ -132,25 +143,7 @@ const WASM_PACK_VERSION: &str = "0.15.1";
 pub fn wasm_pack() -> Result<()> {
     let installed = probe(Command::new("wasm-pack").arg("--version")).unwrap_or_default();
     if installed.split_whitespace().nth(1) != Some(WASM_PACK_VERSION) {
-        let install = |locked: bool| {
-            let mut c = Command::new("cargo");
-            c.args([
-                "install",
-                "wasm-pack",
-                "--version",
-                WASM_PACK_VERSION,
-                "--force",
-            ]);
-            if locked {
-                c.arg("--locked");
-            }
-            run(&mut c)
-        };
-        // --locked first; without it when the lock names a version the
-        // registry mirror lacks (resolution fails before anything builds).
-        if install(true).is_err() {
-            install(false)?;
-        }
+        cargo_install(&["wasm-pack", "--version", WASM_PACK_VERSION, "--force"])?;
     }
     Ok(())
 }
