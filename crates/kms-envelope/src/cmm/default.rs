@@ -203,8 +203,7 @@ mod tests {
         [("purpose", "test")].into_iter().collect()
     }
 
-    // Signed suites among them.
-
+    // Uses signed suites.
     #[cfg(feature = "ecdsa")]
     #[test]
     fn every_suite_round_trips_under_a_policy_that_allows_it() {
@@ -244,8 +243,7 @@ mod tests {
         }
     }
 
-    // Signed suites among them.
-
+    // Uses signed suites.
     #[cfg(feature = "ecdsa")]
     #[test]
     fn default_suite_follows_the_policy_and_requested_suites_are_checked() {
@@ -300,8 +298,7 @@ mod tests {
         assert_eq!(err.code(), crate::ErrorCode::CommitmentPolicy);
     }
 
-    // Signed suites among them.
-
+    // Uses signed suites.
     #[cfg(feature = "ecdsa")]
     #[test]
     fn public_key_pair_is_refused_from_callers_and_checked_on_decrypt() {

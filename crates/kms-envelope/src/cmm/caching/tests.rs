@@ -245,8 +245,7 @@ fn suites_without_kdf_are_never_cached() {
     assert_eq!(cmm.stats().bypassed, 12);
 }
 
-// Signed suites among them.
-
+// Uses signed suites.
 #[cfg(feature = "ecdsa")]
 #[test]
 fn signed_suites_are_cached_with_their_signing_key() {
@@ -364,8 +363,7 @@ fn entry_ids_follow_the_specification_formula_and_separate_partitions() {
     assert_eq!(r1.partition_id().len(), 32);
 }
 
-// Signed suites among them.
-
+// Uses signed suites.
 #[cfg(feature = "ecdsa")]
 #[test]
 fn policy_and_required_keys_separate_entries() {
