@@ -39,6 +39,8 @@ pub(crate) struct Inner {
     pub(crate) public_keys: RefCell<HashMap<String, Rc<kms_envelope::verify::PublicKey>>>,
     pub(crate) public_key_hits: Cell<u64>,
     pub(crate) public_key_misses: Cell<u64>,
+    /// The runtime's own AES-GCMs.
+    pub(crate) platform: webcrypto::Platform,
 }
 
 /// A session: one KMS configuration, one keyring, one data-key cache and
@@ -183,8 +185,8 @@ fn result_object_with(
     out
 }
 
-/// One-shot decryption of a large message with frames opened by WebCrypto.
-async fn decrypt_with_webcrypto(
+/// One-shot decryption with frames opened by the platform's AES-GCM.
+async fn decrypt_with_platform(
     inner: &Inner,
     ciphertext: &[u8],
     opts: DecryptOptions,
@@ -205,7 +207,7 @@ async fn decrypt_with_webcrypto(
         .map_err(to_js)?;
     let context = body.encryption_context().clone();
     let header = body.header().clone();
-    let driver = webcrypto::DecryptDriver::new(body, true).await?;
+    let driver = webcrypto::DecryptDriver::new(body, Some(&inner.platform)).await?;
     let plaintext = driver.decrypt_whole(rest).await?;
     Ok(result_object_with("plaintext", &plaintext, &context, &header).into())
 }
@@ -307,6 +309,7 @@ impl Session {
                 public_keys: RefCell::new(HashMap::new()),
                 public_key_hits: Cell::new(0),
                 public_key_misses: Cell::new(0),
+                platform: webcrypto::Platform::detect(),
             }),
         })
     }
@@ -325,9 +328,7 @@ impl Session {
             let plaintext = SecretBytes::new(js::to_bytes(&plaintext, "plaintext")?);
             let opts = encrypt_options(&inner.encrypt_defaults, &options)?;
             let context = js::context(&options, "encryptionContext")?.unwrap_or_default();
-            let (ciphertext, context) = if plaintext.len() >= webcrypto::ONE_SHOT_THRESHOLD
-                && webcrypto::available()
-            {
+            let (ciphertext, context) = if inner.platform.one_shot(plaintext.len()) {
                 let mut opts = opts;
                 opts.plaintext_length_bound = Some(plaintext.len() as u64);
                 let encryptor =
@@ -336,7 +337,8 @@ impl Session {
                         .map_err(to_js)?;
                 let full_context = encryptor.encryption_context().clone();
                 let mut out = Vec::with_capacity(encryptor.ciphertext_length_hint(plaintext.len()));
-                let mut driver = webcrypto::EncryptDriver::new(encryptor, true).await?;
+                let mut driver =
+                    webcrypto::EncryptDriver::new(encryptor, Some(&inner.platform)).await?;
                 driver.update(&plaintext, &mut out).await?;
                 driver.finish(&mut out).await?;
                 (out, full_context)
@@ -365,8 +367,8 @@ impl Session {
         future_to_promise(async move {
             let ciphertext = js::to_bytes(&ciphertext, "ciphertext")?;
             let opts = decrypt_options(&inner.decrypt_defaults, &options)?;
-            if ciphertext.len() >= webcrypto::ONE_SHOT_THRESHOLD && webcrypto::available() {
-                return decrypt_with_webcrypto(&inner, &ciphertext, opts).await;
+            if inner.platform.one_shot(ciphertext.len()) {
+                return decrypt_with_platform(&inner, &ciphertext, opts).await;
             }
             let out = kms_envelope::decrypt(inner.manager.as_ref(), &ciphertext, &opts)
                 .await
@@ -468,6 +470,11 @@ impl Session {
             &(inner.public_key_misses.get() as f64).into(),
         );
         js::set(&out, "publicKeyCache", &pk);
+        let counts = inner.platform.counts();
+        let frames = Object::new();
+        js::set(&frames, "nodeCrypto", &(counts.node.get() as f64).into());
+        js::set(&frames, "webCrypto", &(counts.subtle.get() as f64).into());
+        js::set(&out, "platformAesFrames", &frames);
         out.into()
     }
 

@@ -133,7 +133,7 @@ impl StreamState {
                             .obtain_materials(self.inner.manager.as_ref())
                             .await
                             .map_err(to_js)?;
-                        let mut body = DecryptDriver::new(body, true).await?;
+                        let mut body = DecryptDriver::new(body, Some(&self.inner.platform)).await?;
                         body.update(rest, &mut out).await?;
                         self.machine = Machine::DecryptBody(Some(body));
                     }
@@ -265,10 +265,11 @@ pub fn encrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> Pro
         let encryptor = Encryptor::new(inner.manager.as_ref(), &context, &opts)
             .await
             .map_err(to_js)?;
+        let driver = EncryptDriver::new(encryptor, Some(&inner.platform)).await?;
         readable(StreamState {
             inner,
             input,
-            machine: Machine::Encrypt(Some(EncryptDriver::new(encryptor, true).await?)),
+            machine: Machine::Encrypt(Some(driver)),
             progress,
             on_header: None,
             processed: 0.0,

@@ -1,12 +1,18 @@
-//! Bulk frames through WebCrypto's AES-GCM where the runtime has it.
+//! Frames through the runtime's own AES-GCM: `node:crypto` in Node,
+//! WebCrypto elsewhere.
 //!
-//! `crypto.subtle` is about ten times faster than AES-GCM compiled to wasm,
-//! but asynchronous, so it pays off for large frames and many bytes: streams
-//! and large one-shot messages use it; small messages keep the pure path
-//! (one await per frame would cost more than it saves). The core still
-//! writes and parses every byte and checks commitment, header tag, frame
-//! order and signature; WebCrypto only seals and opens frames, and a frame's
-//! plaintext is released only after WebCrypto has checked its tag.
+//! Both are many times faster than AES-GCM compiled to wasm. `node:crypto`
+//! is synchronous, so Node uses it for every frame of every message (see
+//! [`crate::node_crypto`]). WebCrypto is asynchronous, so it pays off for
+//! large frames and many bytes: streams and large one-shot messages use it;
+//! small messages keep the pure path (one await per frame would cost more
+//! than it saves). The core still writes and parses every byte and checks
+//! commitment, header tag, frame order and signature; the platform only
+//! seals and opens frames, and a frame's plaintext is released only after
+//! its tag was checked.
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use kms_envelope::detached::{ContentKey, SealedFrame};
@@ -16,6 +22,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::error::{JsResult, to_js};
 use crate::js;
+use crate::node_crypto::{self, NodeAes, NodeCrypto};
 use crate::secret::SecretBytes;
 
 /// One-shot messages at least this large use WebCrypto.
@@ -51,9 +58,62 @@ fn subtle() -> Option<JsValue> {
     js::get(&crypto, "subtle")
 }
 
-/// Whether frames can go through WebCrypto here.
-pub fn available() -> bool {
-    subtle().is_some()
+/// The platform AES-GCMs of a runtime, found once per session.
+#[derive(Clone)]
+pub struct Platform {
+    node: Option<NodeCrypto>,
+    subtle: bool,
+    counts: Rc<FrameCounts>,
+}
+
+/// Frames sealed or opened by each platform AES-GCM (the rest ran in wasm).
+#[derive(Default)]
+pub struct FrameCounts {
+    /// By `node:crypto`.
+    pub node: Cell<u64>,
+    /// By WebCrypto.
+    pub subtle: Cell<u64>,
+}
+
+impl Platform {
+    /// What this runtime has.
+    pub fn detect() -> Platform {
+        Platform {
+            node: node_crypto::detect(),
+            subtle: subtle().is_some(),
+            counts: Rc::default(),
+        }
+    }
+
+    /// Whether a one-shot message of `len` bytes goes through a platform
+    /// AES-GCM: any message with `node:crypto`, large ones with WebCrypto.
+    pub fn one_shot(&self, len: usize) -> bool {
+        self.node.is_some() || (self.subtle && len >= ONE_SHOT_THRESHOLD)
+    }
+
+    /// Whether there is a platform AES-GCM at all (streams use it).
+    pub fn any(&self) -> bool {
+        self.node.is_some() || self.subtle
+    }
+
+    /// The frame counts, for `stats()`.
+    pub fn counts(&self) -> &FrameCounts {
+        &self.counts
+    }
+
+    /// Imports `key` into the preferred platform AES-GCM.
+    async fn import(&self, key: &ContentKey) -> JsResult<Backend> {
+        Ok(match &self.node {
+            Some(crypto) => Backend::Node(NodeAes::import(crypto, key)?),
+            None => Backend::Subtle(Subtle::import(key).await?),
+        })
+    }
+}
+
+/// The AES-GCM a detached message's frames go through.
+enum Backend {
+    Node(NodeAes),
+    Subtle(Subtle),
 }
 
 fn method(target: &JsValue, name: &str) -> JsResult<Function> {
@@ -139,42 +199,86 @@ async fn bytes_of(call: JsFuture) -> JsResult<Vec<u8>> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-/// An encryptor whose frames go through WebCrypto when `subtle` is set.
+/// A detached message's backend and the counter its frames go to.
+struct Detached {
+    backend: Backend,
+    counts: Rc<FrameCounts>,
+}
+
+impl Detached {
+    async fn new(platform: &Platform, key: &ContentKey) -> JsResult<Detached> {
+        Ok(Detached {
+            backend: platform.import(key).await?,
+            counts: Rc::clone(&platform.counts),
+        })
+    }
+
+    fn count(&self, frames: usize) {
+        let cell = match self.backend {
+            Backend::Node(_) => &self.counts.node,
+            Backend::Subtle(_) => &self.counts.subtle,
+        };
+        cell.set(cell.get() + frames as u64);
+    }
+}
+
+/// An encryptor whose frames go through a platform AES-GCM when one is
+/// attached.
 pub struct EncryptDriver {
     encryptor: Encryptor,
-    subtle: Option<Subtle>,
+    detached: Option<Detached>,
 }
 
 impl EncryptDriver {
-    /// Detaches the content cipher into WebCrypto when `use_webcrypto`.
-    pub async fn new(mut encryptor: Encryptor, use_webcrypto: bool) -> JsResult<Self> {
-        let subtle = if use_webcrypto && available() {
-            let key = encryptor.detach_content_cipher().map_err(to_js)?;
-            Some(Subtle::import(&key).await?)
-        } else {
-            None
+    /// Detaches the content cipher into the platform's AES-GCM, if given
+    /// one that has any.
+    pub async fn new(mut encryptor: Encryptor, platform: Option<&Platform>) -> JsResult<Self> {
+        let detached = match platform.filter(|p| p.any()) {
+            Some(platform) => {
+                let key = encryptor.detach_content_cipher().map_err(to_js)?;
+                Some(Detached::new(platform, &key).await?)
+            }
+            None => None,
         };
-        Ok(EncryptDriver { encryptor, subtle })
+        Ok(EncryptDriver {
+            encryptor,
+            detached,
+        })
     }
 
     async fn seal_pending(&mut self, out: &mut Vec<u8>) -> JsResult<()> {
-        if let Some(subtle) = &mut self.subtle {
-            let mut frames = self.encryptor.take_frames_to_seal().into_iter();
-            loop {
-                let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
-                if batch.is_empty() {
-                    break;
-                }
-                let inputs: Vec<_> = batch
-                    .iter()
-                    .map(|f| (&f.iv()[..], f.aad(), f.plaintext()))
-                    .collect();
-                let calls = subtle.start_all("encrypt", &inputs)?;
-                for (frame, call) in batch.into_iter().zip(calls) {
-                    let sealed = bytes_of(call).await?;
+        let Some(detached) = &mut self.detached else {
+            return Ok(());
+        };
+        let frames = self.encryptor.take_frames_to_seal();
+        detached.count(frames.len());
+        match &mut detached.backend {
+            Backend::Node(aes) => {
+                for frame in frames {
+                    let sealed = aes.seal(frame.iv(), frame.aad(), frame.plaintext())?;
                     self.encryptor
                         .complete_frame(frame, &sealed, out)
                         .map_err(to_js)?;
+                }
+            }
+            Backend::Subtle(subtle) => {
+                let mut frames = frames.into_iter();
+                loop {
+                    let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    let inputs: Vec<_> = batch
+                        .iter()
+                        .map(|f| (&f.iv()[..], f.aad(), f.plaintext()))
+                        .collect();
+                    let calls = subtle.start_all("encrypt", &inputs)?;
+                    for (frame, call) in batch.into_iter().zip(calls) {
+                        let sealed = bytes_of(call).await?;
+                        self.encryptor
+                            .complete_frame(frame, &sealed, out)
+                            .map_err(to_js)?;
+                    }
                 }
             }
         }
@@ -189,7 +293,7 @@ impl EncryptDriver {
 
     /// Ends the message.
     pub async fn finish(mut self, out: &mut Vec<u8>) -> JsResult<()> {
-        if self.subtle.is_some() {
+        if self.detached.is_some() {
             self.encryptor.finish_input(out).map_err(to_js)?;
             self.seal_pending(out).await?;
         }
@@ -197,31 +301,34 @@ impl EncryptDriver {
     }
 }
 
-/// A body decryptor whose frames go through WebCrypto when `subtle` is set.
+/// A body decryptor whose frames go through a platform AES-GCM when one is
+/// attached.
 pub struct DecryptDriver {
     body: BodyDecryptor,
-    subtle: Option<Subtle>,
+    detached: Option<Detached>,
 }
 
 impl DecryptDriver {
-    /// Detaches the content cipher into WebCrypto when `use_webcrypto`.
-    pub async fn new(mut body: BodyDecryptor, use_webcrypto: bool) -> JsResult<Self> {
-        let subtle = if use_webcrypto && available() {
-            let key = body.detach_content_cipher().map_err(to_js)?;
-            Some(Subtle::import(&key).await?)
-        } else {
-            None
+    /// Detaches the content cipher into the platform's AES-GCM, if given
+    /// one that has any.
+    pub async fn new(mut body: BodyDecryptor, platform: Option<&Platform>) -> JsResult<Self> {
+        let detached = match platform.filter(|p| p.any()) {
+            Some(platform) => {
+                let key = body.detach_content_cipher().map_err(to_js)?;
+                Some(Detached::new(platform, &key).await?)
+            }
+            None => None,
         };
-        Ok(DecryptDriver { body, subtle })
+        Ok(DecryptDriver { body, detached })
     }
 
     /// Decrypts `input`, appending released plaintext to `out`.
     pub async fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> JsResult<()> {
-        let DecryptDriver { body, subtle } = self;
+        let DecryptDriver { body, detached } = self;
         body.update(input, out).map_err(to_js)?;
-        if let Some(subtle) = subtle {
+        if let Some(detached) = detached {
             let frames = body.take_sealed_frames();
-            open_in_order(subtle, frames, |frame, plaintext| {
+            open_in_order(detached, frames, |frame, plaintext| {
                 let plaintext = SecretBytes::new(plaintext.to_vec());
                 body.release_frame(frame, &plaintext, out).map_err(to_js)
             })
@@ -236,17 +343,17 @@ impl DecryptDriver {
     }
 
     /// One-shot: decrypts a whole message body (the bytes after the header)
-    /// into a new Uint8Array. Each frame WebCrypto opens is copied straight
+    /// into a new Uint8Array. Each frame the platform opens is copied straight
     /// into it and never back through wasm memory: that round trip (a copy
     /// in, a copy into the output, a copy out, and zeroizing both wasm
     /// copies) made a 16 MiB decryption twice as slow as its encryption.
     /// The core still checks each frame's order and length, and the array
     /// is returned only once `finish` has accepted the whole message; on
-    /// any failure it is zeroed. Needs WebCrypto (the caller checked
-    /// [`available`]).
+    /// any failure it is zeroed. Needs a platform AES-GCM (the caller
+    /// checked [`Platform::one_shot`]).
     pub async fn decrypt_whole(self, input: &[u8]) -> JsResult<Uint8Array> {
-        let DecryptDriver { mut body, subtle } = self;
-        let mut subtle = subtle.ok_or_else(|| JsValue::from_str("no crypto.subtle"))?;
+        let DecryptDriver { mut body, detached } = self;
+        let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
         // Detached: update parses every frame and releases nothing.
         let mut none = Vec::new();
         body.update(input, &mut none).map_err(to_js)?;
@@ -254,11 +361,11 @@ impl DecryptDriver {
         let total = u32_len(frames.iter().map(SealedFrame::plaintext_len).sum())?;
         let out = Uint8Array::new_with_length(total);
         let mut at = 0u32;
-        let opened = open_in_order(&mut subtle, frames, |frame, plaintext| {
+        let opened = open_in_order(&mut detached, frames, |frame, plaintext| {
             let len = plaintext.length();
             body.keep_frame(frame, len as usize).map_err(to_js)?;
             // The lengths of all frames add up to `out`'s.
-            out.set(&plaintext, at);
+            out.set(plaintext, at);
             at += len;
             Ok(())
         })
@@ -272,28 +379,47 @@ impl DecryptDriver {
     }
 }
 
-/// Opens `frames` through WebCrypto, up to [`IN_FLIGHT`] at once, and hands
-/// each plaintext to `each` in sequence order: a frame is handed on only
-/// once its own tag has verified, and none after a frame that failed.
+/// Opens `frames` and hands each plaintext to `each` in sequence order: a
+/// frame is handed on only once its own tag has verified, and none after a
+/// frame that failed. WebCrypto has up to [`IN_FLIGHT`] frames at once;
+/// `node:crypto` opens them one by one. Every platform copy of a plaintext
+/// is zeroed once `each` has taken it.
 async fn open_in_order(
-    subtle: &mut Subtle,
+    detached: &mut Detached,
     frames: Vec<SealedFrame>,
-    mut each: impl FnMut(SealedFrame, Uint8Array) -> JsResult<()>,
+    mut each: impl FnMut(SealedFrame, &Uint8Array) -> JsResult<()>,
 ) -> JsResult<()> {
-    let mut frames = frames.into_iter();
-    loop {
-        let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
-        if batch.is_empty() {
-            return Ok(());
+    detached.count(frames.len());
+    let mut hand_on = |frame, plaintext: Uint8Array| {
+        let handed = each(frame, &plaintext);
+        plaintext.fill(0, 0, plaintext.length());
+        handed
+    };
+    match &mut detached.backend {
+        Backend::Node(aes) => {
+            for frame in frames {
+                let plaintext = aes.open(frame.iv(), frame.aad(), frame.ciphertext_and_tag())?;
+                hand_on(frame, plaintext)?;
+            }
+            Ok(())
         }
-        let inputs: Vec<_> = batch
-            .iter()
-            .map(|f| (&f.iv()[..], f.aad(), f.ciphertext_and_tag()))
-            .collect();
-        let calls = subtle.start_all("decrypt", &inputs)?;
-        for (frame, call) in batch.into_iter().zip(calls) {
-            let buffer = call.await.map_err(|_| to_js(Error::BodyAuthentication))?;
-            each(frame, Uint8Array::new(&buffer))?;
+        Backend::Subtle(subtle) => {
+            let mut frames = frames.into_iter();
+            loop {
+                let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                let inputs: Vec<_> = batch
+                    .iter()
+                    .map(|f| (&f.iv()[..], f.aad(), f.ciphertext_and_tag()))
+                    .collect();
+                let calls = subtle.start_all("decrypt", &inputs)?;
+                for (frame, call) in batch.into_iter().zip(calls) {
+                    let buffer = call.await.map_err(|_| to_js(Error::BodyAuthentication))?;
+                    hand_on(frame, Uint8Array::new(&buffer))?;
+                }
+            }
         }
     }
 }

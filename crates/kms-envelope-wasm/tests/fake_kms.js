@@ -178,4 +178,47 @@ function get(o, path) {
   for (const p of path.split(".")) t = t[p];
   return t;
 }
-return { installFakeKms, addPublicKey, requestCount, lastUrl, streamOf, collect, collectUntilError, errorCode, errorName, obj, withBytes, get };
+// node:crypto as the bindings find it: process.getBuiltinModule (Node only).
+const savedBuiltin = { set: false, value: undefined };
+function hasNodeCrypto() {
+  return typeof globalThis.process?.getBuiltinModule === "function";
+}
+// Node 20.16 and later have it (what the Node run must find).
+function nodeHasBuiltinModule() {
+  const [major, minor] = (globalThis.process?.versions?.node ?? "0.0").split(".").map(Number);
+  return major > 20 || (major === 20 && minor >= 16);
+}
+function replaceBuiltin(value) {
+  if (!hasNodeCrypto()) return;
+  if (!savedBuiltin.set) Object.assign(savedBuiltin, { set: true, value: process.getBuiltinModule });
+  process.getBuiltinModule = value;
+}
+function hideNodeCrypto() {
+  replaceBuiltin(undefined);
+}
+// A node:crypto whose AES-GCM ciphertext has its first bit flipped.
+function breakNodeCrypto() {
+  const real = process.getBuiltinModule("node:crypto");
+  const broken = Object.create(real, {
+    createCipheriv: {
+      value: (...args) => {
+        const cipher = real.createCipheriv(...args);
+        const update = cipher.update.bind(cipher);
+        cipher.update = (data) => {
+          const out = update(data);
+          if (out.length) out[0] ^= 1;
+          return out;
+        };
+        return cipher;
+      },
+    },
+  });
+  const original = process.getBuiltinModule;
+  replaceBuiltin((name) => (name === "node:crypto" ? broken : original(name)));
+}
+function restoreNodeCrypto() {
+  if (savedBuiltin.set) process.getBuiltinModule = savedBuiltin.value;
+  savedBuiltin.set = false;
+}
+
+return { nodeHasBuiltinModule, hasNodeCrypto, hideNodeCrypto, breakNodeCrypto, restoreNodeCrypto, installFakeKms, addPublicKey, requestCount, lastUrl, streamOf, collect, collectUntilError, errorCode, errorName, obj, withBytes, get };

@@ -550,6 +550,9 @@ async fn large_one_shot_messages_take_the_webcrypto_path_for_every_frame() {
             code(&e)
         );
     }
+    // Every frame of the six whole messages (49 each) went to the platform.
+    let platform = platform_frames(&session, "nodeCrypto") + platform_frames(&session, "webCrypto");
+    assert!(platform >= 6.0 * 49.0, "{platform} frames");
 }
 
 #[wasm_bindgen_test]
@@ -653,4 +656,92 @@ async fn signed_streams_hold_plaintext_until_the_signature_verifies_unless_asked
         .err()
         .unwrap();
     assert_eq!(code(&e), "InvalidArgument");
+}
+
+/// A session made while `process.getBuiltinModule` is hidden or broken by
+/// `how` ("hideNodeCrypto", "breakNodeCrypto"); restored at once.
+fn session_without_node_crypto(how: &str, extra: &str) -> Session {
+    call(how, &[]);
+    let session = raw_aes_session(extra);
+    call("restoreNodeCrypto", &[]);
+    session
+}
+
+fn platform_frames(session: &Session, which: &str) -> f64 {
+    get(&session.stats(), &format!("platformAesFrames.{which}"))
+        .as_f64()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn node_crypto_seals_and_opens_every_frame_where_the_runtime_has_it() {
+    let in_node = call("hasNodeCrypto", &[]).as_bool().unwrap();
+    assert_eq!(
+        in_node,
+        call("nodeHasBuiltinModule", &[]).as_bool().unwrap()
+    );
+    let extra = r#", "frameLength": 256, "commitmentPolicy": "REQUIRE_ENCRYPT_ALLOW_DECRYPT""#;
+    let native = raw_aes_session(extra);
+    let pure = session_without_node_crypto("hideNodeCrypto", extra);
+    let data: Vec<u8> = (0..1000u32).map(|i| (i % 249) as u8).collect();
+    // Broken AES-GCM fails the known-answer test: such a session never uses it.
+    let broken = if in_node {
+        session_without_node_crypto("breakNodeCrypto", extra)
+    } else {
+        raw_aes_session(extra)
+    };
+    let legacy = r#", "frameLength": 256, "commitmentPolicy": "FORBID_ENCRYPT_ALLOW_DECRYPT""#;
+    let native_legacy = raw_aes_session(legacy);
+    // Committing and signed suites, and the three AES key sizes.
+    for (suite, encryptor) in [
+        ("0x0478", &native),
+        ("0x0578", &native),
+        ("0x0014", &native_legacy),
+        ("0x0146", &native_legacy),
+        ("0x0178", &native_legacy),
+    ] {
+        let options = obj(&format!(r#"{{"suite": "{suite}"}}"#));
+        let enc = ok(encryptor.encrypt(Uint8Array::from(&data[..]).into(), options)).await;
+        let ciphertext = bytes(&get(&enc, "ciphertext"));
+        for (name, decryptor) in [("native", &native), ("pure", &pure), ("broken", &broken)] {
+            let dec =
+                ok(decryptor.decrypt(Uint8Array::from(&ciphertext[..]).into(), JsValue::UNDEFINED))
+                    .await;
+            assert_eq!(bytes(&get(&dec, "plaintext")), data, "{suite} by {name}");
+        }
+        // The reverse: the pure path's message opened natively.
+        if !suite.starts_with("0x00") && !suite.starts_with("0x01") {
+            let options = obj(&format!(r#"{{"suite": "{suite}"}}"#));
+            let enc = ok(pure.encrypt(Uint8Array::from(&data[..]).into(), options)).await;
+            let from_pure = bytes(&get(&enc, "ciphertext"));
+            let dec =
+                ok(native.decrypt(Uint8Array::from(&from_pure[..]).into(), JsValue::UNDEFINED))
+                    .await;
+            assert_eq!(bytes(&get(&dec, "plaintext")), data, "{suite} from pure");
+        }
+        // A flipped bit in the second frame's content is refused.
+        let mut tampered = ciphertext.clone();
+        let at = tampered.len() - 400;
+        tampered[at] ^= 0x04;
+        let e =
+            err(native.decrypt(Uint8Array::from(&tampered[..]).into(), JsValue::UNDEFINED)).await;
+        assert!(
+            ["InvalidCiphertext", "SignatureInvalid"].contains(&code(&e).as_str()),
+            "{suite}: {}",
+            code(&e)
+        );
+    }
+    for (name, session) in [("pure", &pure), ("broken", &broken)] {
+        assert_eq!(platform_frames(session, "nodeCrypto"), 0.0, "{name}");
+    }
+    if in_node {
+        // Eight messages of four frames, each sealed or opened once natively,
+        // and the three pure messages opened natively.
+        assert!(platform_frames(&native, "nodeCrypto") >= 4.0 * 8.0);
+        assert!(platform_frames(&native_legacy, "nodeCrypto") >= 4.0 * 3.0);
+        // Small messages never wait for WebCrypto when node:crypto is there.
+        assert_eq!(platform_frames(&native, "webCrypto"), 0.0);
+    } else {
+        assert_eq!(platform_frames(&native, "nodeCrypto"), 0.0);
+    }
 }
