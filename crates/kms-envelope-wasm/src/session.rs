@@ -157,13 +157,22 @@ pub(crate) fn key_ids(header: &Header) -> js_sys::Array {
 }
 
 /// `{ encryptionContext, algorithmSuite, keyIds }` plus `bytes` under `field`.
+/// `keyIds` is the wrapping key that decrypted the data key when given (a
+/// decryption), else every wrapping key of the message (an encryption).
 pub(crate) fn result_object(
     field: &str,
     bytes: &[u8],
     context: &EncryptionContext,
     header: &Header,
+    decrypted_with: Option<&str>,
 ) -> Object {
-    result_object_with(field, &js::uint8array(bytes), context, header)
+    result_object_with(
+        field,
+        &js::uint8array(bytes),
+        context,
+        header,
+        decrypted_with,
+    )
 }
 
 /// [`result_object`] with bytes already in a Uint8Array.
@@ -172,6 +181,7 @@ fn result_object_with(
     bytes: &js_sys::Uint8Array,
     context: &EncryptionContext,
     header: &Header,
+    decrypted_with: Option<&str>,
 ) -> Object {
     let out = Object::new();
     js::set(&out, field, bytes);
@@ -181,7 +191,11 @@ fn result_object_with(
         "algorithmSuite",
         &suite_name(header.suite().id).into(),
     );
-    js::set(&out, "keyIds", &key_ids(header));
+    let ids = match decrypted_with {
+        Some(id) => std::iter::once(JsValue::from_str(id)).collect(),
+        None => key_ids(header),
+    };
+    js::set(&out, "keyIds", &ids);
     out
 }
 
@@ -207,9 +221,17 @@ async fn decrypt_with_platform(
         .map_err(to_js)?;
     let context = body.encryption_context().clone();
     let header = body.header().clone();
+    let decrypted_with = body.wrapping_key_id().map(str::to_owned);
     let driver = webcrypto::DecryptDriver::new(body, Some(&inner.platform)).await?;
     let plaintext = driver.decrypt_whole(rest).await?;
-    Ok(result_object_with("plaintext", &plaintext, &context, &header).into())
+    Ok(result_object_with(
+        "plaintext",
+        &plaintext,
+        &context,
+        &header,
+        decrypted_with.as_deref(),
+    )
+    .into())
 }
 
 /// `0x0478`-style suite name.
@@ -350,7 +372,7 @@ impl Session {
                 (out.ciphertext, out.encryption_context)
             };
             let (header, _) = Header::parse(&ciphertext, &Default::default()).map_err(to_js)?;
-            Ok(result_object("ciphertext", &ciphertext, &context, &header).into())
+            Ok(result_object("ciphertext", &ciphertext, &context, &header, None).into())
         })
     }
 
@@ -379,6 +401,7 @@ impl Session {
                 &plaintext,
                 &out.encryption_context,
                 &out.header,
+                out.wrapping_key_id.as_deref(),
             )
             .into())
         })

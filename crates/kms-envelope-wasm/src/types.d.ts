@@ -99,9 +99,8 @@ export interface DecryptResult {
   encryptionContext: Record<string, string>;
   algorithmSuite: string;
   /**
-   * The wrapping keys of the message's encrypted data keys (any one of
-   * which this session's keyring could unwrap): KMS key ARNs, or
-   * `namespace/name` for raw keys.
+   * The wrapping key that decrypted the data key (one entry): a KMS key
+   * ARN, or `namespace/name` for raw keys.
    */
   keyIds: string[];
 }

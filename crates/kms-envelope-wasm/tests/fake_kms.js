@@ -75,7 +75,7 @@ function installFakeKms() {
         const id = state.next++;
         const blob = new Uint8Array([0xfb, ...new TextEncoder().encode(String(id))]);
         state.blobs.set(b64(blob), { plaintext: unb64(body.Plaintext), context, key });
-        return answer(200, { KeyId: ARN(key), CiphertextBlob: b64(blob) });
+        return answer(200, { KeyId: ARN(key), CiphertextBlob: b64(blob), EncryptionAlgorithm: "SYMMETRIC_DEFAULT" });
       }
       case "Decrypt": {
         const entry = state.blobs.get(body.CiphertextBlob);

@@ -745,3 +745,59 @@ async fn node_crypto_seals_and_opens_every_frame_where_the_runtime_has_it() {
         assert_eq!(platform_frames(&native, "nodeCrypto"), 0.0);
     }
 }
+
+#[wasm_bindgen_test]
+async fn decrypt_results_name_the_wrapping_key_that_decrypted_the_data_key() {
+    let arn = |k: &str| format!("arn:aws:kms:us-east-1:111122223333:key/{k}");
+    let session = kms_session(
+        &format!(
+            r#"{{"type": "kms", "generatorKeyId": "{}", "keyIds": ["{}"]}}"#,
+            arn("first"),
+            arn("second")
+        ),
+        "",
+    );
+    let enc = ok(session.encrypt("two keys".into(), JsValue::UNDEFINED)).await;
+    // Encryption names every key that wrapped the data key.
+    let ids: Vec<String> = Array::from(&get(&enc, "keyIds"))
+        .iter()
+        .map(|v| v.as_string().unwrap())
+        .collect();
+    assert_eq!(ids, [arn("first"), arn("second")]);
+    // Decryption names the one that unwrapped it, by keyring and by path.
+    for (keyring, used) in [
+        (format!(r#"{{"type": "kms", "generatorKeyId": "{}"}}"#, arn("second")), "second"),
+        (format!(r#"{{"type": "kms", "generatorKeyId": "{}"}}"#, arn("first")), "first"),
+        (
+            r#"{"type": "kms-discovery", "discoveryFilter": {"partition": "aws", "accountIds": ["111122223333"]}}"#
+                .to_owned(),
+            "first",
+        ),
+    ] {
+        let decryptor = Session::new(obj(&format!(
+            r#"{{"region": "us-east-1", "endpoint": "http://127.0.0.1:9/kms",
+                "credentials": {{"accessKeyId": "AKIDTEST", "secretAccessKey": "secret"}},
+                "keyring": {keyring}}}"#
+        )))
+        .unwrap();
+        let dec = ok(decryptor.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
+        let ids: Vec<String> = Array::from(&get(&dec, "keyIds"))
+            .iter()
+            .map(|v| v.as_string().unwrap())
+            .collect();
+        assert_eq!(ids, [arn(used)], "{keyring}");
+    }
+    // A raw keyring names itself as namespace/name, on the pure and the
+    // platform paths alike (200 KB goes to WebCrypto in a browser).
+    let raw = raw_aes_session("");
+    for size in [10usize, 200_000] {
+        let enc = ok(raw.encrypt(
+            Uint8Array::from(&vec![1u8; size][..]).into(),
+            JsValue::UNDEFINED,
+        ))
+        .await;
+        let dec = ok(raw.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
+        assert_eq!(Array::from(&get(&dec, "keyIds")).length(), 1, "{size}");
+        assert_eq!(get(&dec, "keyIds.0").as_string().unwrap(), "ns/k1");
+    }
+}

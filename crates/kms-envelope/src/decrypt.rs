@@ -13,6 +13,7 @@
 //! verifies. Signed suites release nothing until the footer signature
 //! verifies, unless [`DecryptOptions::release_unverified_plaintext`] is set.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::cipher::{ContentCipher, MessageKeys};
@@ -102,6 +103,12 @@ pub struct DecryptOutput {
     pub suite: AlgorithmSuiteId,
     /// The message header (message id, encrypted data keys, frame length).
     pub header: Header,
+    /// The wrapping key that decrypted the data key (a KMS key ARN, or
+    /// `namespace/name` for a raw keyring); `None` if the keyring did not
+    /// say (see [`DecryptionMaterials::set_data_key`]).
+    ///
+    /// [`DecryptionMaterials::set_data_key`]: crate::materials::DecryptionMaterials::set_data_key
+    pub wrapping_key_id: Option<String>,
 }
 
 /// Decrypts a whole message in one call.
@@ -123,12 +130,14 @@ pub async fn decrypt<M: MaterialsManager + ?Sized>(
     body.update(rest, &mut plaintext)?;
     let encryption_context = body.encryption_context.clone();
     let header = body.header.clone();
+    let wrapping_key_id = body.wrapping_key_id.take();
     body.finish(&mut plaintext)?;
     Ok(DecryptOutput {
         plaintext,
         encryption_context,
         suite: header.suite().id,
         header,
+        wrapping_key_id,
     })
 }
 
@@ -338,6 +347,7 @@ impl ParsedHeader {
             ContentType::NonFramed => Phase::NonFramed,
         };
         Ok(BodyDecryptor {
+            wrapping_key_id: materials.wrapping_key_id,
             encryption_context: materials.encryption_context,
             header,
             cipher,
@@ -369,6 +379,7 @@ enum Phase {
 pub struct BodyDecryptor {
     header: Header,
     encryption_context: EncryptionContext,
+    wrapping_key_id: Option<String>,
     cipher: ContentCipher,
     verifier: Option<(VerificationKey, SignatureHasher)>,
     hold: bool,
@@ -421,6 +432,12 @@ impl BodyDecryptor {
     /// `finish` succeeds.
     pub fn encryption_context(&self) -> &EncryptionContext {
         &self.encryption_context
+    }
+
+    /// The wrapping key that decrypted the data key (a KMS key ARN, or
+    /// `namespace/name` for a raw keyring), if the keyring said.
+    pub fn wrapping_key_id(&self) -> Option<&str> {
+        self.wrapping_key_id.as_deref()
     }
 
     /// Decrypts body bytes, appending released plaintext to `out`. On an

@@ -107,9 +107,19 @@ pub struct DecryptionMaterials {
     pub verification_key: Option<VerificationKey>,
     /// Context keys authenticated but not stored in the message.
     pub required_encryption_context_keys: Vec<String>,
+    /// The wrapping key that decrypted the data key: a KMS key ARN, or
+    /// `namespace/name` for a raw keyring (see [`Self::set_data_key`]).
+    pub wrapping_key_id: Option<String>,
 }
 
 impl DecryptionMaterials {
+    /// Records the data key a keyring decrypted and the wrapping key that
+    /// decrypted it.
+    pub fn set_data_key(&mut self, data_key: DataKey, wrapping_key_id: String) {
+        self.data_key = Some(data_key);
+        self.wrapping_key_id = Some(wrapping_key_id);
+    }
+
     /// Empty materials for `suite` and `encryption_context`, to be filled by
     /// a keyring.
     pub fn new(suite: &'static AlgorithmSuite, encryption_context: EncryptionContext) -> Self {
@@ -119,6 +129,7 @@ impl DecryptionMaterials {
             data_key: None,
             verification_key: None,
             required_encryption_context_keys: Vec::new(),
+            wrapping_key_id: None,
         }
     }
 }

@@ -216,3 +216,45 @@ fn caching_manager_serves_many_messages_from_one_data_key() {
     }
     assert_eq!(cache.stats().bypassed, 6);
 }
+
+#[test]
+fn decryption_names_the_wrapping_key_that_decrypted_the_data_key() {
+    let multi = MultiKeyring::new(
+        Some(Box::new(aes("first", 1))),
+        vec![Box::new(aes("second", 2)), Box::new(rsa_public())],
+    )
+    .unwrap();
+    let suite = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKey;
+    let message = seal(&DefaultMaterialsManager::new(multi), suite, b"three keys");
+    let opts = DecryptOptions::default();
+    let children: [(Box<dyn Keyring>, &str); 3] = [
+        (Box::new(aes("second", 2)), "app/second"),
+        (Box::new(rsa_private()), "app/rsa"),
+        (Box::new(aes("first", 1)), "app/first"),
+    ];
+    for (keyring, name) in children {
+        let manager = DefaultMaterialsManager::new(keyring);
+        let out = block_on(decrypt(&manager, &message, &opts)).unwrap();
+        assert_eq!(out.plaintext, b"three keys");
+        assert_eq!(out.wrapping_key_id.as_deref(), Some(name));
+    }
+    // A multi-keyring reports the child that succeeded, and the caching
+    // manager keeps the name with the cached data key.
+    let either = MultiKeyring::new(
+        None,
+        vec![Box::new(aes("unrelated", 9)), Box::new(aes("second", 2))],
+    )
+    .unwrap();
+    let cache = CachingMaterialsManager::builder(
+        Box::new(DefaultMaterialsManager::new(either)),
+        SystemClock,
+        Duration::from_secs(300),
+    )
+    .build()
+    .unwrap();
+    for _ in 0..2 {
+        let out = block_on(decrypt(&cache, &message, &opts)).unwrap();
+        assert_eq!(out.wrapping_key_id.as_deref(), Some("app/second"));
+    }
+    assert_eq!(cache.stats().hits, 1, "{:?}", cache.stats());
+}

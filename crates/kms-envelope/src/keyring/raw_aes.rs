@@ -178,7 +178,8 @@ impl RawAesKeyring {
             };
             match self.open(&iv, &edk.ciphertext, &aad) {
                 Some(plaintext) if plaintext.len() == materials.suite.data_key_len() => {
-                    materials.data_key = Some(DataKey::new(plaintext.to_vec(), materials.suite)?);
+                    let data_key = DataKey::new(plaintext.to_vec(), materials.suite)?;
+                    materials.set_data_key(data_key, self.label());
                     return Ok(materials);
                 }
                 _ => failures.push(KeyringFailure::new(

@@ -248,7 +248,8 @@ impl RawRsaKeyring {
             };
             match result.map(Zeroizing::new) {
                 Ok(plaintext) if plaintext.len() == materials.suite.data_key_len() => {
-                    materials.data_key = Some(DataKey::new(plaintext.to_vec(), materials.suite)?);
+                    let data_key = DataKey::new(plaintext.to_vec(), materials.suite)?;
+                    materials.set_data_key(data_key, self.label());
                     return Ok(materials);
                 }
                 // Opaque on purpose: a padding oracle must not learn why.

@@ -67,7 +67,7 @@ impl Discovery {
                 .await
             {
                 Ok(data_key) => {
-                    materials.data_key = Some(data_key);
+                    materials.set_data_key(data_key, key_id);
                     return Ok(materials);
                 }
                 Err(failure) => failures.push(failure),

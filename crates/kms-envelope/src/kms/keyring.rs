@@ -133,7 +133,7 @@ impl SingleKey {
             .await
             {
                 Ok(data_key) => {
-                    materials.data_key = Some(data_key);
+                    materials.set_data_key(data_key, self.key_id.clone());
                     return Ok(materials);
                 }
                 Err(failure) => failures.push(failure),

@@ -298,7 +298,8 @@ impl KmsRsaKeyring {
                 )));
                 continue;
             }
-            materials.data_key = Some(DataKey::new(key.to_vec(), materials.suite)?);
+            let data_key = DataKey::new(key.to_vec(), materials.suite)?;
+            materials.set_data_key(data_key, self.key_arn.clone());
             return Ok(materials);
         }
         Err(Error::NoDecryptableDataKey { failures })

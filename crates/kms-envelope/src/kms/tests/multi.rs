@@ -62,10 +62,9 @@ fn generator_and_additional_keys_each_wrap_the_data_key() {
         (arn(EAST, "k2"), &r.east),
     ] {
         let single = KmsKeyring::new(&info, dyn_client(client), Vec::new()).unwrap();
-        assert_eq!(
-            decrypt(&single, &m.encrypted_data_keys).unwrap().data_key,
-            m.data_key
-        );
+        let opened = decrypt(&single, &m.encrypted_data_keys).unwrap();
+        assert_eq!(opened.data_key, m.data_key);
+        assert_eq!(opened.wrapping_key_id.as_deref(), Some(info.as_str()));
     }
     // Without a generator it needs a data key already; unknown regions fail.
     let no_gen = kms_multi_keyring(None, &["k1"], &r, &[]).unwrap();
