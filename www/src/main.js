@@ -22,7 +22,7 @@ const MESSAGES = {
   KeyUnavailable: "The key is disabled or waiting to be deleted, so the KMS refused to use it.",
   NotFound: "The key does not exist (any more).",
   Throttling: "The KMS is throttling requests; try again in a moment.",
-  External: "The KMS could not be reached.",
+  KmsUnreachable: "The KMS could not be reached.",
   BrowserStorageFull:
     "The browser has no room left to keep this result. Download the earlier results, then reload the page and try again (a private window keeps everything in memory).",
 };

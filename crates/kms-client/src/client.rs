@@ -121,7 +121,7 @@ impl KmsHttpClient {
     fn send_once(&self, operation: &str, body: &[u8]) -> Result<Answer, KmsError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_err(|_| KmsError::transport("the system clock is before 1970"))?
+            .map_err(|_| KmsError::client("the system clock is before 1970"))?
             .as_secs();
         let headers = wire::signed_headers(
             &self.host,

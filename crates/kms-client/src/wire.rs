@@ -63,7 +63,7 @@ pub fn signed_headers(
     };
     let params = SigningParams::new(credentials, region, "kms", unix_secs);
     let signed = sigv4::sign(&request, &params)
-        .map_err(|e| KmsError::transport(format!("cannot sign the request: {e}")))?;
+        .map_err(|e| KmsError::client(format!("cannot sign the request: {e}")))?;
     let mut all: Vec<(String, String)> = headers
         .iter()
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
@@ -81,7 +81,7 @@ pub fn signed_headers(
 pub fn encode<Req: Serialize>(request: &Req) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     serde_json::to_vec(request)
         .map(Zeroizing::new)
-        .map_err(|e| KmsError::transport(format!("cannot encode the request: {e}")))
+        .map_err(|e| KmsError::client(format!("cannot encode the request: {e}")))
 }
 
 /// The response of `operation`, or the service error the answer carries.

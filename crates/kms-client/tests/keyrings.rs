@@ -247,5 +247,5 @@ fn error_kinds_reach_the_caller() {
         KmsKeyring::new(&absent, dyn_client(&down), Vec::new()).unwrap(),
         SUITES[0],
     );
-    assert_eq!(e.unwrap_err().code(), ErrorCode::External);
+    assert_eq!(e.unwrap_err().code(), ErrorCode::KmsUnreachable);
 }

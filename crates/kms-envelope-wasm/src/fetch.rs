@@ -48,21 +48,18 @@ impl CredentialSource {
             CredentialSource::Static(c) => Ok(Rc::clone(c)),
             CredentialSource::Provider(f) => {
                 let value = f.call0(&JsValue::UNDEFINED).map_err(|e| {
-                    KmsError::transport(format!("credential provider threw: {}", describe(&e)))
+                    KmsError::client(format!("credential provider threw: {}", describe(&e)))
                 })?;
                 let value = if value.is_instance_of::<Promise>() {
                     JsFuture::from(Promise::from(value)).await.map_err(|e| {
-                        KmsError::transport(format!(
-                            "credential provider rejected: {}",
-                            describe(&e)
-                        ))
+                        KmsError::client(format!("credential provider rejected: {}", describe(&e)))
                     })?
                 } else {
                     value
                 };
                 parse_credentials(&value)
                     .map(Rc::new)
-                    .map_err(|e| KmsError::transport(describe(&e)))
+                    .map_err(|e| KmsError::client(describe(&e)))
             }
         }
     }
@@ -141,9 +138,7 @@ impl FetchKmsClient {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
-            return Err(KmsError::transport(format!(
-                "invalid AWS region {region:?}"
-            )));
+            return Err(KmsError::client(format!("invalid AWS region {region:?}")));
         }
         let endpoint = settings
             .endpoint
@@ -152,13 +147,13 @@ impl FetchKmsClient {
         let (scheme, rest) = endpoint
             .split_once("://")
             .filter(|(s, _)| *s == "http" || *s == "https")
-            .ok_or_else(|| KmsError::transport(format!("invalid KMS endpoint {endpoint:?}")))?;
+            .ok_or_else(|| KmsError::client(format!("invalid KMS endpoint {endpoint:?}")))?;
         let (host, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
         if host.is_empty() || host.contains('@') || path.contains('?') || path.contains('#') {
-            return Err(KmsError::transport(format!(
+            return Err(KmsError::client(format!(
                 "invalid KMS endpoint {endpoint:?}"
             )));
         }
@@ -252,7 +247,7 @@ impl FetchKmsClient {
         let fetch = Reflect::get(global, &"fetch".into())
             .ok()
             .and_then(|f| f.dyn_into::<Function>().ok())
-            .ok_or_else(|| KmsError::transport("globalThis.fetch is not available"))?;
+            .ok_or_else(|| KmsError::client("globalThis.fetch is not available"))?;
         let promise = fetch
             .call2(global, &JsValue::from_str(&self.url), init)
             .map_err(|e| KmsError::transport(describe(&e)))?;
@@ -438,7 +433,7 @@ impl KmsClient for FetchKmsClient {
         _grant_tokens: &'a [String],
     ) -> LocalBoxFuture<'a, Result<PublicKeyResponse, KmsError>> {
         Box::pin(async {
-            Err(KmsError::transport(
+            Err(KmsError::client(
                 "GetPublicKey is not in this build (no `verify` or `rsa` feature)",
             ))
         })

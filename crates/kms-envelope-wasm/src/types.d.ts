@@ -143,6 +143,6 @@ export interface MessageHeader {
 /** Every error thrown or rejected by this package. */
 export interface KmsEnvelopeError extends Error {
   name: "KmsEnvelopeError";
-  /** A stable code: InvalidCiphertext, AccessDenied, Throttling, NotFound, KeyUnavailable, EncryptionContextMismatch, LimitExceeded, InvalidArgument, UnsupportedSuite (a signed suite in a build without ECDSA), ... */
+  /** A stable code: InvalidCiphertext, AccessDenied, Throttling, NotFound, KeyUnavailable, EncryptionContextMismatch, LimitExceeded, InvalidArgument, KmsUnreachable (no answer from KMS after the retries: network failure, timeout), External (a credential provider that threw, an invalid endpoint), UnsupportedSuite (a signed suite in a build without ECDSA), ... */
   code: string;
 }

@@ -62,6 +62,8 @@ function installFakeKms() {
       if (seen < Number(m[1])) return fail("ThrottlingException", "Rate exceeded");
     }
     if (key === "server-error") return new Response("oops", { status: 500 });
+    // What fetch does when nothing listens.
+    if (key === "unreachable") throw new TypeError("fetch failed");
     const context = JSON.stringify(body.EncryptionContext || {});
     switch (op) {
       case "GenerateDataKey": {

@@ -314,6 +314,7 @@ async fn kms_failures_surface_as_stable_codes() {
         ("alias/denied", "AccessDenied"),
         ("alias/throttled-5", "Throttling"),
         ("alias/server-error", "KmsServiceError"),
+        ("alias/unreachable", "KmsUnreachable"),
     ] {
         let session = kms_session(
             &format!(r#"{{"type": "kms", "generatorKeyId": "{key}"}}"#),
@@ -322,6 +323,36 @@ async fn kms_failures_surface_as_stable_codes() {
         let e = err(session.encrypt("x".into(), JsValue::UNDEFINED)).await;
         assert_eq!(code(&e), expected, "{key}");
     }
+    // A KMS that does not answer is tried maxAttempts times (3).
+    assert_eq!(
+        call("requestCount", &["GenerateDataKey".into()])
+            .as_f64()
+            .unwrap(),
+        3.0
+    );
+    // A credential provider that throws is the caller's failure: External,
+    // and not retried.
+    call("installFakeKms", &[]);
+    let config = obj(r#"{"region": "us-east-1", "endpoint": "http://127.0.0.1:9",
+            "retryBaseDelayMs": 1, "keyring": {"type": "kms", "generatorKeyId": "alias/app"}}"#);
+    let provider = Function::new_no_args(
+        "globalThis.__throwingCalls = (globalThis.__throwingCalls || 0) + 1; \
+         throw new Error('no credentials today');",
+    );
+    Reflect::set(&config, &"credentials".into(), &provider).unwrap();
+    let session = Session::new(config).unwrap();
+    let e = err(session.encrypt("x".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(code(&e), "External");
+    assert_eq!(
+        Reflect::get(&js_sys::global(), &"__throwingCalls".into())
+            .unwrap()
+            .as_f64(),
+        Some(1.0)
+    );
+    assert_eq!(
+        call("requestCount", &["GenerateDataKey".into()]).as_f64(),
+        Some(0.0)
+    );
 }
 
 #[wasm_bindgen_test]

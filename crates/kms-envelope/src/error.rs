@@ -211,9 +211,12 @@ pub enum ErrorCode {
     InvalidArgument,
     /// Randomness was unavailable.
     RandomnessUnavailable,
-    /// A transport or callback failed (including a KMS that could not be
-    /// reached).
+    /// A callback or the platform failed: a credential provider that threw,
+    /// an invalid endpoint, a runtime without `fetch`.
     External,
+    /// KMS did not answer, after the client's retries: a network failure,
+    /// a timeout, an abort.
+    KmsUnreachable,
     /// KMS refused the caller: access denied by a key policy or grant, or
     /// credentials or signature rejected.
     AccessDenied,
@@ -241,7 +244,8 @@ impl From<KmsErrorKind> for ErrorCode {
             KmsErrorKind::InvalidCiphertext => ErrorCode::InvalidCiphertext,
             KmsErrorKind::Throttling => ErrorCode::Throttling,
             KmsErrorKind::LimitExceeded => ErrorCode::LimitExceeded,
-            KmsErrorKind::Transport => ErrorCode::External,
+            KmsErrorKind::Transport => ErrorCode::KmsUnreachable,
+            KmsErrorKind::Client => ErrorCode::External,
             KmsErrorKind::Service | KmsErrorKind::MalformedResponse => ErrorCode::KmsServiceError,
         }
     }
@@ -263,6 +267,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "InvalidArgument",
             ErrorCode::RandomnessUnavailable => "RandomnessUnavailable",
             ErrorCode::External => "External",
+            ErrorCode::KmsUnreachable => "KmsUnreachable",
             ErrorCode::AccessDenied => "AccessDenied",
             ErrorCode::NotFound => "NotFound",
             ErrorCode::KeyUnavailable => "KeyUnavailable",

@@ -146,7 +146,12 @@ pub enum KmsErrorKind {
     /// Another service error (validation, key usage, internal ...).
     Service,
     /// The request never got an answer: network failure, timeout, abort.
+    /// Retried.
     Transport,
+    /// The request could not be made: the credential provider failed, the
+    /// region or endpoint is invalid, the runtime has no `fetch`, or the
+    /// request could not be signed or encoded. Not retried.
+    Client,
     /// The response could not be understood.
     MalformedResponse,
 }
@@ -163,6 +168,7 @@ impl KmsErrorKind {
             KmsErrorKind::LimitExceeded => "LimitExceeded",
             KmsErrorKind::Service => "Service",
             KmsErrorKind::Transport => "Transport",
+            KmsErrorKind::Client => "Client",
             KmsErrorKind::MalformedResponse => "MalformedResponse",
         }
     }
@@ -223,6 +229,15 @@ impl KmsError {
         KmsError {
             kind: KmsErrorKind::Transport,
             code: String::from("Transport"),
+            message: message.into(),
+        }
+    }
+
+    /// A request that could not be made (see [`KmsErrorKind::Client`]).
+    pub fn client(message: impl Into<String>) -> Self {
+        KmsError {
+            kind: KmsErrorKind::Client,
+            code: String::from("ClientError"),
             message: message.into(),
         }
     }

@@ -155,15 +155,22 @@ fn kms_errors_on_encrypt_surface_with_their_kind() {
         assert_eq!(failure.kms.as_ref().unwrap().code, aws_code);
         assert!(failure.keyring.contains("k1"));
     }
-    // A transport failure is an External error.
-    let (_, east, _) = setup();
-    east.fail_next
-        .borrow_mut()
-        .push_back(crate::kms::KmsError::transport("connection refused"));
-    assert_code(
-        &encrypt(&strict("k1", &east)).unwrap_err(),
-        ErrorCode::External,
-    );
+    // A KMS that does not answer is KmsUnreachable; a request that could
+    // not be made (a credential provider that failed) is External.
+    for (failure, code) in [
+        (
+            crate::kms::KmsError::transport("connection refused"),
+            ErrorCode::KmsUnreachable,
+        ),
+        (
+            crate::kms::KmsError::client("credential provider threw"),
+            ErrorCode::External,
+        ),
+    ] {
+        let (_, east, _) = setup();
+        east.fail_next.borrow_mut().push_back(failure);
+        assert_code(&encrypt(&strict("k1", &east)).unwrap_err(), code);
+    }
     // A key that does not exist, a disabled one: the mock's own answers.
     let (world, east, _) = setup();
     assert_code(
