@@ -206,11 +206,20 @@ struct Detached {
 }
 
 impl Detached {
-    async fn new(platform: &Platform, key: &ContentKey) -> JsResult<Detached> {
-        Ok(Detached {
-            backend: platform.import(key).await?,
+    /// Detaches a content cipher with `detach` and imports its key into the
+    /// platform's AES-GCM, if given a platform that has one.
+    async fn attach(
+        platform: Option<&Platform>,
+        detach: impl FnOnce() -> Result<ContentKey, Error>,
+    ) -> JsResult<Option<Detached>> {
+        let Some(platform) = platform.filter(|p| p.any()) else {
+            return Ok(None);
+        };
+        let key = detach().map_err(to_js)?;
+        Ok(Some(Detached {
+            backend: platform.import(&key).await?,
             counts: Rc::clone(&platform.counts),
-        })
+        }))
     }
 
     fn count(&self, frames: usize) {
@@ -233,13 +242,7 @@ impl EncryptDriver {
     /// Detaches the content cipher into the platform's AES-GCM, if given
     /// one that has any.
     pub async fn new(mut encryptor: Encryptor, platform: Option<&Platform>) -> JsResult<Self> {
-        let detached = match platform.filter(|p| p.any()) {
-            Some(platform) => {
-                let key = encryptor.detach_content_cipher().map_err(to_js)?;
-                Some(Detached::new(platform, &key).await?)
-            }
-            None => None,
-        };
+        let detached = Detached::attach(platform, || encryptor.detach_content_cipher()).await?;
         Ok(EncryptDriver {
             encryptor,
             detached,
@@ -312,13 +315,7 @@ impl DecryptDriver {
     /// Detaches the content cipher into the platform's AES-GCM, if given
     /// one that has any.
     pub async fn new(mut body: BodyDecryptor, platform: Option<&Platform>) -> JsResult<Self> {
-        let detached = match platform.filter(|p| p.any()) {
-            Some(platform) => {
-                let key = body.detach_content_cipher().map_err(to_js)?;
-                Some(Detached::new(platform, &key).await?)
-            }
-            None => None,
-        };
+        let detached = Detached::attach(platform, || body.detach_content_cipher()).await?;
         Ok(DecryptDriver { body, detached })
     }
 
