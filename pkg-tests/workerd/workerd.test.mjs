@@ -15,6 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 let server;
 let workerd;
 let base;
+let compatBase;
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -29,8 +30,10 @@ before(async () => {
   server = await startServer();
   const key = await server.admin.createKey({});
   const port = await freePort();
+  const compatPort = await freePort();
   const config = readFileSync(join(here, "config.capnp.in"), "utf8")
     .replace("@PORT@", String(port))
+    .replace("@COMPAT_PORT@", String(compatPort))
     .replace("@KMS_ENDPOINT@", server.endpoint)
     .replace("@ACCESS_KEY_ID@", server.credentials.accessKeyId)
     .replace("@SECRET_ACCESS_KEY@", server.credentials.secretAccessKey)
@@ -39,6 +42,7 @@ before(async () => {
   const bin = join(here, "..", "node_modules", ".bin", "workerd");
   workerd = spawn(bin, ["serve", join(here, "config.capnp")], { stdio: ["ignore", "inherit", "inherit"] });
   base = `http://127.0.0.1:${port}`;
+  compatBase = `http://127.0.0.1:${compatPort}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -69,7 +73,22 @@ test("a worker encrypts and decrypts with a KMS key, reusing cached data keys", 
     assert.equal(result.suite, "0x0478");
     assert.match(result.keyIds[0], /^arn:aws:kms:us-east-1:\d{12}:key\//);
     assert.equal(result.stats.kmsCalls.generateDataKey, 1, JSON.stringify(result.stats));
+    // Without Node.js compatibility, 200 KB goes through WebCrypto: 49
+    // frames of 4 KiB each way per round trip.
+    assert.equal(result.stats.platformAesFrames.nodeCrypto, 0, JSON.stringify(result.stats));
+    assert.equal(result.stats.platformAesFrames.webCrypto, 98 * (i + 1), JSON.stringify(result.stats));
   }
+});
+
+test("with nodejs_compat, a worker's frames go through node:crypto", async () => {
+  const body = new Uint8Array(200_000).map((_, i) => (i * 7) & 0xff);
+  const response = await fetch(`${compatBase}/roundtrip`, { method: "POST", body });
+  const result = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(result));
+  assert.equal(result.same, true);
+  // 200 KB in 4 KiB frames: 49 frames each way, none through WebCrypto.
+  assert.equal(result.stats.platformAesFrames.nodeCrypto, 98, JSON.stringify(result.stats));
+  assert.equal(result.stats.platformAesFrames.webCrypto, 0, JSON.stringify(result.stats));
 });
 
 test("a worker gets EncryptionContextMismatch for the wrong context", async () => {

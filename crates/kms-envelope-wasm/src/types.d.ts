@@ -124,7 +124,7 @@ export interface SessionStats {
   kmsCalls: { generateDataKey: number; encrypt: number; decrypt: number; getPublicKey: number; total: number; retries: number };
   dataKeyCache: { hits: number; misses: number; bypassed: number; entries: number; evictions: number } | null;
   publicKeyCache: { hits: number; misses: number };
-  /** Frames sealed or opened by the runtime's AES-GCM: node:crypto (Node 20.16+, Deno) or WebCrypto; the rest ran in wasm. */
+  /** Frames sealed or opened by the runtime's AES-GCM: node:crypto (Node 20.16+, Deno, Workers with nodejs_compat) or WebCrypto; the rest ran in wasm. */
   platformAesFrames: { nodeCrypto: number; webCrypto: number };
 }
 
