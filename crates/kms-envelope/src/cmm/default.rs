@@ -11,7 +11,7 @@ use crate::context::{EncryptionContext, PUBLIC_KEY_KEY};
 use crate::error::{ContextError, Error};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
-use crate::signing::{SigningKey, VerificationKey};
+use crate::signing::{SigningKey, SigningKeyGenerator, VerificationKey};
 use crate::suite::AlgorithmSuite;
 
 /// The materials manager every message uses unless the caller supplies
@@ -20,6 +20,7 @@ use crate::suite::AlgorithmSuite;
 /// required encryption context keys, and one keyring for the data key.
 pub struct DefaultMaterialsManager {
     keyring: Box<dyn Keyring>,
+    signing_keys: Option<Box<dyn SigningKeyGenerator>>,
 }
 
 impl core::fmt::Debug for DefaultMaterialsManager {
@@ -33,7 +34,18 @@ impl DefaultMaterialsManager {
     pub fn new(keyring: impl Keyring + 'static) -> Self {
         DefaultMaterialsManager {
             keyring: Box::new(keyring),
+            signing_keys: None,
         }
+    }
+
+    /// The manager with signing keys made by `generator` instead of
+    /// [`SigningKey::generate`] (a platform's native ECDSA).
+    pub fn with_signing_key_generator(
+        mut self,
+        generator: impl SigningKeyGenerator + 'static,
+    ) -> Self {
+        self.signing_keys = Some(Box::new(generator));
+        self
     }
 
     async fn encryption_materials(
@@ -58,7 +70,15 @@ impl DefaultMaterialsManager {
         }
         let signing_key = match suite.signature {
             Some(alg) => {
-                let key = SigningKey::generate(alg)?;
+                let key = match &self.signing_keys {
+                    Some(generator) => generator.generate(alg).await?,
+                    None => SigningKey::generate(alg)?,
+                };
+                if key.algorithm() != alg {
+                    return Err(Error::InvalidArgument(
+                        "the signing key generator made a key of another curve",
+                    ));
+                }
                 context.insert(PUBLIC_KEY_KEY, key.public_key_base64());
                 Some(key)
             }
