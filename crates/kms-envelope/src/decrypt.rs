@@ -354,6 +354,7 @@ impl ParsedHeader {
             content_key,
             detached: None,
             detached_signature: None,
+            trailing_after_footer: false,
         })
     }
 }
@@ -386,6 +387,8 @@ pub struct BodyDecryptor {
     content_key: Option<ContentKey>,
     detached: Option<DetachedOpening>,
     detached_signature: Option<DetachedVerification>,
+    /// Bytes came after the footer of a detached signature.
+    trailing_after_footer: bool,
 }
 
 /// The state of a body decryptor whose footer signature the caller checks.
@@ -444,6 +447,13 @@ impl BodyDecryptor {
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         let mut input = input;
         while !input.is_empty() {
+            if self.phase == Phase::Done && self.trailing_waits_for_verdict() {
+                // In-crate verification would have failed at the footer,
+                // before these bytes were seen: the error waits for the
+                // verdict so that a bad signature still reports as one.
+                self.trailing_after_footer = true;
+                return Ok(());
+            }
             if self.buf.is_empty() {
                 match self.step(input, out)? {
                     Step::Consumed(n) => input = split(input, n).1,
@@ -516,6 +526,9 @@ impl BodyDecryptor {
         if !verdict.valid {
             return Err(Error::SignatureInvalid);
         }
+        if self.trailing_after_footer {
+            return Err(FormatError::TrailingBytes.into());
+        }
         self.release_held(out)
     }
 
@@ -554,6 +567,20 @@ impl BodyDecryptor {
                 "the signature of a signed suite is detached once, before the body",
             )),
         }
+    }
+
+    /// Whether the signature is [detached](Self::detach_signature).
+    pub fn is_signature_detached(&self) -> bool {
+        self.detached_signature.is_some()
+    }
+
+    /// A detached signature whose footer is read: bytes after it are an
+    /// error reported after the verdict.
+    fn trailing_waits_for_verdict(&self) -> bool {
+        matches!(
+            self.detached_signature,
+            Some(DetachedVerification::Read(_) | DetachedVerification::Taken(_))
+        )
     }
 
     /// The footer signature to verify, once the footer is read (until then

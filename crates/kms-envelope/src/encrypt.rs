@@ -380,6 +380,11 @@ impl Encryptor {
         }
     }
 
+    /// Whether the signature is [detached](Self::detach_signature).
+    pub fn is_signature_detached(&self) -> bool {
+        matches!(self.signer, Some((_, None, _)))
+    }
+
     /// Like [`finish`](Self::finish), for an encryptor whose signature is
     /// detached: writes everything but the footer and returns what the
     /// caller must sign to write it.

@@ -370,6 +370,14 @@ fn tampered_messages_fail_as_on_the_pure_path() {
             body.update(&msg[header_len..], &mut Vec::new()).unwrap();
             body.take_signature_to_verify().unwrap().signed_len() as usize
         };
+        // A footer length four bytes short: the pure path fails on the
+        // signature before it sees the four bytes left over.
+        let at = footer_at(&message);
+        let mut short = message.clone();
+        short[at + 1] -= 4;
+        let (pure, detached) = both_codes(&m, suite, &short);
+        assert_eq!(pure, Some(ErrorCode::SignatureInvalid));
+        assert_eq!(detached, pure);
         let mut spliced = message[..footer_at(&message)].to_vec();
         spliced.extend_from_slice(&other[footer_at(&other)..]);
         let (pure, detached) = both_codes(&m, suite, &spliced);
