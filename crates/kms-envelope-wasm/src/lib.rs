@@ -21,6 +21,7 @@ mod error;
 mod fetch;
 mod js;
 mod keyrings;
+mod native_sig;
 mod secret;
 mod session;
 mod stream;

@@ -21,7 +21,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::error::{JsResult, invalid, to_js};
 use crate::fetch::{CredentialSource, FetchClients, FetchSettings};
 use crate::secret::SecretBytes;
-use crate::{js, keyrings, stream, webcrypto};
+use crate::{js, keyrings, native_sig, stream, webcrypto};
 
 /// The default number of data keys a session cache holds.
 const DEFAULT_CACHE_CAPACITY: u64 = 100;
@@ -199,14 +199,15 @@ async fn decrypt_with_webcrypto(
             return Err(to_js(kms_envelope::Error::TruncatedMessage));
         }
     };
-    let body = parsed
+    let mut body = parsed
         .obtain_materials(inner.manager.as_ref())
         .await
         .map_err(to_js)?;
+    native_sig::detach_decryptor(&mut body)?;
     let context = body.encryption_context().clone();
     let header = body.header().clone();
     let driver = webcrypto::DecryptDriver::new(body, true).await?;
-    let plaintext = driver.decrypt_whole(rest).await?;
+    let plaintext = driver.decrypt_whole(ciphertext, rest).await?;
     Ok(result_object_with("plaintext", &plaintext, &context, &header).into())
 }
 
@@ -265,7 +266,10 @@ impl Session {
         let keyring_config =
             js::get(&config, "keyring").ok_or_else(|| invalid("`keyring` is required"))?;
         let keyring = keyrings::build(&keyring_config, clients.as_ref())?;
-        let default: Rc<dyn MaterialsManager> = Rc::new(DefaultMaterialsManager::new(keyring));
+        let default: Rc<dyn MaterialsManager> = Rc::new(
+            DefaultMaterialsManager::new(keyring)
+                .with_signing_key_generator(native_sig::NativeKeyGenerator),
+        );
         let (manager, cache) = match js::get(&config, "cache") {
             Some(c) if c.as_bool() != Some(false) => {
                 let max_age =
@@ -330,10 +334,11 @@ impl Session {
             {
                 let mut opts = opts;
                 opts.plaintext_length_bound = Some(plaintext.len() as u64);
-                let encryptor =
+                let mut encryptor =
                     kms_envelope::Encryptor::new(inner.manager.as_ref(), &context, &opts)
                         .await
                         .map_err(to_js)?;
+                native_sig::detach_encryptor(&mut encryptor)?;
                 let full_context = encryptor.encryption_context().clone();
                 let mut out = Vec::with_capacity(encryptor.ciphertext_length_hint(plaintext.len()));
                 let mut driver = webcrypto::EncryptDriver::new(encryptor, true).await?;
@@ -341,11 +346,7 @@ impl Session {
                 driver.finish(&mut out).await?;
                 (out, full_context)
             } else {
-                let out =
-                    kms_envelope::encrypt(inner.manager.as_ref(), &plaintext, &context, &opts)
-                        .await
-                        .map_err(to_js)?;
-                (out.ciphertext, out.encryption_context)
+                native_sig::encrypt(inner.manager.as_ref(), &plaintext, &context, &opts).await?
             };
             let (header, _) = Header::parse(&ciphertext, &Default::default()).map_err(to_js)?;
             Ok(result_object("ciphertext", &ciphertext, &context, &header).into())
@@ -368,17 +369,10 @@ impl Session {
             if ciphertext.len() >= webcrypto::ONE_SHOT_THRESHOLD && webcrypto::available() {
                 return decrypt_with_webcrypto(&inner, &ciphertext, opts).await;
             }
-            let out = kms_envelope::decrypt(inner.manager.as_ref(), &ciphertext, &opts)
-                .await
-                .map_err(to_js)?;
-            let plaintext = SecretBytes::new(out.plaintext);
-            Ok(result_object(
-                "plaintext",
-                &plaintext,
-                &out.encryption_context,
-                &out.header,
-            )
-            .into())
+            let (plaintext, context, header) =
+                native_sig::decrypt(inner.manager.as_ref(), &ciphertext, opts).await?;
+            let plaintext = SecretBytes::new(plaintext);
+            Ok(result_object("plaintext", &plaintext, &context, &header).into())
         })
     }
 

@@ -193,7 +193,7 @@ impl EncryptDriver {
             self.encryptor.finish_input(out).map_err(to_js)?;
             self.seal_pending(out).await?;
         }
-        self.encryptor.finish(out).map_err(to_js)
+        crate::native_sig::finish_encryptor(self.encryptor, out).await
     }
 }
 
@@ -235,8 +235,8 @@ impl DecryptDriver {
         self.body.finish(out).map_err(to_js)
     }
 
-    /// One-shot: decrypts a whole message body (the bytes after the header)
-    /// into a new Uint8Array. Each frame WebCrypto opens is copied straight
+    /// One-shot: decrypts a whole message body (`input`, the bytes after the
+    /// header of `message`) into a new Uint8Array. Each frame WebCrypto opens is copied straight
     /// into it and never back through wasm memory: that round trip (a copy
     /// in, a copy into the output, a copy out, and zeroizing both wasm
     /// copies) made a 16 MiB decryption twice as slow as its encryption.
@@ -244,7 +244,7 @@ impl DecryptDriver {
     /// is returned only once `finish` has accepted the whole message; on
     /// any failure it is zeroed. Needs WebCrypto (the caller checked
     /// [`available`]).
-    pub async fn decrypt_whole(self, input: &[u8]) -> JsResult<Uint8Array> {
+    pub async fn decrypt_whole(self, message: &[u8], input: &[u8]) -> JsResult<Uint8Array> {
         let DecryptDriver { mut body, subtle } = self;
         let mut subtle = subtle.ok_or_else(|| JsValue::from_str("no crypto.subtle"))?;
         // Detached: update parses every frame and releases nothing.
@@ -263,7 +263,10 @@ impl DecryptDriver {
             Ok(())
         })
         .await;
-        let finished = opened.and_then(|()| body.finish(&mut none).map_err(to_js));
+        let finished = match opened {
+            Ok(()) => crate::native_sig::finish_decryptor(body, message, &mut none).await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = finished {
             out.fill(0, 0, out.length());
             return Err(e);
