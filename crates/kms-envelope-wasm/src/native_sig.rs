@@ -34,7 +34,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use kms_envelope::cmm::MaterialsManager;
 use kms_envelope::detached_signature::{SignatureToVerify, SignatureVerdict};
 use kms_envelope::format::Header;
-use kms_envelope::signing::{SigningKey, SigningKeyGenerator};
+use kms_envelope::signing::{SignatureKeys, SigningKey, VerificationKey};
 use kms_envelope::suite::SignatureAlgorithm;
 use kms_envelope::{
     BodyDecryptor, DecryptOptions, EncryptOptions, EncryptionContext, Encryptor, Error,
@@ -161,6 +161,13 @@ fn curve(alg: SignatureAlgorithm) -> &'static str {
     }
 }
 
+fn node_curve(alg: SignatureAlgorithm) -> &'static str {
+    match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => "prime256v1",
+        SignatureAlgorithm::EcdsaP384Sha384 => "secp384r1",
+    }
+}
+
 fn node_hash(alg: SignatureAlgorithm) -> &'static str {
     match alg {
         SignatureAlgorithm::EcdsaP256Sha256 => "sha256",
@@ -239,10 +246,44 @@ async fn generate_subtle(subtle: &JsValue, alg: SignatureAlgorithm) -> Option<Si
     Some(key)
 }
 
-/// Signing keys from the runtime's ECDSA, pure ones where it has none.
-pub struct NativeKeyGenerator;
+/// The uncompressed form of a compressed point, decompressed by the
+/// runtime (a square root in wasm costs half a millisecond on P-384).
+async fn decompress_native(alg: SignatureAlgorithm, compressed: &[u8]) -> Option<Vec<u8>> {
+    if let Some(crypto) = node_crypto() {
+        let convert = js::get(&js::get(&crypto, "ECDH")?, "convertKey")?
+            .dyn_into::<Function>()
+            .ok()?;
+        let args = Array::of5(
+            &Uint8Array::from(compressed),
+            &node_curve(alg).into(),
+            &JsValue::UNDEFINED,
+            &JsValue::UNDEFINED,
+            &"uncompressed".into(),
+        );
+        if let Ok(point) = convert.apply(&JsValue::NULL, &args) {
+            return Some(Uint8Array::new(&point).to_vec());
+        }
+    }
+    let subtle = subtle()?;
+    let usages = Array::of1(&"verify".into());
+    let args = Array::of5(
+        &"raw".into(),
+        &Uint8Array::from(compressed),
+        &subtle_params(alg),
+        &true.into(),
+        &usages,
+    );
+    let public = call_async(&subtle, "importKey", &args).await.ok()?;
+    let args = Array::of2(&"raw".into(), &public);
+    let point = call_async(&subtle, "exportKey", &args).await.ok()?;
+    Some(Uint8Array::new(&point).to_vec())
+}
 
-impl SigningKeyGenerator for NativeKeyGenerator {
+/// Signing keys from the runtime's ECDSA, pure ones where it has none; and
+/// message public keys decompressed by it.
+pub struct NativeSignatureKeys;
+
+impl SignatureKeys for NativeSignatureKeys {
     fn generate<'a>(
         &'a self,
         alg: SignatureAlgorithm,
@@ -257,6 +298,29 @@ impl SigningKeyGenerator for NativeKeyGenerator {
                 }
             }
             SigningKey::generate(alg)
+        })
+    }
+
+    fn verification_key<'a>(
+        &'a self,
+        alg: SignatureAlgorithm,
+        b64: &'a str,
+    ) -> LocalBoxFuture<'a, Result<VerificationKey, Error>> {
+        Box::pin(async move {
+            let compressed = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .ok()
+                .filter(|c| matches!(c.first(), Some(0x02 | 0x03)));
+            if let Some(compressed) = compressed {
+                if let Some(point) = decompress_native(alg, &compressed).await {
+                    // Only the point the core would have decompressed.
+                    if let Some(key) = VerificationKey::from_decompressed(alg, &compressed, &point)
+                    {
+                        return Ok(key);
+                    }
+                }
+            }
+            VerificationKey::from_base64(alg, b64)
         })
     }
 }

@@ -268,7 +268,7 @@ impl Session {
         let keyring = keyrings::build(&keyring_config, clients.as_ref())?;
         let default: Rc<dyn MaterialsManager> = Rc::new(
             DefaultMaterialsManager::new(keyring)
-                .with_signing_key_generator(native_sig::NativeKeyGenerator),
+                .with_signature_keys(native_sig::NativeSignatureKeys),
         );
         let (manager, cache) = match js::get(&config, "cache") {
             Some(c) if c.as_bool() != Some(false) => {

@@ -3,7 +3,10 @@
 // process.getBuiltinModule, and crypto.subtle), and hides either API to
 // test the fallbacks. Everything is undone by restore().
 
-const counts = { nodeGenerate: 0, nodeSign: 0, nodeVerify: 0, subtleGenerate: 0, subtleSign: 0, subtleVerify: 0 };
+const counts = {
+  nodeGenerate: 0, nodeSign: 0, nodeVerify: 0, nodeDecompress: 0,
+  subtleGenerate: 0, subtleSign: 0, subtleVerify: 0, subtleDecompress: 0,
+};
 const process = globalThis.process;
 const originalGetBuiltin = process?.getBuiltinModule;
 const subtle = globalThis.crypto?.subtle;
@@ -27,6 +30,8 @@ function install() {
     wrapped.sign = counting(real, "sign", "nodeSign");
     wrapped.verify = counting(real, "verify", "nodeVerify");
     wrapped.createPublicKey = real.createPublicKey.bind(real);
+    wrapped.ECDH = Object.create(real.ECDH);
+    wrapped.ECDH.convertKey = counting(real.ECDH, "convertKey", "nodeDecompress");
     Object.defineProperty(process, "getBuiltinModule", {
       configurable: true,
       writable: true,
@@ -37,6 +42,18 @@ function install() {
     for (const [name, counter] of [["generateKey", "subtleGenerate"], ["sign", "subtleSign"], ["verify", "subtleVerify"]]) {
       Object.defineProperty(subtle, name, { configurable: true, writable: true, value: counting(subtle, name, counter) });
     }
+    // A raw export is the decompression of a public key (generation
+    // exports JWK).
+    const exportKey = subtle.exportKey;
+    Object.defineProperty(subtle, "exportKey", {
+      configurable: true,
+      writable: true,
+      value: async function (format, key) {
+        const out = await exportKey.call(subtle, format, key);
+        if (format === "raw") counts.subtleDecompress++;
+        return out;
+      },
+    });
   }
 }
 
@@ -47,7 +64,13 @@ return {
     for (const k of Object.keys(counts)) counts[k] = 0;
   },
   counts() {
-    return { ...counts, sign: counts.nodeSign + counts.subtleSign, verify: counts.nodeVerify + counts.subtleVerify, generate: counts.nodeGenerate + counts.subtleGenerate };
+    return {
+      ...counts,
+      sign: counts.nodeSign + counts.subtleSign,
+      verify: counts.nodeVerify + counts.subtleVerify,
+      generate: counts.nodeGenerate + counts.subtleGenerate,
+      decompress: counts.nodeDecompress + counts.subtleDecompress,
+    };
   },
   hasNode() {
     return typeof originalGetBuiltin === "function";
@@ -71,7 +94,7 @@ return {
       delete globalThis.crypto.subtle;
     }
     if (subtle) {
-      for (const name of ["generateKey", "sign", "verify"]) delete subtle[name];
+      for (const name of ["generateKey", "sign", "verify", "exportKey"]) delete subtle[name];
     }
     installed = false;
   },

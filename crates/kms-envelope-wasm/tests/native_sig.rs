@@ -124,6 +124,11 @@ async fn signed_suites_sign_and_verify_natively_small_and_large() {
             assert_eq!(count("generate"), 1, "{suite} {len}: native key generation");
             assert_eq!(count("sign"), 1, "{suite} {len}: native signature");
             assert_eq!(count("verify"), 1, "{suite} {len}: native verification");
+            assert_eq!(
+                count("decompress"),
+                1,
+                "{suite} {len}: native decompression"
+            );
         }
     }
     call("restore", &[]);
@@ -168,6 +173,9 @@ async fn webcrypto_serves_where_node_crypto_is_missing() {
     assert_eq!(count("subtleGenerate"), 1);
     assert_eq!(count("subtleSign"), 1);
     assert_eq!(count("subtleVerify"), 1);
+    // The public key decompressed by WebCrypto too (a compressed "raw"
+    // import, exported uncompressed: Node and Chromium both take it).
+    assert_eq!(count("subtleDecompress"), 1);
     assert_eq!(count("nodeSign") + count("nodeVerify"), 0);
     // Its messages verify with node:crypto and the reverse.
     call("restore", &[]);

@@ -21,18 +21,33 @@ pub use self::no_ecdsa::{ExternalKeyPair, SigningKey, VerificationKey};
 #[cfg(not(feature = "ecdsa"))]
 pub(crate) use self::no_ecdsa::{der_to_fixed, fixed_to_der};
 
-/// Makes the per-message signing keys of signed suites for the
-/// [`DefaultMaterialsManager`](crate::cmm::DefaultMaterialsManager), in
-/// place of [`SigningKey::generate`]: a binding whose platform has a faster
-/// ECDSA generates the pair there and returns it as
-/// [`SigningKey::from_external_pair`], keeping the platform's key beside it
-/// for [`FooterToSign`](crate::detached_signature::FooterToSign).
-pub trait SigningKeyGenerator {
+/// The ECDSA keys of the [`DefaultMaterialsManager`](crate::cmm::DefaultMaterialsManager)
+/// when a binding's platform has a faster ECDSA than the pure one: it makes
+/// the per-message signing keys (in place of [`SigningKey::generate`],
+/// returning [`SigningKey::from_external_pair`] and keeping the platform's
+/// key beside it for [`FooterToSign`](crate::detached_signature::FooterToSign)),
+/// and it may decompress the public keys of messages.
+pub trait SignatureKeys {
     /// A fresh key pair for `alg`.
     fn generate<'a>(
         &'a self,
         alg: SignatureAlgorithm,
     ) -> crate::LocalBoxFuture<'a, Result<SigningKey, crate::error::Error>>;
+
+    /// The verification key in a message's encryption context (base64 of a
+    /// SEC1 point). By default [`VerificationKey::from_base64`]; a platform
+    /// that decompresses points faster hands its result to
+    /// [`VerificationKey::from_decompressed`], which accepts it only if it
+    /// is the very point `from_base64` would give, and falls back to
+    /// `from_base64` otherwise, so that every key refused is refused with
+    /// the same error.
+    fn verification_key<'a>(
+        &'a self,
+        alg: SignatureAlgorithm,
+        b64: &'a str,
+    ) -> crate::LocalBoxFuture<'a, Result<VerificationKey, crate::error::Error>> {
+        alloc::boxed::Box::pin(async move { VerificationKey::from_base64(alg, b64) })
+    }
 }
 
 #[cfg(feature = "ecdsa")]
@@ -266,6 +281,45 @@ mod ecdsa_keys {
             }
         }
 
+        /// The key from a compressed SEC1 point and the uncompressed form a
+        /// platform decompressed it to: `None` unless `uncompressed` is on
+        /// the curve, has the x of `compressed` and the parity of y it
+        /// names (then it is the point
+        /// [`from_base64`](Self::from_base64) would decompress). Costs no
+        /// square root.
+        pub fn from_decompressed(
+            alg: SignatureAlgorithm,
+            compressed: &[u8],
+            uncompressed: &[u8],
+        ) -> Option<Self> {
+            let (&tag, x) = compressed.split_first()?;
+            let (&utag, xy) = uncompressed.split_first()?;
+            let parity = match tag {
+                0x02 => 0,
+                0x03 => 1,
+                _ => return None,
+            };
+            if utag != 0x04 || xy.len() != 2 * x.len() || xy.get(..x.len())? != x {
+                return None;
+            }
+            if xy.last()? & 1 != parity {
+                return None;
+            }
+            match alg {
+                SignatureAlgorithm::EcdsaP256Sha256 if x.len() == 32 => {
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(uncompressed)
+                        .ok()
+                        .map(Self::P256)
+                }
+                SignatureAlgorithm::EcdsaP384Sha384 if x.len() == 48 => {
+                    p384::ecdsa::VerifyingKey::from_sec1_bytes(uncompressed)
+                        .ok()
+                        .map(Self::P384)
+                }
+                _ => None,
+            }
+        }
+
         /// The signature algorithm this key belongs to.
         pub fn algorithm(&self) -> SignatureAlgorithm {
             match self {
@@ -377,6 +431,15 @@ mod no_ecdsa {
         /// Always `Err`: this build has no ECDSA.
         pub fn from_base64(_alg: SignatureAlgorithm, _b64: &str) -> Result<Self, Error> {
             Err(UNSUPPORTED)
+        }
+
+        /// Always `None`: this build has no ECDSA.
+        pub fn from_decompressed(
+            _alg: SignatureAlgorithm,
+            _compressed: &[u8],
+            _uncompressed: &[u8],
+        ) -> Option<Self> {
+            None
         }
 
         /// The signature algorithm this key belongs to.

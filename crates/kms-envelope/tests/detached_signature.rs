@@ -17,13 +17,14 @@ use ecdsa::signature::{Signer as _, Verifier as _};
 use kms_envelope::cmm::{CachingMaterialsManager, DefaultMaterialsManager, MaterialsManager};
 use kms_envelope::detached_signature::{SignatureToVerify, SignatureVerdict};
 use kms_envelope::keyring::RawAesKeyring;
-use kms_envelope::signing::{SigningKey, SigningKeyGenerator};
+use kms_envelope::signing::{SignatureKeys, SigningKey, VerificationKey};
 use kms_envelope::suite::SignatureAlgorithm;
 use kms_envelope::{
     AlgorithmSuiteId, BodyDecryptor, CommitmentPolicy, DecryptOptions, EncryptOptions,
     EncryptionContext, Encryptor, Error, ErrorCode, HeaderReader, LocalBoxFuture, ReadHeader,
     decrypt, encrypt,
 };
+use p384::elliptic_curve::sec1::ToEncodedPoint as _;
 use pollster::block_on;
 
 const SIGNED: [AlgorithmSuiteId; 4] = [
@@ -51,6 +52,24 @@ struct PlatformGenerator {
     keys: Rc<RefCell<PlatformKeys>>,
     /// Generate keys of this algorithm whatever is asked (a broken one).
     wrong_curve: Option<SignatureAlgorithm>,
+    /// Public keys the platform decompressed.
+    decompressed: Rc<std::cell::Cell<usize>>,
+}
+
+/// The platform's point decompression: the uncompressed form.
+fn platform_decompress(alg: SignatureAlgorithm, compressed: &[u8]) -> Option<Vec<u8>> {
+    Some(match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => p256::PublicKey::from_sec1_bytes(compressed)
+            .ok()?
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec(),
+        SignatureAlgorithm::EcdsaP384Sha384 => p384::PublicKey::from_sec1_bytes(compressed)
+            .ok()?
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec(),
+    })
 }
 
 impl PlatformGenerator {
@@ -64,7 +83,7 @@ impl PlatformGenerator {
     }
 }
 
-impl SigningKeyGenerator for PlatformGenerator {
+impl SignatureKeys for PlatformGenerator {
     fn generate<'a>(
         &'a self,
         alg: SignatureAlgorithm,
@@ -97,6 +116,28 @@ impl SigningKeyGenerator for PlatformGenerator {
                 .borrow_mut()
                 .push((key.public_key_sec1(), platform));
             Ok(key)
+        })
+    }
+
+    fn verification_key<'a>(
+        &'a self,
+        alg: SignatureAlgorithm,
+        b64: &'a str,
+    ) -> LocalBoxFuture<'a, Result<VerificationKey, Error>> {
+        Box::pin(async move {
+            use base64::Engine as _;
+            let compressed = base64::engine::general_purpose::STANDARD.decode(b64).ok();
+            let decompressed = compressed.as_deref().and_then(|c| {
+                let u = platform_decompress(alg, c)?;
+                VerificationKey::from_decompressed(alg, c, &u)
+            });
+            match decompressed {
+                Some(key) => {
+                    self.decompressed.set(self.decompressed.get() + 1);
+                    Ok(key)
+                }
+                None => VerificationKey::from_base64(alg, b64),
+            }
         })
     }
 }
@@ -156,7 +197,7 @@ fn plaintext(len: usize) -> Vec<u8> {
 
 fn manager(generator: &PlatformGenerator) -> DefaultMaterialsManager {
     let keyring = RawAesKeyring::new("ns", "detached-sig", &[9u8; 32]).unwrap();
-    DefaultMaterialsManager::new(keyring).with_signing_key_generator(generator.clone())
+    DefaultMaterialsManager::new(keyring).with_signature_keys(generator.clone())
 }
 
 fn encrypt_options(suite: AlgorithmSuiteId) -> EncryptOptions {
@@ -593,5 +634,76 @@ fn cached_materials_keep_their_platform_key() {
     for message in [a, b] {
         let opened = block_on(decrypt(&cache, &message, &decrypt_options(suite))).unwrap();
         assert_eq!(opened.plaintext, data);
+    }
+}
+
+#[test]
+fn platform_decompressed_keys_are_the_points_the_core_would_decompress() {
+    let generator = PlatformGenerator::default();
+    let m = manager(&generator);
+    let suite = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+    let message = detached_encrypt(&m, &generator, suite, b"abc", true);
+    assert_eq!(
+        detached_decrypt(&m, suite, &message, by_platform).unwrap(),
+        b"abc"
+    );
+    assert_eq!(
+        generator.decompressed.get(),
+        1,
+        "the platform decompressed it"
+    );
+
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for alg in [
+        SignatureAlgorithm::EcdsaP256Sha256,
+        SignatureAlgorithm::EcdsaP384Sha384,
+    ] {
+        let key = SigningKey::generate(alg).unwrap();
+        let compressed = key.public_key_sec1();
+        let good = platform_decompress(alg, &compressed).unwrap();
+        assert_eq!(
+            VerificationKey::from_decompressed(alg, &compressed, &good),
+            Some(VerificationKey::from_base64(alg, &b64.encode(&compressed)).unwrap())
+        );
+        // A platform's wrong answer is refused: the other y, another x,
+        // another point, other lengths and tags.
+        let other = platform_decompress(alg, &SigningKey::generate(alg).unwrap().public_key_sec1())
+            .unwrap();
+        let n = good.len();
+        let mut flipped = compressed.clone();
+        flipped[0] ^= 1;
+        let cases: Vec<(Vec<u8>, Vec<u8>)> = vec![
+            (flipped.clone(), good.clone()),
+            (compressed.clone(), other.clone()),
+            (
+                compressed.clone(),
+                [&good[..n / 2 + 1], &other[n / 2 + 1..]].concat(),
+            ),
+            (compressed.clone(), good[..n - 1].to_vec()),
+            (good.clone(), good.clone()),
+            (compressed.clone(), [&[0x06][..], &good[1..]].concat()),
+        ];
+        for (c, u) in cases {
+            assert_eq!(VerificationKey::from_decompressed(alg, &c, &u), None);
+        }
+        // Keys the core refuses are refused alike through the platform.
+        let p_minus_x: Vec<u8> = [&[0x02][..], &vec![0xffu8; compressed.len() - 1]].concat();
+        for bad in [
+            b64.encode(&p_minus_x),
+            b64.encode(&compressed[..compressed.len() - 1]),
+            b64.encode([&[0x06][..], &good[1..]].concat()),
+            "not base64!".to_string(),
+        ] {
+            let pure = VerificationKey::from_base64(alg, &bad).unwrap_err();
+            let platform = block_on(generator.verification_key(alg, &bad)).unwrap_err();
+            assert_eq!(pure, platform);
+        }
+        // Uncompressed keys are read as before.
+        let uncompressed = b64.encode(&good);
+        assert_eq!(
+            block_on(generator.verification_key(alg, &uncompressed)).unwrap(),
+            VerificationKey::from_base64(alg, &uncompressed).unwrap()
+        );
     }
 }

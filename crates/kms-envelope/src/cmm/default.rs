@@ -11,7 +11,7 @@ use crate::context::{EncryptionContext, PUBLIC_KEY_KEY};
 use crate::error::{ContextError, Error};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
-use crate::signing::{SigningKey, SigningKeyGenerator, VerificationKey};
+use crate::signing::{SignatureKeys, SigningKey, VerificationKey};
 use crate::suite::AlgorithmSuite;
 
 /// The materials manager every message uses unless the caller supplies
@@ -20,7 +20,7 @@ use crate::suite::AlgorithmSuite;
 /// required encryption context keys, and one keyring for the data key.
 pub struct DefaultMaterialsManager {
     keyring: Box<dyn Keyring>,
-    signing_keys: Option<Box<dyn SigningKeyGenerator>>,
+    signing_keys: Option<Box<dyn SignatureKeys>>,
 }
 
 impl core::fmt::Debug for DefaultMaterialsManager {
@@ -38,13 +38,11 @@ impl DefaultMaterialsManager {
         }
     }
 
-    /// The manager with signing keys made by `generator` instead of
-    /// [`SigningKey::generate`] (a platform's native ECDSA).
-    pub fn with_signing_key_generator(
-        mut self,
-        generator: impl SigningKeyGenerator + 'static,
-    ) -> Self {
-        self.signing_keys = Some(Box::new(generator));
+    /// The manager with signing keys made, and public keys read, by `keys`
+    /// (a platform's native ECDSA) instead of [`SigningKey::generate`] and
+    /// [`VerificationKey::from_base64`].
+    pub fn with_signature_keys(mut self, keys: impl SignatureKeys + 'static) -> Self {
+        self.signing_keys = Some(Box::new(keys));
         self
     }
 
@@ -110,7 +108,10 @@ impl DefaultMaterialsManager {
             request.reproduced_encryption_context.as_ref(),
         )?;
         let verification_key = match (suite.signature, context.get(PUBLIC_KEY_KEY)) {
-            (Some(alg), Some(b64)) => Some(VerificationKey::from_base64(alg, b64)?),
+            (Some(alg), Some(b64)) => Some(match &self.signing_keys {
+                Some(keys) => keys.verification_key(alg, b64).await?,
+                None => VerificationKey::from_base64(alg, b64)?,
+            }),
             (Some(_), None) => return Err(ContextError::MissingPublicKey.into()),
             (None, Some(_)) => return Err(ContextError::UnexpectedPublicKey.into()),
             (None, None) => None,
