@@ -21,9 +21,11 @@
 //!
 //! Key pairs: the generator exports the private scalar (JWK) so that the
 //! core's [`SigningKey`] stays usable on the pure path (a cached key used
-//! by a stream); its copies in wasm memory zeroize. The native private key
-//! is kept in a small registry under its public key, so the caching
-//! materials manager's cached keys keep signing natively.
+//! by a stream); its copies in wasm memory zeroize (the JWK's strings in
+//! the JavaScript heap cannot be cleared, only dropped). The native private
+//! key is kept in a small registry under its public key, so the caching
+//! materials manager's cached keys keep signing natively; a session
+//! without a cache forgets it after its one signature.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -96,28 +98,41 @@ enum NativeKey {
     Subtle(JsValue),
 }
 
+/// A registered native key: its public key (compressed SEC1), the key,
+/// and whether it signs one message only (a session without a cache), so
+/// that it is forgotten once it has.
+struct Registered {
+    public: Vec<u8>,
+    key: NativeKey,
+    single_use: bool,
+}
+
 thread_local! {
-    static REGISTRY: RefCell<VecDeque<(Vec<u8>, NativeKey)>> =
+    static REGISTRY: RefCell<VecDeque<Registered>> =
         RefCell::new(VecDeque::with_capacity(REGISTRY_CAPACITY));
 }
 
-fn register(public: Vec<u8>, key: NativeKey) {
+fn register(entry: Registered) {
     REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         if r.len() >= REGISTRY_CAPACITY {
             r.pop_front();
         }
-        r.push_back((public, key));
+        r.push_back(entry);
     });
 }
 
+/// The native key of `public`, made the most recently used (or forgotten,
+/// if it was for one message).
 fn registered(public: &[u8]) -> Option<NativeKey> {
     REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
-        let at = r.iter().position(|(p, _)| p == public)?;
+        let at = r.iter().position(|e| e.public == public)?;
         let entry = r.remove(at)?;
-        let key = entry.1.clone();
-        r.push_back(entry);
+        let key = entry.key.clone();
+        if !entry.single_use {
+            r.push_back(entry);
+        }
         Some(key)
     })
 }
@@ -213,7 +228,11 @@ fn key_from_jwk(alg: SignatureAlgorithm, jwk: &JsValue) -> Option<SigningKey> {
     SigningKey::from_external_pair(alg, &d, &point).ok()
 }
 
-fn generate_node(crypto: &NodeCrypto, alg: SignatureAlgorithm) -> Option<SigningKey> {
+fn generate_node(
+    crypto: &NodeCrypto,
+    alg: SignatureAlgorithm,
+    single_use: bool,
+) -> Option<SigningKey> {
     let options = Object::new();
     js::set(&options, "namedCurve", &curve(alg).into());
     let pair = crypto.generate_key_pair_sync("ec", &options).ok()?;
@@ -227,11 +246,19 @@ fn generate_node(crypto: &NodeCrypto, alg: SignatureAlgorithm) -> Option<Signing
         .call1(&private, &export)
         .ok()?;
     let key = key_from_jwk(alg, &jwk)?;
-    register(key.public_key_sec1(), NativeKey::Node(private));
+    register(Registered {
+        public: key.public_key_sec1(),
+        key: NativeKey::Node(private),
+        single_use,
+    });
     Some(key)
 }
 
-async fn generate_subtle(subtle: &JsValue, alg: SignatureAlgorithm) -> Option<SigningKey> {
+async fn generate_subtle(
+    subtle: &JsValue,
+    alg: SignatureAlgorithm,
+    single_use: bool,
+) -> Option<SigningKey> {
     let usages: Array = ["sign", "verify"]
         .iter()
         .map(|u| JsValue::from_str(u))
@@ -242,7 +269,11 @@ async fn generate_subtle(subtle: &JsValue, alg: SignatureAlgorithm) -> Option<Si
     let args = Array::of2(&"jwk".into(), &private);
     let jwk = call_async(subtle, "exportKey", &args).await.ok()?;
     let key = key_from_jwk(alg, &jwk)?;
-    register(key.public_key_sec1(), NativeKey::Subtle(private));
+    register(Registered {
+        public: key.public_key_sec1(),
+        key: NativeKey::Subtle(private),
+        single_use,
+    });
     Some(key)
 }
 
@@ -281,7 +312,11 @@ async fn decompress_native(alg: SignatureAlgorithm, compressed: &[u8]) -> Option
 
 /// Signing keys from the runtime's ECDSA, pure ones where it has none; and
 /// message public keys decompressed by it.
-pub struct NativeSignatureKeys;
+pub struct NativeSignatureKeys {
+    /// The materials are not cached: each key signs one message, and its
+    /// native half is forgotten once it has.
+    pub single_use: bool,
+}
 
 impl SignatureKeys for NativeSignatureKeys {
     fn generate<'a>(
@@ -289,11 +324,12 @@ impl SignatureKeys for NativeSignatureKeys {
         alg: SignatureAlgorithm,
     ) -> LocalBoxFuture<'a, Result<SigningKey, Error>> {
         Box::pin(async move {
-            if let Some(key) = node_crypto().and_then(|c| generate_node(&c, alg)) {
+            let single_use = self.single_use;
+            if let Some(key) = node_crypto().and_then(|c| generate_node(&c, alg, single_use)) {
                 return Ok(key);
             }
             if let Some(subtle) = subtle() {
-                if let Some(key) = generate_subtle(&subtle, alg).await {
+                if let Some(key) = generate_subtle(&subtle, alg, single_use).await {
                     return Ok(key);
                 }
             }

@@ -266,10 +266,13 @@ impl Session {
         let keyring_config =
             js::get(&config, "keyring").ok_or_else(|| invalid("`keyring` is required"))?;
         let keyring = keyrings::build(&keyring_config, clients.as_ref())?;
-        let default: Rc<dyn MaterialsManager> = Rc::new(
-            DefaultMaterialsManager::new(keyring)
-                .with_signature_keys(native_sig::NativeSignatureKeys),
-        );
+        let caching = js::get(&config, "cache").is_some_and(|c| c.as_bool() != Some(false));
+        let default: Rc<dyn MaterialsManager> =
+            Rc::new(DefaultMaterialsManager::new(keyring).with_signature_keys(
+                native_sig::NativeSignatureKeys {
+                    single_use: !caching,
+                },
+            ));
         let (manager, cache) = match js::get(&config, "cache") {
             Some(c) if c.as_bool() != Some(false) => {
                 let max_age =
