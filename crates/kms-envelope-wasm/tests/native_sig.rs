@@ -94,6 +94,13 @@ async fn encrypt(session: &Session, data: &[u8], suite: &str) -> Vec<u8> {
     bytes(&get(&result, "ciphertext"))
 }
 
+fn session_encrypt_with_context(session: &Session, data: &[u8]) -> Promise {
+    session.encrypt(
+        Uint8Array::from(data).into(),
+        js_obj(r#"{"suite": "0x0578"}"#),
+    )
+}
+
 async fn decrypt(session: &Session, message: &[u8]) -> Result<Vec<u8>, String> {
     let promise: Promise = session.decrypt(Uint8Array::from(message).into(), JsValue::UNDEFINED);
     match JsFuture::from(promise).await {
@@ -243,6 +250,46 @@ async fn tampered_messages_fail_natively_as_on_the_pure_path() {
             positions.get(i)
         );
     }
+    // The public key in the context: other base64 characters give points
+    // off the curve, other points, or bad encodings, refused (at the
+    // materials or by the header tag) as on the pure path.
+    let result = JsFuture::from(session_encrypt_with_context(&s, &plain))
+        .await
+        .unwrap();
+    let with_key = bytes(&get(&result, "ciphertext"));
+    let context = get(&result, "encryptionContext");
+    let b64 = get(&context, "aws-crypto-public-key").as_string().unwrap();
+    let at = with_key
+        .windows(b64.len())
+        .position(|w| w == b64.as_bytes())
+        .unwrap();
+    let mut codes = Vec::new();
+    for (i, c) in [
+        (1, b'A'),
+        (5, b'z'),
+        (30, b'+'),
+        (60, b'9'),
+        (0, b'A'),
+        (0, b'B'),
+    ] {
+        let mut bad = with_key.clone();
+        if bad[at + i] == c {
+            continue;
+        }
+        bad[at + i] = c;
+        call("reset", &[]);
+        let native = decrypt(&s, &bad).await;
+        call("hide", &[true.into()]);
+        let pure = decrypt(&s, &bad).await;
+        call("restore", &[]);
+        call("reset", &[]);
+        assert!(pure.is_err());
+        assert_eq!(native, pure, "public key character {i} made {}", c as char);
+        codes.push(native.unwrap_err());
+    }
+    // A first character 'A' or 'B' makes the SEC1 tag 0 or 4 with the wrong
+    // length: refused as a key before any header check.
+    assert!(codes.iter().any(|c| c == "InvalidKey"), "{codes:?}");
     // The footer of another message signed by another key.
     let footer = |m: &[u8]| {
         // The footer is the last 2 + len bytes; its length is at most 104.
