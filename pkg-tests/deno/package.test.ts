@@ -48,6 +48,16 @@ Deno.test("KMS keyrings, cache, verify and error codes in Deno", async () => {
     tampered[tampered.length - 2] ^= 1;
     assert((await code(s.decrypt(tampered))) === "InvalidCiphertext", "tampered");
 
+    // A signed suite: Deno's WebCrypto ECDSA where it has it, the pure one
+    // where not; a changed signature is refused either way.
+    const signedEnc = await s.encrypt("deno signs", { suite: 0x0578, encryptionContext: { runtime: "deno" } });
+    assert(signedEnc.algorithmSuite === "0x0578", "signed suite");
+    const signedDec = await s.decrypt(signedEnc.ciphertext, { encryptionContext: { runtime: "deno" } });
+    assert(new TextDecoder().decode(signedDec.plaintext) === "deno signs", "signed round trip");
+    const badSignature = signedEnc.ciphertext.slice();
+    badSignature[badSignature.length - 1] ^= 1;
+    assert((await code(s.decrypt(badSignature))) === "SignatureInvalid", "changed signature");
+
     const signing = await server.admin.createKey({ KeySpec: "ECC_NIST_P384", KeyUsage: "SIGN_VERIFY" });
     const message = new TextEncoder().encode("deno verifies");
     const signed = await server.admin.call("Sign", {

@@ -34,6 +34,24 @@ export default {
         const same = dec.plaintext.length === body.length && dec.plaintext.every((b, i) => b === body[i]);
         return Response.json({ same, keyIds: enc.keyIds, suite: header.algorithmSuite, stats: s.stats() });
       }
+      if (url.pathname === "/signed") {
+        // workerd's WebCrypto ECDSA where it has it, the pure one where not.
+        const enc = await s.encrypt("signed in a worker", { suite: 0x0578, encryptionContext: { runtime: "workerd" } });
+        const dec = await s.decrypt(enc.ciphertext, { encryptionContext: { runtime: "workerd" } });
+        const bad = enc.ciphertext.slice();
+        bad[bad.length - 1] ^= 1;
+        let tamperedCode = null;
+        try {
+          await s.decrypt(bad);
+        } catch (e) {
+          tamperedCode = e.code;
+        }
+        return Response.json({
+          suite: enc.algorithmSuite,
+          text: new TextDecoder().decode(dec.plaintext),
+          tamperedCode,
+        });
+      }
       if (url.pathname === "/wrong-context") {
         const enc = await s.encrypt("x", { encryptionContext: { runtime: "workerd" } });
         await s.decrypt(enc.ciphertext, { encryptionContext: { runtime: "other" } });

@@ -91,6 +91,12 @@ test("with nodejs_compat, a worker's frames go through node:crypto", async () =>
   assert.equal(result.stats.platformAesFrames.webCrypto, 0, JSON.stringify(result.stats));
 });
 
+test("a worker signs and verifies a signed suite and refuses a changed signature", async () => {
+  const response = await fetch(`${base}/signed`);
+  const result = await response.json();
+  assert.deepEqual(result, { suite: "0x0578", text: "signed in a worker", tamperedCode: "SignatureInvalid" });
+});
+
 test("a worker gets EncryptionContextMismatch for the wrong context", async () => {
   const response = await fetch(`${base}/wrong-context`);
   const result = await response.json();

@@ -21,6 +21,7 @@ mod error;
 mod fetch;
 mod js;
 mod keyrings;
+mod native_sig;
 mod node_crypto;
 mod secret;
 mod session;

@@ -21,7 +21,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::error::{JsResult, invalid, to_js};
 use crate::fetch::{CredentialSource, FetchClients, FetchSettings};
 use crate::secret::SecretBytes;
-use crate::{js, keyrings, stream, webcrypto};
+use crate::{js, keyrings, native_sig, stream, webcrypto};
 
 /// The default number of data keys a session cache holds.
 const DEFAULT_CACHE_CAPACITY: u64 = 100;
@@ -215,15 +215,16 @@ async fn decrypt_with_platform(
             return Err(to_js(kms_envelope::Error::TruncatedMessage));
         }
     };
-    let body = parsed
+    let mut body = parsed
         .obtain_materials(inner.manager.as_ref())
         .await
         .map_err(to_js)?;
+    native_sig::detach_decryptor(&mut body)?;
     let context = body.encryption_context().clone();
     let header = body.header().clone();
     let decrypted_with = body.wrapping_key_id().map(str::to_owned);
     let driver = webcrypto::DecryptDriver::new(body, Some(&inner.platform)).await?;
-    let plaintext = driver.decrypt_whole(rest).await?;
+    let plaintext = driver.decrypt_whole(ciphertext, rest).await?;
     Ok(result_object_with(
         "plaintext",
         &plaintext,
@@ -289,7 +290,13 @@ impl Session {
         let keyring_config =
             js::get(&config, "keyring").ok_or_else(|| invalid("`keyring` is required"))?;
         let keyring = keyrings::build(&keyring_config, clients.as_ref())?;
-        let default: Rc<dyn MaterialsManager> = Rc::new(DefaultMaterialsManager::new(keyring));
+        let caching = js::get(&config, "cache").is_some_and(|c| c.as_bool() != Some(false));
+        let default: Rc<dyn MaterialsManager> =
+            Rc::new(DefaultMaterialsManager::new(keyring).with_signature_keys(
+                native_sig::NativeSignatureKeys {
+                    single_use: !caching,
+                },
+            ));
         let (manager, cache) = match js::get(&config, "cache") {
             Some(c) if c.as_bool() != Some(false) => {
                 let max_age =
@@ -353,10 +360,11 @@ impl Session {
             let (ciphertext, context) = if inner.platform.one_shot(plaintext.len()) {
                 let mut opts = opts;
                 opts.plaintext_length_bound = Some(plaintext.len() as u64);
-                let encryptor =
+                let mut encryptor =
                     kms_envelope::Encryptor::new(inner.manager.as_ref(), &context, &opts)
                         .await
                         .map_err(to_js)?;
+                native_sig::detach_encryptor(&mut encryptor)?;
                 let full_context = encryptor.encryption_context().clone();
                 let mut out = Vec::with_capacity(encryptor.ciphertext_length_hint(plaintext.len()));
                 let mut driver =
@@ -365,11 +373,7 @@ impl Session {
                 driver.finish(&mut out).await?;
                 (out, full_context)
             } else {
-                let out =
-                    kms_envelope::encrypt(inner.manager.as_ref(), &plaintext, &context, &opts)
-                        .await
-                        .map_err(to_js)?;
-                (out.ciphertext, out.encryption_context)
+                native_sig::encrypt(inner.manager.as_ref(), &plaintext, &context, &opts).await?
             };
             let (header, _) = Header::parse(&ciphertext, &Default::default()).map_err(to_js)?;
             Ok(result_object("ciphertext", &ciphertext, &context, &header, None).into())
@@ -392,9 +396,7 @@ impl Session {
             if inner.platform.one_shot(ciphertext.len()) {
                 return decrypt_with_platform(&inner, &ciphertext, opts).await;
             }
-            let out = kms_envelope::decrypt(inner.manager.as_ref(), &ciphertext, &opts)
-                .await
-                .map_err(to_js)?;
+            let out = native_sig::decrypt(inner.manager.as_ref(), &ciphertext, opts).await?;
             let plaintext = SecretBytes::new(out.plaintext);
             Ok(result_object(
                 "plaintext",

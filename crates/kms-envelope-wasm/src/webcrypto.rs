@@ -300,7 +300,7 @@ impl EncryptDriver {
             self.encryptor.finish_input(out).map_err(to_js)?;
             self.seal_pending(out).await?;
         }
-        self.encryptor.finish(out).map_err(to_js)
+        crate::native_sig::finish_encryptor(self.encryptor, out).await
     }
 }
 
@@ -339,8 +339,8 @@ impl DecryptDriver {
         self.body.finish(out).map_err(to_js)
     }
 
-    /// One-shot: decrypts a whole message body (the bytes after the header)
-    /// into a new Uint8Array. Each frame the platform opens is copied straight
+    /// One-shot: decrypts a whole message body (`input`, the bytes after the
+    /// header of `message`) into a new Uint8Array. Each frame the platform opens is copied straight
     /// into it and never back through wasm memory: that round trip (a copy
     /// in, a copy into the output, a copy out, and zeroizing both wasm
     /// copies) made a 16 MiB decryption twice as slow as its encryption.
@@ -348,7 +348,7 @@ impl DecryptDriver {
     /// is returned only once `finish` has accepted the whole message; on
     /// any failure it is zeroed. Needs a platform AES-GCM (the caller
     /// checked [`Platform::one_shot`]).
-    pub async fn decrypt_whole(self, input: &[u8]) -> JsResult<Uint8Array> {
+    pub async fn decrypt_whole(self, message: &[u8], input: &[u8]) -> JsResult<Uint8Array> {
         let DecryptDriver { mut body, detached } = self;
         let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
         // Detached: update parses every frame and releases nothing.
@@ -367,7 +367,10 @@ impl DecryptDriver {
             Ok(())
         })
         .await;
-        let finished = opened.and_then(|()| body.finish(&mut none).map_err(to_js));
+        let finished = match opened {
+            Ok(()) => crate::native_sig::finish_decryptor(body, message, &mut none).await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = finished {
             out.fill(0, 0, out.length());
             return Err(e);

@@ -20,6 +20,7 @@ use crate::cipher::{ContentCipher, MessageKeys};
 use crate::cmm::{DecryptionMaterialsRequest, MaterialsManager};
 use crate::context::{EncryptionContext, PUBLIC_KEY_KEY};
 use crate::detached::{ContentKey, SealedFrame};
+use crate::detached_signature::{SignatureToVerify, SignatureVerdict};
 use crate::error::{ContextError, Error, FormatError, Limit};
 use crate::format::body::{FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH};
 use crate::format::codec::{Reader, split};
@@ -338,7 +339,7 @@ impl ParsedHeader {
                     hasher.update(header.auth_iv());
                 }
                 hasher.update(header.auth_tag());
-                Some((key, hasher))
+                Some((key, Some(hasher)))
             }
         };
         let hold = verifier.is_some() && !options.release_unverified_plaintext;
@@ -362,6 +363,8 @@ impl ParsedHeader {
             max_body_size: options.max_body_size,
             content_key,
             detached: None,
+            detached_signature: None,
+            trailing_after_footer: false,
         })
     }
 }
@@ -381,7 +384,9 @@ pub struct BodyDecryptor {
     encryption_context: EncryptionContext,
     wrapping_key_id: Option<String>,
     cipher: ContentCipher,
-    verifier: Option<(VerificationKey, SignatureHasher)>,
+    /// The key of a signed suite and the running hash (none once the
+    /// signature is detached).
+    verifier: Option<(VerificationKey, Option<SignatureHasher>)>,
     hold: bool,
     held: Vec<u8>,
     phase: Phase,
@@ -392,6 +397,19 @@ pub struct BodyDecryptor {
     max_body_size: Option<u64>,
     content_key: Option<ContentKey>,
     detached: Option<DetachedOpening>,
+    detached_signature: Option<DetachedVerification>,
+    /// Bytes came after the footer of a detached signature.
+    trailing_after_footer: bool,
+}
+
+/// The state of a body decryptor whose footer signature the caller checks.
+enum DetachedVerification {
+    /// The footer is not read yet.
+    AwaitingFooter,
+    /// The footer is read; its signature waits to be taken.
+    Read(SignatureToVerify),
+    /// Taken: `finish_verified` waits for the verdict on this signature.
+    Taken(Vec<u8>),
 }
 
 /// The state of a body decryptor whose frames are opened by the caller.
@@ -446,6 +464,13 @@ impl BodyDecryptor {
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         let mut input = input;
         while !input.is_empty() {
+            if self.phase == Phase::Done && self.trailing_waits_for_verdict() {
+                // In-crate verification would have failed at the footer,
+                // before these bytes were seen: the error waits for the
+                // verdict so that a bad signature still reports as one.
+                self.trailing_after_footer = true;
+                return Ok(());
+            }
             if self.buf.is_empty() {
                 match self.step(input, out)? {
                     Step::Consumed(n) => input = split(input, n).1,
@@ -486,7 +511,45 @@ impl BodyDecryptor {
     /// Ends the message: fails with `TruncatedMessage` if it ended early;
     /// for signed suites, releases the held plaintext now that the signature
     /// has verified. A detached decryptor must have released every frame.
-    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+    /// A decryptor whose signature is [detached](Self::detach_signature)
+    /// refuses this and ends with [`finish_verified`](Self::finish_verified).
+    pub fn finish(self, out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.detached_signature.is_some() {
+            return Err(Error::InvalidArgument(
+                "a decryptor whose signature is detached finishes with finish_verified",
+            ));
+        }
+        self.release_held(out)
+    }
+
+    /// Ends a message whose signature is detached, with the verdict on its
+    /// [`SignatureToVerify`]: `SignatureInvalid` unless it verified, and
+    /// only then is the held plaintext released. Checks for truncation as
+    /// [`finish`](Self::finish) does.
+    pub fn finish_verified(
+        mut self,
+        verdict: SignatureVerdict,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        match self.detached_signature.take() {
+            Some(DetachedVerification::Taken(signature)) if signature == verdict.signature => {}
+            Some(DetachedVerification::AwaitingFooter) => return Err(Error::TruncatedMessage),
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "finish_verified takes the verdict on this decryptor's own signature",
+                ));
+            }
+        }
+        if !verdict.valid {
+            return Err(Error::SignatureInvalid);
+        }
+        if self.trailing_after_footer {
+            return Err(FormatError::TrailingBytes.into());
+        }
+        self.release_held(out)
+    }
+
+    fn release_held(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
         if self.phase != Phase::Done || !self.buf.is_empty() {
             return Err(Error::TruncatedMessage);
         }
@@ -501,6 +564,62 @@ impl BodyDecryptor {
             out.append(&mut self.held);
         }
         Ok(())
+    }
+
+    /// Hands the footer signature to the caller: from now on the message is
+    /// not hashed here, the footer's signature is kept for
+    /// [`take_signature_to_verify`](Self::take_signature_to_verify), and
+    /// the decryptor ends only with
+    /// [`finish_verified`](Self::finish_verified). The plaintext of the
+    /// frames is held as before. For signed suites, once, before any body
+    /// byte.
+    pub fn detach_signature(&mut self) -> Result<(), Error> {
+        match &mut self.verifier {
+            Some((_, hasher @ Some(_))) if self.body_seen == 0 && self.buf.is_empty() => {
+                *hasher = None;
+                self.detached_signature = Some(DetachedVerification::AwaitingFooter);
+                Ok(())
+            }
+            _ => Err(Error::InvalidArgument(
+                "the signature of a signed suite is detached once, before the body",
+            )),
+        }
+    }
+
+    /// Whether the signature is [detached](Self::detach_signature).
+    pub fn is_signature_detached(&self) -> bool {
+        self.detached_signature.is_some()
+    }
+
+    /// A detached signature whose footer is read: bytes after it are an
+    /// error reported after the verdict.
+    fn trailing_waits_for_verdict(&self) -> bool {
+        matches!(
+            self.detached_signature,
+            Some(DetachedVerification::Read(_) | DetachedVerification::Taken(_))
+        )
+    }
+
+    /// The footer signature to verify, once the footer is read (until then
+    /// `TruncatedMessage`); once.
+    pub fn take_signature_to_verify(&mut self) -> Result<SignatureToVerify, Error> {
+        match self.detached_signature.take() {
+            Some(DetachedVerification::Read(to_verify)) => {
+                self.detached_signature =
+                    Some(DetachedVerification::Taken(to_verify.signature.clone()));
+                Ok(to_verify)
+            }
+            Some(DetachedVerification::AwaitingFooter) => {
+                self.detached_signature = Some(DetachedVerification::AwaitingFooter);
+                Err(Error::TruncatedMessage)
+            }
+            other => {
+                self.detached_signature = other;
+                Err(Error::InvalidArgument(
+                    "take_signature_to_verify is for a decryptor whose signature is detached, once",
+                ))
+            }
+        }
     }
 
     /// Hands the AES-GCM of the frames to the caller and returns the content
@@ -671,7 +790,7 @@ impl BodyDecryptor {
             let sink = if self.hold { &mut self.held } else { out };
             open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
         }
-        if let Some((_, hasher)) = &mut self.verifier {
+        if let Some((_, Some(hasher))) = &mut self.verifier {
             hasher.update(r.consumed());
         }
         self.next_sequence_number = seq.wrapping_add(1);
@@ -713,7 +832,7 @@ impl BodyDecryptor {
             let sink = if self.hold { &mut self.held } else { out };
             open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
         }
-        if let Some((_, hasher)) = &mut self.verifier {
+        if let Some((_, Some(hasher))) = &mut self.verifier {
             hasher.update(r.consumed());
         }
         self.phase = self.after_body();
@@ -730,8 +849,21 @@ impl BodyDecryptor {
 
     fn footer(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
         let signature = r.u16_prefixed("footer")?;
-        let (key, hasher) = self.verifier.take().ok_or(Error::SignatureInvalid)?;
-        key.verify_digest(&hasher.finalize(), signature)?;
+        match self.verifier.take() {
+            Some((key, Some(hasher))) => key.verify_digest(&hasher.finalize(), signature)?,
+            Some((key, None)) => {
+                // Header and body: everything before the footer.
+                let signed_len = u64::try_from(self.header.len())
+                    .unwrap_or(u64::MAX)
+                    .saturating_add(self.body_seen);
+                self.detached_signature = Some(DetachedVerification::Read(SignatureToVerify {
+                    key,
+                    signature: signature.to_vec(),
+                    signed_len,
+                }));
+            }
+            None => return Err(Error::SignatureInvalid),
+        }
         self.phase = Phase::Done;
         Ok(())
     }

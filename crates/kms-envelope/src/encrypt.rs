@@ -12,6 +12,7 @@ use crate::cipher::{ContentCipher, MessageKeys};
 use crate::cmm::{EncryptionMaterialsRequest, MaterialsManager};
 use crate::context::{EncryptionContext, RESERVED_PREFIX};
 use crate::detached::{ContentKey, FrameToSeal};
+use crate::detached_signature::FooterToSign;
 use crate::error::{ContextError, Error, Limit};
 use crate::format::body::{FINAL_FRAME_MARKER, FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD};
 use crate::format::header::DEFAULT_MAX_HEADER_SIZE;
@@ -121,7 +122,9 @@ pub struct Encryptor {
     frame_length: usize,
     pending: Vec<u8>,
     next_sequence_number: u32,
-    signer: Option<(SigningKey, SignatureHasher)>,
+    /// The key of a signed suite, the running hash (none once the
+    /// signature is detached) and the bytes written so far.
+    signer: Option<(SigningKey, Option<SignatureHasher>, u64)>,
     plaintext_seen: u64,
     plaintext_bound: Option<u64>,
     content_key: Option<ContentKey>,
@@ -212,7 +215,7 @@ impl Encryptor {
         let signer = match (suite.signature, &materials.signing_key) {
             (None, _) => None,
             (Some(alg), Some(key)) if key.algorithm() == alg => {
-                Some((key.clone(), SignatureHasher::new(alg)))
+                Some((key.clone(), Some(SignatureHasher::new(alg)), 0))
             }
             (Some(_), _) => {
                 return Err(Error::InvalidArgument(
@@ -344,26 +347,85 @@ impl Encryptor {
     /// and, for signed suites, the footer.
     ///
     /// A detached encryptor must have had [`finish_input`](Self::finish_input)
-    /// and every frame completed; `finish` then writes only the footer.
+    /// and every frame completed; `finish` then writes only the footer. An
+    /// encryptor whose signature is [detached](Self::detach_signature)
+    /// finishes with [`finish_to_sign`](Self::finish_to_sign) instead.
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
-        self.write_header(out);
-        match &self.detached {
-            None => {
-                let pending = core::mem::take(&mut self.pending);
-                self.seal_frame(&pending, true, out)?;
-            }
-            Some(d) if d.final_completed => {}
-            Some(_) => {
-                return Err(Error::InvalidArgument(
-                    "a detached encryptor finishes after its final frame is completed",
-                ));
-            }
+        if matches!(self.signer, Some((_, None, _))) {
+            return Err(Error::InvalidArgument(
+                "an encryptor whose signature is detached finishes with finish_to_sign",
+            ));
         }
-        if let Some((key, hasher)) = self.signer.take() {
+        self.finish_body(out)?;
+        if let Some((key, Some(hasher), _)) = self.signer.take() {
             let signature = key.sign_digest(&hasher.finalize())?;
             crate::format::codec::put_u16_prefixed(out, &signature, "signature")?;
         }
         Ok(())
+    }
+
+    /// Hands the footer signature to the caller: from now on the message
+    /// bytes are not hashed here, and the encryptor ends with
+    /// [`finish_to_sign`](Self::finish_to_sign). For signed suites, once,
+    /// before any byte is written.
+    pub fn detach_signature(&mut self) -> Result<(), Error> {
+        match &mut self.signer {
+            Some((_, hasher @ Some(_), _)) if !self.header_written => {
+                *hasher = None;
+                Ok(())
+            }
+            _ => Err(Error::InvalidArgument(
+                "the signature of a signed suite is detached once, before the header is written",
+            )),
+        }
+    }
+
+    /// Whether the signature is [detached](Self::detach_signature).
+    pub fn is_signature_detached(&self) -> bool {
+        matches!(self.signer, Some((_, None, _)))
+    }
+
+    /// Like [`finish`](Self::finish), for an encryptor whose signature is
+    /// detached: writes everything but the footer and returns what the
+    /// caller must sign to write it.
+    pub fn finish_to_sign(mut self, out: &mut Vec<u8>) -> Result<FooterToSign, Error> {
+        if !matches!(self.signer, Some((_, None, _))) {
+            return Err(Error::InvalidArgument(
+                "finish_to_sign is for an encryptor whose signature is detached",
+            ));
+        }
+        self.finish_body(out)?;
+        match self.signer.take() {
+            Some((key, _, signed_len)) => Ok(FooterToSign { key, signed_len }),
+            None => Err(Error::InvalidArgument(
+                "finish_to_sign is for an encryptor whose signature is detached",
+            )),
+        }
+    }
+
+    /// Writes the header if not yet written and the final frame.
+    fn finish_body(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.write_header(out);
+        match &self.detached {
+            None => {
+                let pending = core::mem::take(&mut self.pending);
+                self.seal_frame(&pending, true, out)
+            }
+            Some(d) if d.final_completed => Ok(()),
+            Some(_) => Err(Error::InvalidArgument(
+                "a detached encryptor finishes after its final frame is completed",
+            )),
+        }
+    }
+
+    /// Adds bytes just written to the signature's running hash and count.
+    fn signed(&mut self, bytes: &[u8]) {
+        if let Some((_, hasher, len)) = &mut self.signer {
+            if let Some(hasher) = hasher {
+                hasher.update(bytes);
+            }
+            *len = len.saturating_add(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
+        }
     }
 
     /// Hands the AES-GCM of the frames to the caller and returns the content
@@ -442,11 +504,9 @@ impl Encryptor {
         let start = out.len();
         out.extend_from_slice(&frame.prefix);
         out.extend_from_slice(ciphertext_and_tag);
-        if let Some((_, hasher)) = &mut self.signer {
-            hasher.update(out.get(start..).unwrap_or_default());
-        }
         d.next_to_complete = d.next_to_complete.wrapping_add(1);
         d.final_completed = frame.is_final;
+        self.signed(out.get(start..).unwrap_or_default());
         Ok(())
     }
 
@@ -457,9 +517,7 @@ impl Encryptor {
         self.header_written = true;
         let start = out.len();
         self.header.write(out);
-        if let Some((_, hasher)) = &mut self.signer {
-            hasher.update(out.get(start..).unwrap_or_default());
-        }
+        self.signed(out.get(start..).unwrap_or_default());
     }
 
     fn seal_frame(
@@ -529,9 +587,7 @@ impl Encryptor {
             }
         };
         out.extend_from_slice(&tag);
-        if let Some((_, hasher)) = &mut self.signer {
-            hasher.update(out.get(start..).unwrap_or_default());
-        }
+        self.signed(out.get(start..).unwrap_or_default());
         self.next_sequence_number = seq.wrapping_add(1);
         Ok(())
     }

@@ -20,6 +20,8 @@
 //!   encryptor/decryptor (with `std`, also [`io`] adapters).
 //! - [`detached`]: the same streams with the frames' AES-GCM done by the
 //!   caller (WebCrypto in a browser).
+//! - [`detached_signature`]: the footer signature made and checked by the
+//!   caller (a platform's native ECDSA).
 //! - [`signing`]: the ECDSA footer signatures of signed suites.
 //! - `verify` (feature `verify`): verification of KMS signatures with DER
 //!   public keys.
@@ -66,6 +68,7 @@ pub mod cmm;
 pub mod context;
 pub mod decrypt;
 pub mod detached;
+pub mod detached_signature;
 pub mod encrypt;
 pub mod error;
 pub mod format;

@@ -11,7 +11,7 @@ use crate::context::{EncryptionContext, PUBLIC_KEY_KEY};
 use crate::error::{ContextError, Error};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
-use crate::signing::{SigningKey, VerificationKey};
+use crate::signing::{SignatureKeys, SigningKey, VerificationKey};
 use crate::suite::AlgorithmSuite;
 
 /// The materials manager every message uses unless the caller supplies
@@ -20,6 +20,7 @@ use crate::suite::AlgorithmSuite;
 /// required encryption context keys, and one keyring for the data key.
 pub struct DefaultMaterialsManager {
     keyring: Box<dyn Keyring>,
+    signing_keys: Option<Box<dyn SignatureKeys>>,
 }
 
 impl core::fmt::Debug for DefaultMaterialsManager {
@@ -33,7 +34,16 @@ impl DefaultMaterialsManager {
     pub fn new(keyring: impl Keyring + 'static) -> Self {
         DefaultMaterialsManager {
             keyring: Box::new(keyring),
+            signing_keys: None,
         }
+    }
+
+    /// The manager with signing keys made, and public keys read, by `keys`
+    /// (a platform's native ECDSA) instead of [`SigningKey::generate`] and
+    /// [`VerificationKey::from_base64`].
+    pub fn with_signature_keys(mut self, keys: impl SignatureKeys + 'static) -> Self {
+        self.signing_keys = Some(Box::new(keys));
+        self
     }
 
     async fn encryption_materials(
@@ -58,7 +68,15 @@ impl DefaultMaterialsManager {
         }
         let signing_key = match suite.signature {
             Some(alg) => {
-                let key = SigningKey::generate(alg)?;
+                let key = match &self.signing_keys {
+                    Some(generator) => generator.generate(alg).await?,
+                    None => SigningKey::generate(alg)?,
+                };
+                if key.algorithm() != alg {
+                    return Err(Error::InvalidArgument(
+                        "the signing key generator made a key of another curve",
+                    ));
+                }
                 context.insert(PUBLIC_KEY_KEY, key.public_key_base64());
                 Some(key)
             }
@@ -90,7 +108,10 @@ impl DefaultMaterialsManager {
             request.reproduced_encryption_context.as_ref(),
         )?;
         let verification_key = match (suite.signature, context.get(PUBLIC_KEY_KEY)) {
-            (Some(alg), Some(b64)) => Some(VerificationKey::from_base64(alg, b64)?),
+            (Some(alg), Some(b64)) => Some(match &self.signing_keys {
+                Some(keys) => keys.verification_key(alg, b64).await?,
+                None => VerificationKey::from_base64(alg, b64)?,
+            }),
             (Some(_), None) => return Err(ContextError::MissingPublicKey.into()),
             (None, Some(_)) => return Err(ContextError::UnexpectedPublicKey.into()),
             (None, None) => None,

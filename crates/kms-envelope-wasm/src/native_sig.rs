@@ -1,0 +1,562 @@
+//! The footer signatures of signed suites through the runtime's own ECDSA.
+//!
+//! P-384 scalar multiplications compiled to wasm were nine tenths of a
+//! small 0x0578 round trip; node:crypto (OpenSSL) and WebCrypto do them
+//! many times faster. For one-shot `encrypt`/`decrypt` the key pair is
+//! generated, the footer signed and the signature verified by the runtime:
+//! node:crypto where `process.getBuiltinModule` gives it (synchronous, and
+//! it reads the message straight from wasm memory), else
+//! `crypto.subtle` (asynchronous, so the signed bytes are copied out). The
+//! core still writes and parses every byte, derives the keys, checks
+//! commitment and header tag, and converts the signatures between the
+//! format's DER and the runtimes' r || s
+//! ([`kms_envelope::detached_signature`]). Streams keep the pure path.
+//!
+//! Anything the runtime lacks or refuses falls back to the pure ECDSA: no
+//! node:crypto and no `crypto.subtle` (or no ECDSA in it) means pure keys;
+//! a key pair whose native half is not at hand (evicted, or a pure key) is
+//! signed in the crate, and a public key the runtime will not import is
+//! verified in the crate. A native verification that answers `false` is a
+//! failed signature, reported as the pure path reports it.
+//!
+//! Key pairs: the generator exports the private scalar (JWK) so that the
+//! core's [`SigningKey`] stays usable on the pure path (a cached key used
+//! by a stream); its copies in wasm memory zeroize (the JWK's strings in
+//! the JavaScript heap cannot be cleared, only dropped). The native private
+//! key is kept in a small registry under its public key, so the caching
+//! materials manager's cached keys keep signing natively; a session
+//! without a cache forgets it after its one signature.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use kms_envelope::cmm::MaterialsManager;
+use kms_envelope::detached_signature::{SignatureToVerify, SignatureVerdict};
+use kms_envelope::signing::{SignatureKeys, SigningKey, VerificationKey};
+use kms_envelope::suite::SignatureAlgorithm;
+use kms_envelope::{
+    BodyDecryptor, DecryptOptions, EncryptOptions, EncryptionContext, Encryptor, Error,
+    LocalBoxFuture,
+};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use zeroize::Zeroizing;
+
+use crate::error::{JsResult, to_js};
+use crate::js;
+
+/// Native private keys kept for signing, most recently used last. A cache
+/// of materials holds at most a few hundred entries by default, and a key
+/// not found here is still signed (in the crate).
+const REGISTRY_CAPACITY: usize = 256;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The `node:crypto` module (only its synchronous ECDSA is used).
+    type NodeCrypto;
+
+    #[wasm_bindgen(method, catch, js_name = generateKeyPairSync)]
+    fn generate_key_pair_sync(
+        this: &NodeCrypto,
+        kind: &str,
+        options: &Object,
+    ) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = createPublicKey)]
+    fn create_public_key(this: &NodeCrypto, options: &Object) -> Result<JsValue, JsValue>;
+
+    // `data` is a view of wasm memory: the call is synchronous and keeps no
+    // reference to it.
+    #[wasm_bindgen(method, catch)]
+    fn sign(
+        this: &NodeCrypto,
+        algorithm: &str,
+        data: &[u8],
+        key: &Object,
+    ) -> Result<Uint8Array, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn verify(
+        this: &NodeCrypto,
+        algorithm: &str,
+        data: &[u8],
+        key: &Object,
+        signature: &[u8],
+    ) -> Result<bool, JsValue>;
+}
+
+/// A private key of the runtime's ECDSA.
+#[derive(Clone)]
+enum NativeKey {
+    /// A node:crypto `KeyObject`.
+    Node(JsValue),
+    /// A WebCrypto `CryptoKey`.
+    Subtle(JsValue),
+}
+
+/// A registered native key: its public key (compressed SEC1), the key,
+/// and whether it signs one message only (a session without a cache), so
+/// that it is forgotten once it has.
+struct Registered {
+    public: Vec<u8>,
+    key: NativeKey,
+    single_use: bool,
+}
+
+thread_local! {
+    static REGISTRY: RefCell<VecDeque<Registered>> =
+        RefCell::new(VecDeque::with_capacity(REGISTRY_CAPACITY));
+}
+
+fn register(entry: Registered) {
+    REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() >= REGISTRY_CAPACITY {
+            r.pop_front();
+        }
+        r.push_back(entry);
+    });
+}
+
+/// The native key of `public`, made the most recently used (or forgotten,
+/// if it was for one message).
+fn registered(public: &[u8]) -> Option<NativeKey> {
+    REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        let at = r.iter().position(|e| e.public == public)?;
+        let entry = r.remove(at)?;
+        let key = entry.key.clone();
+        if !entry.single_use {
+            r.push_back(entry);
+        }
+        Some(key)
+    })
+}
+
+/// `node:crypto` without a static import (the same glue serves browsers):
+/// `process.getBuiltinModule` exists from Node 20.16.
+fn node_crypto() -> Option<NodeCrypto> {
+    #[cfg(feature = "ecdsa")]
+    {
+        let process = js::get(&js::global(), "process")?;
+        let get_builtin = js::get(&process, "getBuiltinModule")?
+            .dyn_into::<Function>()
+            .ok()?;
+        let module = get_builtin.call1(&process, &"node:crypto".into()).ok()?;
+        js::get(&module, "sign")?.dyn_into::<Function>().ok()?;
+        Some(module.unchecked_into())
+    }
+    #[cfg(not(feature = "ecdsa"))]
+    None
+}
+
+/// `globalThis.crypto.subtle`, if the runtime has it.
+fn subtle() -> Option<JsValue> {
+    #[cfg(feature = "ecdsa")]
+    {
+        js::get(&js::get(&js::global(), "crypto")?, "subtle")
+    }
+    #[cfg(not(feature = "ecdsa"))]
+    None
+}
+
+/// Whether one-shot signed messages go through a native ECDSA here.
+pub fn available() -> bool {
+    node_crypto().is_some() || subtle().is_some()
+}
+
+fn curve(alg: SignatureAlgorithm) -> &'static str {
+    match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => "P-256",
+        SignatureAlgorithm::EcdsaP384Sha384 => "P-384",
+    }
+}
+
+fn node_curve(alg: SignatureAlgorithm) -> &'static str {
+    match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => "prime256v1",
+        SignatureAlgorithm::EcdsaP384Sha384 => "secp384r1",
+    }
+}
+
+fn node_hash(alg: SignatureAlgorithm) -> &'static str {
+    match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => "sha256",
+        SignatureAlgorithm::EcdsaP384Sha384 => "sha384",
+    }
+}
+
+fn subtle_params(alg: SignatureAlgorithm) -> Object {
+    let p = Object::new();
+    js::set(&p, "name", &"ECDSA".into());
+    js::set(&p, "namedCurve", &curve(alg).into());
+    let hash = match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => "SHA-256",
+        SignatureAlgorithm::EcdsaP384Sha384 => "SHA-384",
+    };
+    js::set(&p, "hash", &hash.into());
+    p
+}
+
+/// `target[name](...args)`, awaited.
+async fn call_async(target: &JsValue, name: &str, args: &Array) -> JsResult<JsValue> {
+    let f = Reflect::get(target, &name.into())?
+        .dyn_into::<Function>()
+        .map_err(|_| JsValue::from_str("crypto.subtle lacks a method"))?;
+    JsFuture::from(Promise::from(f.apply(target, args)?)).await
+}
+
+/// A base64url field of a JWK, decoded into zeroizing memory.
+fn jwk_field(jwk: &JsValue, name: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let text = Zeroizing::new(js::get(jwk, name)?.as_string()?);
+    BASE64URL.decode(text.as_bytes()).ok().map(Zeroizing::new)
+}
+
+/// The core's key from a private JWK (`d`, `x`, `y`).
+fn key_from_jwk(alg: SignatureAlgorithm, jwk: &JsValue) -> Option<SigningKey> {
+    let d = jwk_field(jwk, "d")?;
+    let x = jwk_field(jwk, "x")?;
+    let y = jwk_field(jwk, "y")?;
+    let mut point = Vec::with_capacity(1 + x.len() + y.len());
+    point.push(0x04);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    SigningKey::from_external_pair(alg, &d, &point).ok()
+}
+
+fn generate_node(
+    crypto: &NodeCrypto,
+    alg: SignatureAlgorithm,
+    single_use: bool,
+) -> Option<SigningKey> {
+    let options = Object::new();
+    js::set(&options, "namedCurve", &curve(alg).into());
+    let pair = crypto.generate_key_pair_sync("ec", &options).ok()?;
+    let private = js::get(&pair, "privateKey")?;
+    let export = Object::new();
+    js::set(&export, "format", &"jwk".into());
+    let jwk = Reflect::get(&private, &"export".into())
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()?
+        .call1(&private, &export)
+        .ok()?;
+    let key = key_from_jwk(alg, &jwk)?;
+    register(Registered {
+        public: key.public_key_sec1(),
+        key: NativeKey::Node(private),
+        single_use,
+    });
+    Some(key)
+}
+
+async fn generate_subtle(
+    subtle: &JsValue,
+    alg: SignatureAlgorithm,
+    single_use: bool,
+) -> Option<SigningKey> {
+    let usages: Array = ["sign", "verify"]
+        .iter()
+        .map(|u| JsValue::from_str(u))
+        .collect();
+    let args = Array::of3(&subtle_params(alg), &true.into(), &usages);
+    let pair = call_async(subtle, "generateKey", &args).await.ok()?;
+    let private = js::get(&pair, "privateKey")?;
+    let args = Array::of2(&"jwk".into(), &private);
+    let jwk = call_async(subtle, "exportKey", &args).await.ok()?;
+    let key = key_from_jwk(alg, &jwk)?;
+    register(Registered {
+        public: key.public_key_sec1(),
+        key: NativeKey::Subtle(private),
+        single_use,
+    });
+    Some(key)
+}
+
+/// The uncompressed form of a compressed point, decompressed by the
+/// runtime (a square root in wasm costs half a millisecond on P-384).
+async fn decompress_native(alg: SignatureAlgorithm, compressed: &[u8]) -> Option<Vec<u8>> {
+    if let Some(crypto) = node_crypto() {
+        let convert = js::get(&js::get(&crypto, "ECDH")?, "convertKey")?
+            .dyn_into::<Function>()
+            .ok()?;
+        let args = Array::of5(
+            &Uint8Array::from(compressed),
+            &node_curve(alg).into(),
+            &JsValue::UNDEFINED,
+            &JsValue::UNDEFINED,
+            &"uncompressed".into(),
+        );
+        if let Ok(point) = convert.apply(&JsValue::NULL, &args) {
+            return Some(Uint8Array::new(&point).to_vec());
+        }
+    }
+    let subtle = subtle()?;
+    let usages = Array::of1(&"verify".into());
+    let args = Array::of5(
+        &"raw".into(),
+        &Uint8Array::from(compressed),
+        &subtle_params(alg),
+        &true.into(),
+        &usages,
+    );
+    let public = call_async(&subtle, "importKey", &args).await.ok()?;
+    let args = Array::of2(&"raw".into(), &public);
+    let point = call_async(&subtle, "exportKey", &args).await.ok()?;
+    Some(Uint8Array::new(&point).to_vec())
+}
+
+/// Signing keys from the runtime's ECDSA, pure ones where it has none; and
+/// message public keys decompressed by it.
+pub struct NativeSignatureKeys {
+    /// The materials are not cached: each key signs one message, and its
+    /// native half is forgotten once it has.
+    pub single_use: bool,
+}
+
+impl SignatureKeys for NativeSignatureKeys {
+    fn generate<'a>(
+        &'a self,
+        alg: SignatureAlgorithm,
+    ) -> LocalBoxFuture<'a, Result<SigningKey, Error>> {
+        Box::pin(async move {
+            let single_use = self.single_use;
+            if let Some(key) = node_crypto().and_then(|c| generate_node(&c, alg, single_use)) {
+                return Ok(key);
+            }
+            if let Some(subtle) = subtle() {
+                if let Some(key) = generate_subtle(&subtle, alg, single_use).await {
+                    return Ok(key);
+                }
+            }
+            SigningKey::generate(alg)
+        })
+    }
+
+    fn verification_key<'a>(
+        &'a self,
+        alg: SignatureAlgorithm,
+        b64: &'a str,
+    ) -> LocalBoxFuture<'a, Result<VerificationKey, Error>> {
+        Box::pin(async move {
+            let compressed = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .ok()
+                .filter(|c| matches!(c.first(), Some(0x02 | 0x03)));
+            if let Some(compressed) = compressed {
+                if let Some(point) = decompress_native(alg, &compressed).await {
+                    // Only the point the core would have decompressed.
+                    if let Some(key) = VerificationKey::from_decompressed(alg, &compressed, &point)
+                    {
+                        return Ok(key);
+                    }
+                }
+            }
+            VerificationKey::from_base64(alg, b64)
+        })
+    }
+}
+
+/// The r || s signature of `data` by the native half of `key`, if it has one.
+async fn sign_native(key: &SigningKey, data: &[u8]) -> Option<Vec<u8>> {
+    let alg = key.algorithm();
+    match registered(&key.public_key_sec1())? {
+        NativeKey::Node(private) => {
+            let spec = Object::new();
+            js::set(&spec, "key", &private);
+            js::set(&spec, "dsaEncoding", &"ieee-p1363".into());
+            let sig = node_crypto()?.sign(node_hash(alg), data, &spec).ok()?;
+            Some(sig.to_vec())
+        }
+        NativeKey::Subtle(private) => {
+            let subtle = subtle()?;
+            let args = Array::of3(&subtle_params(alg), &private, &Uint8Array::from(data));
+            let sig = call_async(&subtle, "sign", &args).await.ok()?;
+            Some(Uint8Array::new(&sig).to_vec())
+        }
+    }
+}
+
+/// The native verdict on `fixed` (r || s) over `data`; `None` when the
+/// runtime could not check it (no API, key refused), never for a signature
+/// that is merely wrong.
+async fn verify_native(to_verify: &SignatureToVerify, fixed: &[u8], data: &[u8]) -> Option<bool> {
+    let alg = to_verify.algorithm();
+    let point = to_verify.verification_key().to_sec1_uncompressed();
+    if let Some(crypto) = node_crypto() {
+        let half = (point.len() - 1) / 2;
+        let jwk = Object::new();
+        js::set(&jwk, "kty", &"EC".into());
+        js::set(&jwk, "crv", &curve(alg).into());
+        js::set(&jwk, "x", &BASE64URL.encode(point.get(1..=half)?).into());
+        js::set(&jwk, "y", &BASE64URL.encode(point.get(1 + half..)?).into());
+        let import = Object::new();
+        js::set(&import, "key", &jwk);
+        js::set(&import, "format", &"jwk".into());
+        if let Ok(public) = crypto.create_public_key(&import) {
+            let spec = Object::new();
+            js::set(&spec, "key", &public);
+            js::set(&spec, "dsaEncoding", &"ieee-p1363".into());
+            if let Ok(valid) = crypto.verify(node_hash(alg), data, &spec, fixed) {
+                return Some(valid);
+            }
+        }
+    }
+    let subtle = subtle()?;
+    let usages = Array::of1(&"verify".into());
+    let args = Array::of5(
+        &"raw".into(),
+        &Uint8Array::from(&point[..]),
+        &subtle_params(alg),
+        &false.into(),
+        &usages,
+    );
+    let public = call_async(&subtle, "importKey", &args).await.ok()?;
+    let args = Array::of4(
+        &subtle_params(alg),
+        &public,
+        &Uint8Array::from(fixed),
+        &Uint8Array::from(data),
+    );
+    call_async(&subtle, "verify", &args).await.ok()?.as_bool()
+}
+
+/// The verdict on a detached signature: native where the runtime can,
+/// in the crate otherwise. `message` is the whole message.
+async fn verify(to_verify: SignatureToVerify, message: &[u8]) -> SignatureVerdict {
+    let Some(fixed) = to_verify.fixed_signature() else {
+        // Not a DER signature of the curve: invalid, as on the pure path.
+        return to_verify.verdict(false);
+    };
+    let native = match to_verify.signed_bytes(message) {
+        Ok(data) => verify_native(&to_verify, &fixed, data).await,
+        Err(_) => None,
+    };
+    match native {
+        Some(valid) => to_verify.verdict(valid),
+        None => to_verify.verify_in_crate(message),
+    }
+}
+
+/// Detaches the signature of a signed suite's encryptor when a native
+/// ECDSA is here (else leaves it to the core).
+pub fn detach_encryptor(encryptor: &mut Encryptor) -> JsResult<()> {
+    if encryptor.header().suite().signature.is_some() && available() {
+        encryptor.detach_signature().map_err(to_js)?;
+    }
+    Ok(())
+}
+
+/// Ends an encryptor: the footer signed natively if its signature is
+/// detached (in the crate when the key has no native half).
+pub async fn finish_encryptor(encryptor: Encryptor, out: &mut Vec<u8>) -> JsResult<()> {
+    if !encryptor.is_signature_detached() {
+        return encryptor.finish(out).map_err(to_js);
+    }
+    let footer = encryptor.finish_to_sign(out).map_err(to_js)?;
+    let data = footer.signed_bytes(out).map_err(to_js)?;
+    match sign_native(footer.signing_key(), data).await {
+        Some(signature) => footer.complete(&signature, out).map_err(to_js),
+        None => footer.sign_in_crate(out).map_err(to_js),
+    }
+}
+
+/// Detaches the signature of a signed suite's body decryptor when a native
+/// ECDSA is here (else leaves it to the core).
+pub fn detach_decryptor(body: &mut BodyDecryptor) -> JsResult<()> {
+    if body.header().suite().signature.is_some() && available() {
+        body.detach_signature().map_err(to_js)?;
+    }
+    Ok(())
+}
+
+/// Ends a body decryptor, verifying a detached signature over `message`
+/// (the whole message) first; the held plaintext goes to `out` only if it
+/// verified.
+pub async fn finish_decryptor(
+    mut body: BodyDecryptor,
+    message: &[u8],
+    out: &mut Vec<u8>,
+) -> JsResult<()> {
+    if !body.is_signature_detached() {
+        return body.finish(out).map_err(to_js);
+    }
+    let to_verify = body.take_signature_to_verify().map_err(to_js)?;
+    let verdict = verify(to_verify, message).await;
+    body.finish_verified(verdict, out).map_err(to_js)
+}
+
+/// One-shot encryption with the footer of signed suites signed natively:
+/// `kms_envelope::encrypt` otherwise. Returns the message and the full
+/// encryption context.
+pub async fn encrypt(
+    manager: &dyn MaterialsManager,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+) -> JsResult<(Vec<u8>, EncryptionContext)> {
+    let mut options = options.clone();
+    options.plaintext_length_bound = Some(plaintext.len() as u64);
+    let mut encryptor = Encryptor::new(manager, context, &options)
+        .await
+        .map_err(to_js)?;
+    detach_encryptor(&mut encryptor)?;
+    let full_context = encryptor.encryption_context().clone();
+    let mut out = Vec::with_capacity(encryptor.ciphertext_length_hint(plaintext.len()));
+    encryptor.update(plaintext, &mut out).map_err(to_js)?;
+    finish_encryptor(encryptor, &mut out).await?;
+    Ok((out, full_context))
+}
+
+/// One-shot decryption with the signature of signed suites verified
+/// natively, as `kms_envelope::decrypt` does otherwise. Returns the
+/// plaintext, the full encryption context and the header.
+pub async fn decrypt(
+    manager: &dyn MaterialsManager,
+    ciphertext: &[u8],
+    options: DecryptOptions,
+) -> JsResult<Decrypted> {
+    let max_body = options.max_body_size;
+    let mut rest: &[u8] = ciphertext;
+    let parsed = match kms_envelope::HeaderReader::new(options)
+        .read(&mut rest)
+        .map_err(to_js)?
+    {
+        kms_envelope::ReadHeader::Parsed(p) => p,
+        kms_envelope::ReadHeader::NeedMore(_) => return Err(to_js(Error::TruncatedMessage)),
+    };
+    if let Some(max) = max_body {
+        if rest.len() as u64 > max {
+            return Err(to_js(kms_envelope::error::Limit::BodySize { max }.into()));
+        }
+    }
+    let mut body = parsed.obtain_materials(manager).await.map_err(to_js)?;
+    detach_decryptor(&mut body)?;
+    let mut plaintext = Vec::with_capacity(rest.len());
+    body.update(rest, &mut plaintext).map_err(to_js)?;
+    let encryption_context = body.encryption_context().clone();
+    let header = body.header().clone();
+    let wrapping_key_id = body.wrapping_key_id().map(str::to_owned);
+    finish_decryptor(body, ciphertext, &mut plaintext).await?;
+    Ok(Decrypted {
+        plaintext,
+        encryption_context,
+        header,
+        wrapping_key_id,
+    })
+}
+
+/// A one-shot decryption's results.
+pub struct Decrypted {
+    /// The authenticated plaintext.
+    pub plaintext: Vec<u8>,
+    /// The full encryption context.
+    pub encryption_context: EncryptionContext,
+    /// The message header.
+    pub header: kms_envelope::format::Header,
+    /// The wrapping key that decrypted the data key.
+    pub wrapping_key_id: Option<String>,
+}

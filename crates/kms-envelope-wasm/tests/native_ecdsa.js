@@ -1,0 +1,101 @@
+// Evaluated as a function body by tests/native_sig.rs; returns its API.
+// Counts the native ECDSA calls the bindings make (node:crypto through
+// process.getBuiltinModule, and crypto.subtle), and hides either API to
+// test the fallbacks. Everything is undone by restore().
+
+const counts = {
+  nodeGenerate: 0, nodeSign: 0, nodeVerify: 0, nodeDecompress: 0,
+  subtleGenerate: 0, subtleSign: 0, subtleVerify: 0, subtleDecompress: 0,
+};
+const process = globalThis.process;
+const originalGetBuiltin = process?.getBuiltinModule;
+const subtle = globalThis.crypto?.subtle;
+let installed = false;
+
+function counting(target, name, counter) {
+  const original = target[name];
+  return function (...args) {
+    counts[counter]++;
+    return original.apply(target, args);
+  };
+}
+
+function install() {
+  if (installed) return;
+  installed = true;
+  if (originalGetBuiltin) {
+    const real = originalGetBuiltin.call(process, "node:crypto");
+    const wrapped = Object.create(real);
+    wrapped.generateKeyPairSync = counting(real, "generateKeyPairSync", "nodeGenerate");
+    wrapped.sign = counting(real, "sign", "nodeSign");
+    wrapped.verify = counting(real, "verify", "nodeVerify");
+    wrapped.createPublicKey = real.createPublicKey.bind(real);
+    wrapped.ECDH = Object.create(real.ECDH);
+    wrapped.ECDH.convertKey = counting(real.ECDH, "convertKey", "nodeDecompress");
+    Object.defineProperty(process, "getBuiltinModule", {
+      configurable: true,
+      writable: true,
+      value: (name) => (name === "node:crypto" ? wrapped : originalGetBuiltin.call(process, name)),
+    });
+  }
+  if (subtle) {
+    for (const [name, counter] of [["generateKey", "subtleGenerate"], ["sign", "subtleSign"], ["verify", "subtleVerify"]]) {
+      Object.defineProperty(subtle, name, { configurable: true, writable: true, value: counting(subtle, name, counter) });
+    }
+    // A raw export is the decompression of a public key (generation
+    // exports JWK).
+    const exportKey = subtle.exportKey;
+    Object.defineProperty(subtle, "exportKey", {
+      configurable: true,
+      writable: true,
+      value: async function (format, key) {
+        const out = await exportKey.call(subtle, format, key);
+        if (format === "raw") counts.subtleDecompress++;
+        return out;
+      },
+    });
+  }
+}
+
+return {
+  // Starts counting (idempotent) and zeroes the counters.
+  reset() {
+    install();
+    for (const k of Object.keys(counts)) counts[k] = 0;
+  },
+  counts() {
+    return {
+      ...counts,
+      sign: counts.nodeSign + counts.subtleSign,
+      verify: counts.nodeVerify + counts.subtleVerify,
+      generate: counts.nodeGenerate + counts.subtleGenerate,
+      decompress: counts.nodeDecompress + counts.subtleDecompress,
+    };
+  },
+  hasNode() {
+    return typeof originalGetBuiltin === "function";
+  },
+  // Hides node:crypto (process.getBuiltinModule); with `subtleToo`, also
+  // crypto.subtle.
+  hide(subtleToo) {
+    if (process && originalGetBuiltin) {
+      Object.defineProperty(process, "getBuiltinModule", { configurable: true, writable: true, value: undefined });
+    }
+    if (subtleToo && subtle) {
+      Object.defineProperty(globalThis.crypto, "subtle", { configurable: true, value: undefined });
+    }
+  },
+  // Undoes hide() and the counting wrappers.
+  restore() {
+    if (process && originalGetBuiltin) {
+      Object.defineProperty(process, "getBuiltinModule", { configurable: true, writable: true, value: originalGetBuiltin });
+    }
+    if (globalThis.crypto && Object.getOwnPropertyDescriptor(globalThis.crypto, "subtle")) {
+      delete globalThis.crypto.subtle;
+    }
+    if (subtle) {
+      for (const name of ["generateKey", "sign", "verify", "exportKey"]) delete subtle[name];
+    }
+    installed = false;
+  },
+};
