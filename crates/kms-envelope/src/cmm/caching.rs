@@ -533,12 +533,17 @@ impl CachingMaterialsManager {
             h.update(request.commitment_policy.as_str());
         }
         if !request.required_encryption_context_keys.is_empty() {
-            let mut keys = request.required_encryption_context_keys.clone();
-            keys.sort_unstable();
+            // Byte order is str order.
+            let mut keys = sorted(
+                request
+                    .required_encryption_context_keys
+                    .iter()
+                    .map(|k| k.as_bytes()),
+            );
             keys.dedup();
             for k in keys {
                 h.update([0x00]);
-                h.update(k.as_bytes());
+                h.update(k);
             }
         }
         Ok(h.finalize().into())
@@ -550,12 +555,12 @@ impl CachingMaterialsManager {
     /// reproduced context, when given, is appended: the materials carry it,
     /// so a caller must not receive another caller's.
     fn decryption_key(&self, request: &DecryptionMaterialsRequest) -> Result<CacheKey, Error> {
-        let mut edks = request
+        let edks = request
             .encrypted_data_keys
             .iter()
             .map(serialize_edk)
             .collect::<Result<Vec<_>, _>>()?;
-        edks.sort_unstable();
+        let edks = sorted(edks.iter().map(Vec::as_slice));
         let mut h = Sha384::new();
         h.update([0x01, 0x00, 0x02, 0x00]);
         h.update(self.partition_id.as_bytes());
@@ -577,6 +582,14 @@ impl CachingMaterialsManager {
         }
         Ok(h.finalize().into())
     }
+}
+
+/// Byte strings in ascending order: the cache keys' one sort instantiation
+/// (each element type sorted costs ~5 KB of wasm).
+fn sorted<'a>(items: impl Iterator<Item = &'a [u8]>) -> Vec<&'a [u8]> {
+    let mut out: Vec<&[u8]> = items.collect();
+    out.sort_unstable();
+    out
 }
 
 /// An encrypted data key as the header writes it: three u16-length-prefixed
