@@ -205,7 +205,9 @@ struct Entry {
 struct State {
     entries: BTreeMap<CacheKey, Entry>,
     /// Keys being fetched now, with the wakers of requests waiting for them.
-    in_flight: BTreeMap<CacheKey, Vec<Waker>>,
+    /// A list, not a map: it holds one item per concurrent KMS fetch, and a
+    /// second BTreeMap instantiation costs ~10 KB of wasm.
+    in_flight: Vec<(CacheKey, Vec<Waker>)>,
     /// Logical time of the last use, for LRU order.
     tick: u64,
     stats: CacheStats,
@@ -247,7 +249,11 @@ struct InFlight<'a> {
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        let waiters = self.state.borrow_mut().in_flight.remove(&self.key);
+        let waiters = {
+            let mut state = self.state.borrow_mut();
+            let at = state.in_flight.iter().position(|(k, _)| *k == self.key);
+            at.map(|i| state.in_flight.swap_remove(i).1)
+        };
         for waker in waiters.into_iter().flatten() {
             waker.wake();
         }
@@ -264,9 +270,9 @@ impl Future for WaitForFetch<'_> {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = self.state.borrow_mut();
-        match state.in_flight.get_mut(&self.key) {
+        match state.in_flight.iter_mut().find(|(k, _)| *k == self.key) {
             None => Poll::Ready(()),
-            Some(waiters) => {
+            Some((_, waiters)) => {
                 if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
                     waiters.push(cx.waker().clone());
                 }
@@ -394,10 +400,10 @@ impl CachingMaterialsManager {
             return Lookup::Hit(materials);
         }
         state.remove(key);
-        if state.in_flight.contains_key(key) {
+        if state.in_flight.iter().any(|(k, _)| k == key) {
             return Lookup::Wait;
         }
-        state.in_flight.insert(*key, Vec::new());
+        state.in_flight.push((*key, Vec::new()));
         state.stats.misses += 1;
         state.stats.underlying_calls += 1;
         Lookup::Fetch
