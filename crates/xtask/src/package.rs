@@ -109,7 +109,9 @@ fn compile(features: &[&str]) -> Result<PathBuf> {
             "wasm32-unknown-unknown",
             "--profile",
             "wasm-release",
+            "--config",
         ])
+        .arg(remap_config())
         .args(features))?;
     let built = util::target_dir()
         .join("wasm32-unknown-unknown")
@@ -124,6 +126,34 @@ fn compile(features: &[&str]) -> Result<PathBuf> {
         fs::copy(&built, &copy)?;
     }
     Ok(copy)
+}
+
+/// A `--config` value that remaps the source paths panic locations embed
+/// (dependencies under cargo's registry, the workspace) to paths relative
+/// to their crate: shorter strings in the .wasm, and none of this machine's
+/// paths. Computed here, not committed, because the prefixes differ per
+/// machine. (The standard library's `/rustc/<commit>` paths come from its
+/// prebuilt rlibs; remapping does not reach them.)
+fn remap_config() -> String {
+    let mut prefixes = Vec::new();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(home) = cargo_home {
+        // One directory per registry index: <index>/<crate>-<version>/...
+        if let Ok(entries) = fs::read_dir(home.join("registry").join("src")) {
+            prefixes.extend(entries.flatten().map(|e| e.path()));
+        }
+    }
+    prefixes.push(util::root());
+    let flags: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("{:?}", format!("--remap-path-prefix={}/=", p.display())))
+        .collect();
+    format!(
+        "target.wasm32-unknown-unknown.rustflags=[{}]",
+        flags.join(", ")
+    )
 }
 
 /// Runs wasm-bindgen for `target` into `dir`, then wasm-opt on the module;
