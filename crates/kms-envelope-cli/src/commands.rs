@@ -85,8 +85,12 @@ pub fn decrypt(args: &DecryptArgs) -> Result<()> {
         body.update(&buf[..n], &mut out)?;
         write_out(&mut output, &mut out)?;
     }
-    body.finish(&mut out)?;
-    write_out(&mut output, &mut out)?;
+    // Held plaintext (a signed suite to standard output) goes out piece by
+    // piece once the signature verified, not gathered into one more copy.
+    for piece in body.finish_in_pieces()? {
+        out.extend_from_slice(&piece);
+        write_out(&mut output, &mut out)?;
+    }
     output.commit()
 }
 

@@ -535,7 +535,7 @@ pub async fn decrypt(
     }
     let mut body = parsed.obtain_materials(manager).await.map_err(to_js)?;
     detach_decryptor(&mut body)?;
-    let mut plaintext = Vec::with_capacity(rest.len());
+    let mut plaintext = body.whole_body_buffer(rest.len());
     body.update(rest, &mut plaintext).map_err(to_js)?;
     let encryption_context = body.encryption_context().clone();
     let header = body.header().clone();

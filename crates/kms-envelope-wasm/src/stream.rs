@@ -2,10 +2,11 @@
 //! chunk at a time so memory stays one frame whatever the size.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
-use kms_envelope::{EncryptionContext, Encryptor, HeaderReader, ReadHeader};
+use kms_envelope::{EncryptionContext, Encryptor, HeaderReader, PlaintextPiece, ReadHeader};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
@@ -61,6 +62,8 @@ impl Input {
 enum Step {
     /// Bytes to enqueue (possibly none yet).
     Output(Vec<u8>),
+    /// Plaintext of a signed message, released once its signature verified.
+    Piece(PlaintextPiece),
     /// The stream is complete.
     Done,
 }
@@ -79,10 +82,15 @@ struct StreamState {
     progress: Option<Function>,
     on_header: Option<Function>,
     processed: f64,
+    /// The verified plaintext of a signed message, one piece per pull.
+    pending: VecDeque<PlaintextPiece>,
 }
 
 impl StreamState {
     async fn step(&mut self) -> JsResult<Step> {
+        if let Some(piece) = self.pending.pop_front() {
+            return Ok(Step::Piece(piece));
+        }
         if matches!(self.machine, Machine::Finished) {
             return Ok(Step::Done);
         }
@@ -152,13 +160,21 @@ impl StreamState {
             }
             (Machine::DecryptBody(body), None) => {
                 if let Some(b) = body.take() {
-                    b.finish(&mut out)?;
+                    self.pending = b.finish_in_pieces()?.into();
                 }
                 self.machine = Machine::Finished;
+                if let Some(piece) = self.pending.pop_front() {
+                    return Ok(Step::Piece(piece));
+                }
             }
             (Machine::Finished, _) => return Ok(Step::Done),
         }
         Ok(Step::Output(out))
+    }
+
+    /// Nothing more to enqueue.
+    fn is_done(&self) -> bool {
+        matches!(self.machine, Machine::Finished) && self.pending.is_empty()
     }
 
     fn report(&mut self, n: usize) {
@@ -195,27 +211,16 @@ fn readable(state: StreamState) -> JsResult<JsValue> {
                 return Ok(JsValue::UNDEFINED);
             };
             loop {
-                match s.step().await {
+                let bytes = match s.step().await {
                     Ok(Step::Output(bytes)) if bytes.is_empty() => {
-                        if matches!(s.machine, Machine::Finished) {
+                        if s.is_done() {
                             call_controller(&controller, "close", None);
                             return Ok(JsValue::UNDEFINED);
                         }
+                        continue;
                     }
-                    Ok(Step::Output(bytes)) => {
-                        let finished = matches!(s.machine, Machine::Finished);
-                        call_controller(
-                            &controller,
-                            "enqueue",
-                            Some(&js::uint8array(&bytes).into()),
-                        );
-                        if finished {
-                            call_controller(&controller, "close", None);
-                        } else {
-                            *state.borrow_mut() = Some(s);
-                        }
-                        return Ok(JsValue::UNDEFINED);
-                    }
+                    Ok(Step::Output(bytes)) => js::uint8array(&bytes),
+                    Ok(Step::Piece(piece)) => js::uint8array(&piece),
                     Ok(Step::Done) => {
                         call_controller(&controller, "close", None);
                         return Ok(JsValue::UNDEFINED);
@@ -225,7 +230,14 @@ fn readable(state: StreamState) -> JsResult<JsValue> {
                         // The state is dropped: nothing more comes out.
                         return Err(e);
                     }
+                };
+                call_controller(&controller, "enqueue", Some(&bytes.into()));
+                if s.is_done() {
+                    call_controller(&controller, "close", None);
+                } else {
+                    *state.borrow_mut() = Some(s);
                 }
+                return Ok(JsValue::UNDEFINED);
             }
         })
     });
@@ -273,6 +285,7 @@ pub fn encrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> Pro
             progress,
             on_header: None,
             processed: 0.0,
+            pending: VecDeque::new(),
         })
     })
 }
@@ -296,5 +309,6 @@ pub fn decrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> JsR
         progress,
         on_header,
         processed: 0.0,
+        pending: VecDeque::new(),
     })
 }

@@ -24,6 +24,7 @@ use crate::error::{JsResult, to_js};
 use crate::js;
 use crate::node_crypto::{self, NodeAes, NodeCrypto};
 use crate::secret::SecretBytes;
+use kms_envelope::PlaintextPiece;
 
 /// One-shot messages at least this large use WebCrypto.
 pub const ONE_SHOT_THRESHOLD: usize = 64 * 1024;
@@ -334,9 +335,10 @@ impl DecryptDriver {
         Ok(())
     }
 
-    /// Ends the message (the footer's signature is checked here).
-    pub fn finish(self, out: &mut Vec<u8>) -> JsResult<()> {
-        self.body.finish(out).map_err(to_js)
+    /// Ends the message (the footer's signature is checked here) and hands
+    /// over the plaintext held for a signed suite, in pieces.
+    pub fn finish_in_pieces(self) -> JsResult<Vec<PlaintextPiece>> {
+        self.body.finish_in_pieces().map_err(to_js)
     }
 
     /// One-shot: decrypts a whole message body (`input`, the bytes after the

@@ -122,18 +122,26 @@ function streamOf(chunks) {
 // Reads until the stream ends or errors: { released: Uint8Array, code }.
 async function collectUntilError(stream) {
   const parts = [];
+  const sizes = [];
   let code = null;
   const reader = stream.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      parts.push(...value);
+      parts.push(value);
+      sizes.push(value.length);
     }
   } catch (e) {
     code = e.code || String(e);
   }
-  return { released: Uint8Array.from(parts), code };
+  const released = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  let at = 0;
+  for (const part of parts) {
+    released.set(part, at);
+    at += part.length;
+  }
+  return { released, sizes, code };
 }
 
 async function collect(stream) {

@@ -678,6 +678,23 @@ async fn signed_streams_hold_plaintext_until_the_signature_verifies_unless_asked
         assert_eq!(released(&result), data);
     }
 
+    // A larger message's verified plaintext comes out in pieces of 64 KiB,
+    // then twice that (whole frames of 100 bytes), one per read.
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 249) as u8).collect();
+    let enc = ok(session.encrypt(Uint8Array::from(&data[..]).into(), JsValue::UNDEFINED)).await;
+    let large = bytes(&get(&enc, "ciphertext"));
+    let out = session
+        .decrypt_stream(stream_of(&large), JsValue::UNDEFINED)
+        .unwrap();
+    let result = call_async("collectUntilError", &[out]).await;
+    assert_eq!(code_of(&result), None);
+    assert_eq!(released(&result), data);
+    let sizes: Vec<f64> = Array::from(&get(&result, "sizes"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(sizes, [65500.0, 131000.0, 103500.0]);
+
     // The option must be a boolean.
     let e = session
         .decrypt_stream(

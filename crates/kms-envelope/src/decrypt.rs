@@ -11,7 +11,10 @@
 //!
 //! Unsigned suites release each frame's plaintext as soon as its tag
 //! verifies. Signed suites release nothing until the footer signature
-//! verifies, unless [`DecryptOptions::release_unverified_plaintext`] is set.
+//! verifies, unless [`DecryptOptions::release_unverified_plaintext`] is set;
+//! until then the plaintext is held in [`PlaintextPiece`]s, which are never
+//! reallocated (no copy is left behind in freed memory) and are cleared
+//! when dropped, so a message whose signature fails leaves none of it.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -127,7 +130,7 @@ pub async fn decrypt<M: MaterialsManager + ?Sized>(
     }
     let parsed = ParsedHeader::new(header, options.clone())?;
     let mut body = parsed.obtain_materials(manager).await?;
-    let mut plaintext = Vec::with_capacity(rest.len());
+    let mut plaintext = body.whole_body_buffer(rest.len());
     body.update(rest, &mut plaintext)?;
     let encryption_context = body.encryption_context.clone();
     let header = body.header.clone();
@@ -354,7 +357,7 @@ impl ParsedHeader {
             cipher,
             verifier,
             hold,
-            held: Vec::new(),
+            held: Held::default(),
             phase,
             next_sequence_number: 1,
             buf: Vec::new(),
@@ -388,7 +391,7 @@ pub struct BodyDecryptor {
     /// signature is detached).
     verifier: Option<(VerificationKey, Option<SignatureHasher>)>,
     hold: bool,
-    held: Vec<u8>,
+    held: Held,
     phase: Phase,
     next_sequence_number: u32,
     buf: Vec<u8>,
@@ -514,12 +517,47 @@ impl BodyDecryptor {
     /// A decryptor whose signature is [detached](Self::detach_signature)
     /// refuses this and ends with [`finish_verified`](Self::finish_verified).
     pub fn finish(self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.check_not_detached()?;
+        self.release_held(out)
+    }
+
+    /// Ends the message as [`finish`](Self::finish) does, but hands over
+    /// the held plaintext of a signed suite as it was held, in pieces (of
+    /// at most 64 KiB for the first, twice as much for each next one up to
+    /// 4 MiB, or one frame if larger) instead of appending it to one
+    /// buffer: a stream can pass them on one at a time. Empty for
+    /// unsigned suites, whose plaintext was released by `update`.
+    pub fn finish_in_pieces(mut self) -> Result<Vec<PlaintextPiece>, Error> {
+        self.check_not_detached()?;
+        self.check_finished()?;
+        Ok(core::mem::take(&mut self.held.pieces))
+    }
+
+    /// For a caller that has the whole body, `body_len` bytes (its
+    /// plaintext is shorter), before any of it: the buffer to give
+    /// [`update`](Self::update) and [`finish`](Self::finish). Plaintext
+    /// released as it goes (unsigned suites) fits its capacity; for a
+    /// signed suite it is empty and the held plaintext gets one piece of
+    /// that size instead, which `finish` hands over without a copy.
+    pub fn whole_body_buffer(&mut self, body_len: usize) -> Vec<u8> {
+        if !self.hold {
+            return Vec::with_capacity(body_len);
+        }
+        if self.body_seen == 0 && self.held.pieces.is_empty() {
+            self.held
+                .pieces
+                .push(PlaintextPiece(Vec::with_capacity(body_len)));
+        }
+        Vec::new()
+    }
+
+    fn check_not_detached(&self) -> Result<(), Error> {
         if self.detached_signature.is_some() {
             return Err(Error::InvalidArgument(
                 "a decryptor whose signature is detached finishes with finish_verified",
             ));
         }
-        self.release_held(out)
+        Ok(())
     }
 
     /// Ends a message whose signature is detached, with the verdict on its
@@ -549,7 +587,7 @@ impl BodyDecryptor {
         self.release_held(out)
     }
 
-    fn release_held(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn check_finished(&self) -> Result<(), Error> {
         if self.phase != Phase::Done || !self.buf.is_empty() {
             return Err(Error::TruncatedMessage);
         }
@@ -558,10 +596,20 @@ impl BodyDecryptor {
                 "a detached decryptor finishes after every frame is released",
             ));
         }
-        if out.is_empty() {
-            core::mem::swap(out, &mut self.held);
-        } else {
-            out.append(&mut self.held);
+        Ok(())
+    }
+
+    fn release_held(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.check_finished()?;
+        let mut pieces = core::mem::take(&mut self.held.pieces);
+        match pieces.as_mut_slice() {
+            [only] if out.is_empty() => core::mem::swap(out, &mut only.0),
+            pieces => {
+                out.reserve(pieces.iter().map(|p| p.0.len()).sum());
+                for piece in pieces.iter() {
+                    out.extend_from_slice(&piece.0);
+                }
+            }
         }
         Ok(())
     }
@@ -666,8 +714,12 @@ impl BodyDecryptor {
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         self.keep_frame(frame, plaintext.len())?;
-        let sink = if self.hold { &mut self.held } else { out };
-        sink.extend_from_slice(plaintext);
+        if self.hold {
+            self.held
+                .with_room(plaintext.len(), |sink| sink.extend_from_slice(plaintext));
+        } else {
+            out.extend_from_slice(plaintext);
+        }
         Ok(())
     }
 
@@ -787,8 +839,7 @@ impl BodyDecryptor {
             ));
             d.outstanding += 1;
         } else {
-            let sink = if self.hold { &mut self.held } else { out };
-            open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
+            self.open(&iv, aad.as_bytes(), content, &tag, out)?;
         }
         if let Some((_, Some(hasher))) = &mut self.verifier {
             hasher.update(r.consumed());
@@ -829,8 +880,7 @@ impl BodyDecryptor {
                 .push(sealed_frame(1, true, iv, &aad, r.consumed(), content.len()));
             d.outstanding += 1;
         } else {
-            let sink = if self.hold { &mut self.held } else { out };
-            open_into(&self.cipher, &iv, aad.as_bytes(), content, &tag, sink)?;
+            self.open(&iv, aad.as_bytes(), content, &tag, out)?;
         }
         if let Some((_, Some(hasher))) = &mut self.verifier {
             hasher.update(r.consumed());
@@ -866,6 +916,92 @@ impl BodyDecryptor {
         }
         self.phase = Phase::Done;
         Ok(())
+    }
+}
+
+impl BodyDecryptor {
+    /// Opens one frame (or the non-framed body) into `out`, or into the
+    /// held plaintext for a signed suite.
+    fn open(
+        &mut self,
+        iv: &[u8; AlgorithmSuite::IV_LEN],
+        aad: &[u8],
+        content: &[u8],
+        tag: &[u8; AlgorithmSuite::TAG_LEN],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let cipher = &self.cipher;
+        if self.hold {
+            self.held.with_room(content.len(), |sink| {
+                open_into(cipher, iv, aad, content, tag, sink)
+            })
+        } else {
+            open_into(cipher, iv, aad, content, tag, out)
+        }
+    }
+}
+
+/// Plaintext of a signed message, held until its footer signature verified;
+/// cleared (its whole allocation) when dropped. Read it through `Deref`.
+pub struct PlaintextPiece(Vec<u8>);
+
+impl core::ops::Deref for PlaintextPiece {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for PlaintextPiece {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "PlaintextPiece({} bytes)", self.0.len())
+    }
+}
+
+impl Drop for PlaintextPiece {
+    fn drop(&mut self) {
+        // One bulk fill (zeroize's volatile byte loop is several times
+        // slower on wasm), the spare capacity too, and the buffer handed
+        // to black_box, the barrier zeroize uses, so the stores stay.
+        let capacity = self.0.capacity();
+        self.0.fill(0);
+        self.0.resize(capacity, 0);
+        core::hint::black_box(self.0.as_mut_slice());
+    }
+}
+
+/// The held plaintext: pieces that are filled up to their capacity and
+/// never grown, so nothing is reallocated and left behind.
+#[derive(Default)]
+struct Held {
+    pieces: Vec<PlaintextPiece>,
+}
+
+impl Held {
+    /// The capacity of the first piece; each next one has twice the room of
+    /// the one before, up to 4 MiB (64 KiB << 6), unless a frame needs more.
+    /// (Pieces of one size made a 256 MiB signed stream in Node half as
+    /// slow again: wasm memory grew, and its buffer was replaced, for each.)
+    const FIRST_PIECE: usize = 64 * 1024;
+    const DOUBLINGS: usize = 6;
+
+    /// Runs `fill` on a piece with room for `n` more bytes (the last one,
+    /// or a new one).
+    fn with_room<R>(&mut self, n: usize, fill: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut piece = match self.pieces.pop() {
+            Some(last) if last.0.capacity() - last.0.len() >= n => last,
+            last => {
+                self.pieces.extend(last);
+                let room = Self::FIRST_PIECE << self.pieces.len().min(Self::DOUBLINGS);
+                PlaintextPiece(Vec::with_capacity(n.max(room)))
+            }
+        };
+        let result = fill(&mut piece.0);
+        if !piece.0.is_empty() {
+            self.pieces.push(piece);
+        }
+        result
     }
 }
 

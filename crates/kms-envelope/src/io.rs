@@ -25,6 +25,15 @@ pub trait StreamStage: sealed::Sealed {
     fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error>;
     /// Ends the stream, appending the rest to `out`.
     fn finish(self, out: &mut Vec<u8>) -> Result<(), Error>;
+    /// Ends the stream and writes the rest to `sink` (`scratch` is free
+    /// space for it).
+    fn finish_to<W: Write>(self, scratch: &mut Vec<u8>, sink: &mut W) -> io::Result<()>
+    where
+        Self: Sized,
+    {
+        self.finish(scratch).map_err(to_io)?;
+        sink.write_all(scratch)
+    }
 }
 
 mod sealed {
@@ -48,6 +57,14 @@ impl StreamStage for BodyDecryptor {
     }
     fn finish(self, out: &mut Vec<u8>) -> Result<(), Error> {
         BodyDecryptor::finish(self, out)
+    }
+    /// The held plaintext of a signed suite is written piece by piece, not
+    /// gathered into one more copy of it first.
+    fn finish_to<W: Write>(self, _scratch: &mut Vec<u8>, sink: &mut W) -> io::Result<()> {
+        for piece in self.finish_in_pieces().map_err(to_io)? {
+            sink.write_all(&piece)?;
+        }
+        Ok(())
     }
 }
 
@@ -79,8 +96,7 @@ impl<S: StreamStage, W: Write> StreamWriter<S, W> {
     /// decrypting), flushes, and returns the sink.
     pub fn finish(mut self) -> io::Result<W> {
         self.scratch.clear();
-        self.stage.finish(&mut self.scratch).map_err(to_io)?;
-        self.inner.write_all(&self.scratch)?;
+        self.stage.finish_to(&mut self.scratch, &mut self.inner)?;
         self.inner.flush()?;
         Ok(self.inner)
     }

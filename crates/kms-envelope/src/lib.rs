@@ -85,7 +85,8 @@ pub mod verify;
 
 pub use context::EncryptionContext;
 pub use decrypt::{
-    BodyDecryptor, DecryptOptions, DecryptOutput, HeaderReader, ParsedHeader, ReadHeader, decrypt,
+    BodyDecryptor, DecryptOptions, DecryptOutput, HeaderReader, ParsedHeader, PlaintextPiece,
+    ReadHeader, decrypt,
 };
 pub use encrypt::{EncryptOptions, EncryptOutput, Encryptor, encrypt};
 pub use error::{Error, ErrorCode};

@@ -160,3 +160,87 @@ fn io_adapters_stream_a_message_through_write() {
         std::io::ErrorKind::InvalidData
     );
 }
+
+/// Decrypts `ciphertext` whole through the body decryptor and ends it with
+/// `finish_in_pieces`: what was released by `update`, and the pieces.
+fn decrypt_in_pieces(
+    m: &FixedKeyManager,
+    ciphertext: &[u8],
+    dopts: &DecryptOptions,
+) -> Result<(Vec<u8>, Vec<kms_envelope::PlaintextPiece>), kms_envelope::Error> {
+    let mut rest = ciphertext;
+    let parsed = match kms_envelope::HeaderReader::new(dopts.clone()).read(&mut rest)? {
+        kms_envelope::ReadHeader::Parsed(p) => p,
+        kms_envelope::ReadHeader::NeedMore(_) => panic!("the header is whole"),
+    };
+    let mut body = block_on(parsed.obtain_materials(m))?;
+    let mut released = Vec::new();
+    body.update(rest, &mut released)?;
+    Ok((released, body.finish_in_pieces()?))
+}
+
+#[test]
+fn signed_plaintext_is_held_in_growing_pieces_of_whole_frames() {
+    const PIECE: usize = 64 * 1024;
+    let m = FixedKeyManager::new(3);
+    let suite = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+    let dopts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
+    let large: Vec<u8> = (0..9_000_000u32).map(|i| (i % 253) as u8).collect();
+    // 9 MB: up to the 4 MiB pieces; 100,000-byte frames: more than 64 KiB.
+    for (frame, plaintext) in [
+        (5000usize, &large[..]),
+        (4096, &large[..300_000]),
+        (100_000, &large[..300_000]),
+    ] {
+        let opts = EncryptOptions::default()
+            .with_suite(suite)
+            .with_frame_length(frame as u32)
+            .with_commitment_policy(policy_for(suite));
+        let ct = block_on(encrypt(&m, plaintext, &EncryptionContext::default(), &opts))
+            .unwrap()
+            .ciphertext;
+        let (released, pieces) = decrypt_in_pieces(&m, &ct, &dopts).unwrap();
+        assert!(released.is_empty(), "nothing before the signature");
+        // Whole frames fill a piece until the next one does not fit; the
+        // next piece has twice the room up to 4 MiB, or one frame's.
+        let mut expected: Vec<(usize, usize)> = Vec::new(); // (capacity, len)
+        for len in plaintext.chunks(frame).map(<[u8]>::len) {
+            match expected.last_mut() {
+                Some((capacity, last)) if *capacity - *last >= len => *last += len,
+                _ => {
+                    let room = PIECE << expected.len().min(6);
+                    expected.push((room.max(len), len));
+                }
+            }
+        }
+        assert!(expected.len() > 2, "frame length {frame}: {expected:?}");
+        let expected: Vec<usize> = expected.into_iter().map(|(_, len)| len).collect();
+        let lens: Vec<usize> = pieces.iter().map(|p| p.len()).collect();
+        assert_eq!(lens, expected, "frame length {frame}");
+        let whole: Vec<u8> = pieces.iter().flat_map(|p| p.iter().copied()).collect();
+        assert_eq!(whole, plaintext, "frame length {frame}");
+        // A message cut short hands over nothing.
+        let cut = decrypt_in_pieces(&m, &ct[..ct.len() - 1], &dopts);
+        assert!(
+            matches!(cut, Err(kms_envelope::Error::TruncatedMessage)),
+            "{cut:?}"
+        );
+        // And the one-shot path gives the same plaintext.
+        assert_eq!(
+            block_on(decrypt(&m, &ct, &dopts)).unwrap().plaintext,
+            plaintext
+        );
+    }
+    // Unsigned suites released everything as they went.
+    let suite = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKey;
+    let opts = EncryptOptions::default()
+        .with_suite(suite)
+        .with_frame_length(4096);
+    let plaintext = &large[..300_000];
+    let ct = block_on(encrypt(&m, plaintext, &EncryptionContext::default(), &opts))
+        .unwrap()
+        .ciphertext;
+    let (released, pieces) = decrypt_in_pieces(&m, &ct, &dopts).unwrap();
+    assert_eq!(released, plaintext);
+    assert!(pieces.is_empty());
+}
