@@ -138,7 +138,9 @@ impl Project {
         ));
         let _ = std::fs::remove_file(&out);
         let mut cmd = Command::new("node");
-        cmd.arg(script)
+        // lib/client.mjs collects garbage before each timed operation.
+        cmd.arg("--expose-gc")
+            .arg(script)
             .args(args)
             .arg("--out")
             .arg(&out)
