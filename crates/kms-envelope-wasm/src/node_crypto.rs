@@ -130,6 +130,19 @@ impl NodeAes {
 
     /// Seals one frame; returns its ciphertext followed by the tag.
     pub fn seal(&self, iv: &[u8], aad: &[u8], plaintext: &[u8]) -> JsResult<Vec<u8>> {
+        let parts = self.seal_parts(iv, aad, plaintext)?;
+        let mut sealed = Vec::with_capacity(plaintext.len() + TAG_LEN);
+        for part in parts {
+            let at = sealed.len();
+            sealed.resize(at + part.length() as usize, 0);
+            part.copy_to(&mut sealed[at..]);
+        }
+        Ok(sealed)
+    }
+
+    /// Seals one frame into node:crypto's own buffers: the ciphertext (in
+    /// the two parts `update` and `final` give) and the tag, in order.
+    pub fn seal_parts(&self, iv: &[u8], aad: &[u8], plaintext: &[u8]) -> JsResult<[Uint8Array; 3]> {
         let cipher = self
             .crypto
             .create_cipheriv(&self.algorithm, &self.key, iv)
@@ -144,13 +157,7 @@ impl NodeAes {
                 "node:crypto returned a short tag".into(),
             )));
         }
-        let mut sealed = Vec::with_capacity(plaintext.len() + TAG_LEN);
-        for part in [head, rest, tag] {
-            let at = sealed.len();
-            sealed.resize(at + part.length() as usize, 0);
-            part.copy_to(&mut sealed[at..]);
-        }
-        Ok(sealed)
+        Ok([head, rest, tag])
     }
 
     /// Opens one frame (`ciphertext_and_tag`: the content and its 16-byte

@@ -366,9 +366,23 @@ impl Session {
                         .map_err(to_js)?;
                 native_sig::detach_encryptor(&mut encryptor)?;
                 let full_context = encryptor.encryption_context().clone();
-                let mut out = Vec::with_capacity(encryptor.ciphertext_length_hint(plaintext.len()));
+                let header = encryptor.header().clone();
+                let unsigned = header.suite().signature.is_none();
+                let capacity = encryptor.ciphertext_length_hint(plaintext.len());
                 let mut driver =
                     webcrypto::EncryptDriver::new(encryptor, Some(&inner.platform)).await?;
+                if unsigned {
+                    let ciphertext = driver.encrypt_whole(&plaintext).await?;
+                    return Ok(result_object_with(
+                        "ciphertext",
+                        &ciphertext,
+                        &full_context,
+                        &header,
+                        None,
+                    )
+                    .into());
+                }
+                let mut out = Vec::with_capacity(capacity);
                 driver.update(&plaintext, &mut out).await?;
                 driver.finish(&mut out).await?;
                 (out, full_context)

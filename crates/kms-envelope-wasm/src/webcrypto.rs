@@ -15,7 +15,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
-use kms_envelope::detached::{ContentKey, SealedFrame};
+use kms_envelope::detached::{ContentKey, FrameToSeal, SealedFrame};
 use kms_envelope::{BodyDecryptor, Encryptor, Error};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -295,6 +295,64 @@ impl EncryptDriver {
         self.seal_pending(out).await
     }
 
+    /// One-shot, unsigned suites (whose bytes need not pass through the
+    /// core to be signed): encrypts all of `plaintext` into a new
+    /// Uint8Array, sized exactly before any frame is sealed, with each
+    /// sealed frame copied straight from the platform's output into it.
+    /// Through wasm memory (`update` and `finish`) each frame was copied
+    /// in, into the message, and out again with the whole message. Needs a
+    /// platform AES-GCM (the caller checked [`Platform::one_shot`]).
+    pub async fn encrypt_whole(self, plaintext: &[u8]) -> JsResult<Uint8Array> {
+        let EncryptDriver {
+            mut encryptor,
+            detached,
+        } = self;
+        if encryptor.header().suite().signature.is_some() {
+            return Err(to_js(Error::InvalidArgument(
+                "encrypt_whole is for unsigned suites",
+            )));
+        }
+        let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
+        let mut header = Vec::new();
+        encryptor.update(plaintext, &mut header).map_err(to_js)?;
+        encryptor.finish_input(&mut header).map_err(to_js)?;
+        let frames = encryptor.take_frames_to_seal();
+        let framed: usize = frames.iter().map(FrameToSeal::sealed_frame_len).sum();
+        let mut message = Assembly::new(u32_len(header.len() + framed)?);
+        message.bytes(&header)?;
+        detached.count(frames.len());
+        match &mut detached.backend {
+            Backend::Node(aes) => {
+                for frame in frames {
+                    let sealed = aes.seal_parts(frame.iv(), frame.aad(), frame.plaintext())?;
+                    message.frame(&mut encryptor, frame, &sealed)?;
+                }
+            }
+            Backend::Subtle(subtle) => {
+                let mut frames = frames.into_iter();
+                loop {
+                    let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    let inputs: Vec<_> = batch
+                        .iter()
+                        .map(|f| (&f.iv()[..], f.aad(), f.plaintext()))
+                        .collect();
+                    let calls = subtle.start_all("encrypt", &inputs)?;
+                    for (frame, call) in batch.into_iter().zip(calls) {
+                        let sealed = Uint8Array::new(&call.await?);
+                        message.frame(&mut encryptor, frame, &[sealed])?;
+                    }
+                }
+            }
+        }
+        // Refuses a message whose final frame was not placed; an unsigned
+        // suite has no footer, so nothing is written.
+        encryptor.finish(&mut Vec::new()).map_err(to_js)?;
+        message.finish()
+    }
+
     /// Ends the message.
     pub async fn finish(mut self, out: &mut Vec<u8>) -> JsResult<()> {
         if self.detached.is_some() {
@@ -302,6 +360,68 @@ impl EncryptDriver {
             self.seal_pending(out).await?;
         }
         crate::native_sig::finish_encryptor(self.encryptor, out).await
+    }
+}
+
+/// A one-shot message written straight into its Uint8Array.
+struct Assembly {
+    out: Uint8Array,
+    at: u32,
+}
+
+impl Assembly {
+    fn new(len: u32) -> Self {
+        Assembly {
+            out: Uint8Array::new_with_length(len),
+            at: 0,
+        }
+    }
+
+    /// Appends bytes from wasm memory.
+    fn bytes(&mut self, bytes: &[u8]) -> JsResult<()> {
+        let end = self.end(bytes.len())?;
+        self.out.subarray(self.at, end).copy_from(bytes);
+        self.at = end;
+        Ok(())
+    }
+
+    /// Appends one sealed frame: the bytes before its content, which the
+    /// encryptor gives once it has checked the sealed length, then the
+    /// platform's sealed bytes, copied array to array.
+    fn frame(
+        &mut self,
+        encryptor: &mut Encryptor,
+        frame: FrameToSeal,
+        sealed: &[Uint8Array],
+    ) -> JsResult<()> {
+        let len = sealed.iter().map(|p| p.length() as usize).sum();
+        let prefix = encryptor.place_frame(frame, len).map_err(to_js)?;
+        self.bytes(&prefix)?;
+        for part in sealed {
+            let end = self.end(part.length() as usize)?;
+            self.out.set(part, self.at);
+            self.at = end;
+        }
+        Ok(())
+    }
+
+    /// The end of `len` more bytes, if they fit.
+    fn end(&self, len: usize) -> JsResult<u32> {
+        u32_len(len)
+            .ok()
+            .and_then(|len| self.at.checked_add(len))
+            .filter(|&end| end <= self.out.length())
+            .ok_or_else(|| JsValue::from_str("a sealed frame overran the message"))
+    }
+
+    /// The message, if every byte of it was written.
+    fn finish(self) -> JsResult<Uint8Array> {
+        if self.at != self.out.length() {
+            return Err(JsValue::from_str(
+                "the sealed frames did not fill the message",
+            ));
+        }
+        Ok(self.out)
     }
 }
 

@@ -849,3 +849,44 @@ async fn decrypt_results_name_the_wrapping_key_that_decrypted_the_data_key() {
         assert_eq!(get(&dec, "keyIds.0").as_string().unwrap(), "ns/k1");
     }
 }
+
+#[wasm_bindgen_test]
+async fn one_shot_unsigned_messages_are_sized_exactly_and_open_on_the_core_path() {
+    // Unsigned one-shot messages are assembled in a Uint8Array by the
+    // binding (each platform-sealed frame copied straight into it): the
+    // core's own decryption, in this test, is the judge.
+    let committing = raw_aes_session(
+        r#", "frameLength": 256, "commitmentPolicy": "REQUIRE_ENCRYPT_ALLOW_DECRYPT""#,
+    );
+    let legacy = raw_aes_session(
+        r#", "frameLength": 256, "commitmentPolicy": "FORBID_ENCRYPT_ALLOW_DECRYPT""#,
+    );
+    let keyring = kms_envelope::keyring::RawAesKeyring::new("ns", "k1", &[7u8; 32]).unwrap();
+    let manager = kms_envelope::cmm::DefaultMaterialsManager::new(keyring);
+    let options = kms_envelope::DecryptOptions::default()
+        .with_commitment_policy(kms_envelope::CommitmentPolicy::RequireEncryptAllowDecrypt);
+    // Empty, around one frame, and past WebCrypto's one-shot threshold
+    // (64 KiB) with a final frame that is full, short or empty.
+    for len in [0usize, 1, 255, 256, 257, 1000, 65_536, 70_001, 70_144] {
+        let data: Vec<u8> = (0..len).map(|i| (i % 247) as u8).collect();
+        for (suite, session) in [
+            ("0x0478", &committing),
+            ("0x0014", &legacy),
+            ("0x0178", &legacy),
+        ] {
+            let options_js = obj(&format!(r#"{{"suite": "{suite}"}}"#));
+            let enc = ok(session.encrypt(Uint8Array::from(&data[..]).into(), options_js)).await;
+            let ciphertext = bytes(&get(&enc, "ciphertext"));
+            let out = kms_envelope::decrypt(&manager, &ciphertext, &options)
+                .await
+                .unwrap_or_else(|e| panic!("{suite} {len}: {e}"));
+            assert_eq!(out.plaintext, data, "{suite} {len}");
+            assert_eq!(get(&enc, "algorithmSuite").as_string().unwrap(), suite);
+        }
+    }
+    for session in [&committing, &legacy] {
+        let platform =
+            platform_frames(session, "nodeCrypto") + platform_frames(session, "webCrypto");
+        assert!(platform > 0.0, "the platform sealed frames");
+    }
+}

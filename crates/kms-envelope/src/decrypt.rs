@@ -945,6 +945,14 @@ impl BodyDecryptor {
 /// cleared (its whole allocation) when dropped. Read it through `Deref`.
 pub struct PlaintextPiece(Vec<u8>);
 
+impl PlaintextPiece {
+    /// Takes `bytes` to be cleared when dropped: for a binding's own copies
+    /// of plaintext.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        PlaintextPiece(bytes)
+    }
+}
+
 impl core::ops::Deref for PlaintextPiece {
     type Target = [u8];
 
@@ -961,13 +969,7 @@ impl core::fmt::Debug for PlaintextPiece {
 
 impl Drop for PlaintextPiece {
     fn drop(&mut self) {
-        // One bulk fill (zeroize's volatile byte loop is several times
-        // slower on wasm), the spare capacity too, and the buffer handed
-        // to black_box, the barrier zeroize uses, so the stores stay.
-        let capacity = self.0.capacity();
-        self.0.fill(0);
-        self.0.resize(capacity, 0);
-        core::hint::black_box(self.0.as_mut_slice());
+        crate::detached::wipe(&mut self.0);
     }
 }
 

@@ -86,6 +86,29 @@ impl FrameToSeal {
     pub fn plaintext(&self) -> &[u8] {
         &self.plaintext
     }
+
+    /// The frame's length in the message once sealed: the bytes before its
+    /// content, the content and the tag.
+    pub fn sealed_frame_len(&self) -> usize {
+        self.prefix.len() + self.plaintext.len() + AlgorithmSuite::TAG_LEN
+    }
+}
+
+impl Drop for FrameToSeal {
+    fn drop(&mut self) {
+        wipe(&mut self.plaintext);
+    }
+}
+
+/// Clears `bytes`, its spare capacity too (it may hold bytes of an earlier
+/// length): one bulk fill (zeroize's volatile byte loop is several times
+/// slower on wasm), then the buffer handed to `black_box`, the barrier
+/// zeroize itself uses, so that the stores are not dropped as dead.
+pub(crate) fn wipe(bytes: &mut Vec<u8>) {
+    let capacity = bytes.capacity();
+    bytes.fill(0);
+    bytes.resize(capacity, 0);
+    core::hint::black_box(bytes.as_mut_slice());
 }
 
 impl core::fmt::Debug for FrameToSeal {

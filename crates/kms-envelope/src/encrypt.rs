@@ -488,6 +488,39 @@ impl Encryptor {
         ciphertext_and_tag: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
+        self.record_completed(&frame, ciphertext_and_tag.len())?;
+        let start = out.len();
+        out.extend_from_slice(&frame.prefix);
+        out.extend_from_slice(ciphertext_and_tag);
+        self.signed(out.get(start..).unwrap_or_default());
+        Ok(())
+    }
+
+    /// Detached, for a caller that assembles the message itself (a binding
+    /// that writes each sealed frame straight into its output rather than
+    /// through `out`): records, as [`complete_frame`](Self::complete_frame)
+    /// does, that `frame` was sealed into `sealed_len` bytes (its
+    /// plaintext's length plus the tag), in sequence order, and returns the
+    /// frame's bytes that go before them (the final frame's marker, the
+    /// sequence number, the IV, a final frame's length). Unsigned suites
+    /// only: a signed suite's bytes must reach `complete_frame` to be
+    /// signed.
+    pub fn place_frame(
+        &mut self,
+        mut frame: FrameToSeal,
+        sealed_len: usize,
+    ) -> Result<Vec<u8>, Error> {
+        if self.signer.is_some() {
+            return Err(Error::InvalidArgument(
+                "place_frame is for unsigned suites; signed ones use complete_frame",
+            ));
+        }
+        self.record_completed(&frame, sealed_len)?;
+        Ok(core::mem::take(&mut frame.prefix))
+    }
+
+    /// Checks and records that `frame` was sealed into `sealed_len` bytes.
+    fn record_completed(&mut self, frame: &FrameToSeal, sealed_len: usize) -> Result<(), Error> {
         let d = self.detached.as_mut().ok_or(Error::InvalidArgument(
             "complete_frame is for a detached encryptor",
         ))?;
@@ -496,17 +529,13 @@ impl Encryptor {
                 "frames are completed once each, in sequence order",
             ));
         }
-        if ciphertext_and_tag.len() != frame.plaintext.len() + AlgorithmSuite::TAG_LEN {
+        if sealed_len != frame.plaintext.len() + AlgorithmSuite::TAG_LEN {
             return Err(Error::InvalidArgument(
                 "a sealed frame is its plaintext's length plus a 16-byte tag",
             ));
         }
-        let start = out.len();
-        out.extend_from_slice(&frame.prefix);
-        out.extend_from_slice(ciphertext_and_tag);
         d.next_to_complete = d.next_to_complete.wrapping_add(1);
         d.final_completed = frame.is_final;
-        self.signed(out.get(start..).unwrap_or_default());
         Ok(())
     }
 

@@ -374,3 +374,102 @@ fn kept_frames_are_counted_in_order_and_the_core_copies_none() {
         assert_eq!(gathered, data);
     }
 }
+
+/// Encrypts as a binding that writes each sealed frame into its own output
+/// does: the header from `update`, then for each frame the bytes
+/// `place_frame` returns and the sealed bytes, in a buffer sized from
+/// `sealed_frame_len` before any frame is sealed.
+fn placed_encrypt(
+    m: &FixedKeyManager,
+    suite: AlgorithmSuiteId,
+    frame: u32,
+    data: &[u8],
+) -> Vec<u8> {
+    let opts = EncryptOptions::default()
+        .with_suite(suite)
+        .with_frame_length(frame)
+        .with_commitment_policy(policy_for(suite));
+    let mut enc = block_on(Encryptor::new(m, &context(), &opts)).unwrap();
+    let key = enc.detach_content_cipher().unwrap();
+    let mut header = Vec::new();
+    enc.update(data, &mut header).unwrap();
+    enc.finish_input(&mut header).unwrap();
+    let frames = enc.take_frames_to_seal();
+    let total = header.len()
+        + frames
+            .iter()
+            .map(FrameToSeal::sealed_frame_len)
+            .sum::<usize>();
+    let mut message = vec![0u8; total];
+    message[..header.len()].copy_from_slice(&header);
+    let mut at = header.len();
+    for f in frames {
+        let sealed = external_seal(key.as_bytes(), f.iv(), f.aad(), f.plaintext());
+        let prefix = enc.place_frame(f, sealed.len()).unwrap();
+        for part in [&prefix, &sealed] {
+            message[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+    }
+    assert_eq!(at, total, "sealed_frame_len sizes the message exactly");
+    let mut rest = Vec::new();
+    enc.finish(&mut rest).unwrap();
+    assert!(rest.is_empty(), "an unsigned suite has no footer");
+    message
+}
+
+#[test]
+fn placed_frames_make_the_message_complete_frame_would() {
+    let m = FixedKeyManager::new(12);
+    for suite in AlgorithmSuiteId::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.suite().signature.is_none())
+    {
+        for (frame, len) in [(64u32, 0usize), (64, 64), (64, 1000), (4096, 10_000)] {
+            let data = plaintext(len);
+            let placed = placed_encrypt(&m, suite, frame, &data);
+            let completed = detached_encrypt(&m, suite, frame, &data, len.max(1));
+            // The same layout (message ids differ), and it decrypts.
+            assert_eq!(placed.len(), completed.len(), "{suite:?} {frame} {len}");
+            let dopts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
+            let out = block_on(decrypt(&m, &placed, &dopts)).unwrap();
+            assert_eq!(out.plaintext, data, "{suite:?} {frame} {len}");
+        }
+    }
+}
+
+#[test]
+fn placing_frames_refuses_signed_suites_and_misuse() {
+    let m = FixedKeyManager::new(13);
+    let signed = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+    let opts = EncryptOptions::default()
+        .with_suite(signed)
+        .with_frame_length(16);
+    let mut enc = block_on(Encryptor::new(&m, &context(), &opts)).unwrap();
+    enc.detach_content_cipher().unwrap();
+    let mut out = Vec::new();
+    enc.update(b"some bytes", &mut out).unwrap();
+    enc.finish_input(&mut out).unwrap();
+    let f = enc.take_frames_to_seal().pop().unwrap();
+    let len = f.plaintext().len() + 16;
+    let e = enc.place_frame(f, len).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+
+    let unsigned = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKey;
+    let opts = EncryptOptions::default()
+        .with_suite(unsigned)
+        .with_frame_length(16);
+    let mut enc = block_on(Encryptor::new(&m, &context(), &opts)).unwrap();
+    enc.detach_content_cipher().unwrap();
+    enc.update(&[5u8; 40], &mut out).unwrap();
+    enc.finish_input(&mut out).unwrap();
+    let mut frames = enc.take_frames_to_seal().into_iter();
+    let (f1, f2) = (frames.next().unwrap(), frames.next().unwrap());
+    // Out of order, and a wrong length, are refused; in order it goes on.
+    let (l1, l2) = (f1.plaintext().len() + 16, f2.plaintext().len() + 16);
+    assert!(enc.place_frame(f2, l2).is_err());
+    assert!(enc.place_frame(f1, l1 - 1).is_err());
+    // Not finished: the final frame was never placed.
+    assert!(enc.finish(&mut out).is_err());
+}
