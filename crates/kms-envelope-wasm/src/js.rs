@@ -173,6 +173,17 @@ pub fn uint8array(bytes: &[u8]) -> Uint8Array {
     Uint8Array::from(bytes)
 }
 
+/// The bytes of `parts`, one after the other, copied into wasm memory.
+pub fn concat(parts: &[Uint8Array]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(parts.iter().map(|p| p.length() as usize).sum());
+    for part in parts {
+        let at = bytes.len();
+        bytes.resize(at + part.length() as usize, 0);
+        part.copy_to(&mut bytes[at..]);
+    }
+    bytes
+}
+
 /// The JavaScript global object (window, worker scope, Node or Deno).
 pub fn global() -> Object {
     js_sys::global()

@@ -130,14 +130,7 @@ impl NodeAes {
 
     /// Seals one frame; returns its ciphertext followed by the tag.
     pub fn seal(&self, iv: &[u8], aad: &[u8], plaintext: &[u8]) -> JsResult<Vec<u8>> {
-        let parts = self.seal_parts(iv, aad, plaintext)?;
-        let mut sealed = Vec::with_capacity(plaintext.len() + TAG_LEN);
-        for part in parts {
-            let at = sealed.len();
-            sealed.resize(at + part.length() as usize, 0);
-            part.copy_to(&mut sealed[at..]);
-        }
-        Ok(sealed)
+        Ok(js::concat(&self.seal_parts(iv, aad, plaintext)?))
     }
 
     /// Seals one frame into node:crypto's own buffers: the ciphertext (in

@@ -194,10 +194,42 @@ impl Subtle {
     }
 }
 
-/// The bytes a WebCrypto call resolved to.
-async fn bytes_of(call: JsFuture) -> JsResult<Vec<u8>> {
-    let buffer = call.await?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+/// Seals `frames` and hands each one's sealed bytes (its ciphertext and
+/// tag, in the platform's parts) to `each`, in sequence order. WebCrypto
+/// has up to [`IN_FLIGHT`] frames at once; `node:crypto` seals them one by
+/// one.
+async fn seal_in_order(
+    detached: &mut Detached,
+    frames: Vec<FrameToSeal>,
+    mut each: impl FnMut(FrameToSeal, &[Uint8Array]) -> JsResult<()>,
+) -> JsResult<()> {
+    detached.count(frames.len());
+    match &mut detached.backend {
+        Backend::Node(aes) => {
+            for frame in frames {
+                let sealed = aes.seal_parts(frame.iv(), frame.aad(), frame.plaintext())?;
+                each(frame, &sealed)?;
+            }
+        }
+        Backend::Subtle(subtle) => {
+            let mut frames = frames.into_iter();
+            loop {
+                let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
+                if batch.is_empty() {
+                    break;
+                }
+                let inputs: Vec<_> = batch
+                    .iter()
+                    .map(|f| (&f.iv()[..], f.aad(), f.plaintext()))
+                    .collect();
+                let calls = subtle.start_all("encrypt", &inputs)?;
+                for (frame, call) in batch.into_iter().zip(calls) {
+                    each(frame, &[Uint8Array::new(&call.await?)])?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A detached message's backend and the counter its frames go to.
@@ -251,42 +283,20 @@ impl EncryptDriver {
     }
 
     async fn seal_pending(&mut self, out: &mut Vec<u8>) -> JsResult<()> {
-        let Some(detached) = &mut self.detached else {
+        let EncryptDriver {
+            encryptor,
+            detached,
+        } = self;
+        let Some(detached) = detached else {
             return Ok(());
         };
-        let frames = self.encryptor.take_frames_to_seal();
-        detached.count(frames.len());
-        match &mut detached.backend {
-            Backend::Node(aes) => {
-                for frame in frames {
-                    let sealed = aes.seal(frame.iv(), frame.aad(), frame.plaintext())?;
-                    self.encryptor
-                        .complete_frame(frame, &sealed, out)
-                        .map_err(to_js)?;
-                }
-            }
-            Backend::Subtle(subtle) => {
-                let mut frames = frames.into_iter();
-                loop {
-                    let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
-                    if batch.is_empty() {
-                        break;
-                    }
-                    let inputs: Vec<_> = batch
-                        .iter()
-                        .map(|f| (&f.iv()[..], f.aad(), f.plaintext()))
-                        .collect();
-                    let calls = subtle.start_all("encrypt", &inputs)?;
-                    for (frame, call) in batch.into_iter().zip(calls) {
-                        let sealed = bytes_of(call).await?;
-                        self.encryptor
-                            .complete_frame(frame, &sealed, out)
-                            .map_err(to_js)?;
-                    }
-                }
-            }
-        }
-        Ok(())
+        let frames = encryptor.take_frames_to_seal();
+        seal_in_order(detached, frames, |frame, parts| {
+            encryptor
+                .complete_frame(frame, &js::concat(parts), out)
+                .map_err(to_js)
+        })
+        .await
     }
 
     /// Encrypts `plaintext`, appending finished bytes to `out`.
@@ -320,33 +330,10 @@ impl EncryptDriver {
         let framed: usize = frames.iter().map(FrameToSeal::sealed_frame_len).sum();
         let mut message = Assembly::new(u32_len(header.len() + framed)?);
         message.bytes(&header)?;
-        detached.count(frames.len());
-        match &mut detached.backend {
-            Backend::Node(aes) => {
-                for frame in frames {
-                    let sealed = aes.seal_parts(frame.iv(), frame.aad(), frame.plaintext())?;
-                    message.frame(&mut encryptor, frame, &sealed)?;
-                }
-            }
-            Backend::Subtle(subtle) => {
-                let mut frames = frames.into_iter();
-                loop {
-                    let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
-                    if batch.is_empty() {
-                        break;
-                    }
-                    let inputs: Vec<_> = batch
-                        .iter()
-                        .map(|f| (&f.iv()[..], f.aad(), f.plaintext()))
-                        .collect();
-                    let calls = subtle.start_all("encrypt", &inputs)?;
-                    for (frame, call) in batch.into_iter().zip(calls) {
-                        let sealed = Uint8Array::new(&call.await?);
-                        message.frame(&mut encryptor, frame, &[sealed])?;
-                    }
-                }
-            }
-        }
+        seal_in_order(&mut detached, frames, |frame, parts| {
+            message.frame(&mut encryptor, frame, parts)
+        })
+        .await?;
         // Refuses a message whose final frame was not placed; an unsigned
         // suite has no footer, so nothing is written.
         encryptor.finish(&mut Vec::new()).map_err(to_js)?;

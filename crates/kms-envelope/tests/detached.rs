@@ -75,6 +75,22 @@ fn plaintext(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
 
+/// An encryptor of `suite` and `frame`-byte frames with its content cipher
+/// detached, and the content key.
+fn detached_encryptor(
+    m: &FixedKeyManager,
+    suite: AlgorithmSuiteId,
+    frame: u32,
+) -> (Encryptor, kms_envelope::detached::ContentKey) {
+    let opts = EncryptOptions::default()
+        .with_suite(suite)
+        .with_frame_length(frame)
+        .with_commitment_policy(policy_for(suite));
+    let mut enc = block_on(Encryptor::new(m, &context(), &opts)).unwrap();
+    let key = enc.detach_content_cipher().unwrap();
+    (enc, key)
+}
+
 /// Encrypts with the frames sealed outside, feeding `chunks`-sized pieces
 /// and sealing whatever frames are cut after each.
 fn detached_encrypt(
@@ -84,12 +100,7 @@ fn detached_encrypt(
     data: &[u8],
     chunk: usize,
 ) -> Vec<u8> {
-    let opts = EncryptOptions::default()
-        .with_suite(suite)
-        .with_frame_length(frame)
-        .with_commitment_policy(policy_for(suite));
-    let mut enc = block_on(Encryptor::new(m, &context(), &opts)).unwrap();
-    let key = enc.detach_content_cipher().unwrap();
+    let (mut enc, key) = detached_encryptor(m, suite, frame);
     assert_eq!(key.as_bytes().len(), suite.suite().encryption_key_len);
     let mut out = Vec::new();
     let seal_all = |enc: &mut Encryptor, out: &mut Vec<u8>| {
@@ -385,12 +396,7 @@ fn placed_encrypt(
     frame: u32,
     data: &[u8],
 ) -> Vec<u8> {
-    let opts = EncryptOptions::default()
-        .with_suite(suite)
-        .with_frame_length(frame)
-        .with_commitment_policy(policy_for(suite));
-    let mut enc = block_on(Encryptor::new(m, &context(), &opts)).unwrap();
-    let key = enc.detach_content_cipher().unwrap();
+    let (mut enc, key) = detached_encryptor(m, suite, frame);
     let mut header = Vec::new();
     enc.update(data, &mut header).unwrap();
     enc.finish_input(&mut header).unwrap();
