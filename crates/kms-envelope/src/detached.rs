@@ -111,6 +111,45 @@ pub(crate) fn wipe(bytes: &mut Vec<u8>) {
     core::hint::black_box(bytes.as_mut_slice());
 }
 
+/// A buffer of plaintext that is [wiped](wipe) when dropped, and whose
+/// growth wipes the allocation it leaves.
+#[derive(Default)]
+pub(crate) struct WipedBuf(Vec<u8>);
+
+impl WipedBuf {
+    /// Appends `bytes`, moving to a larger allocation (at most `limit`
+    /// bytes unless more are needed) and wiping the old one if it is full.
+    pub(crate) fn extend_within(&mut self, bytes: &[u8], limit: usize) {
+        let needed = self.0.len() + bytes.len();
+        if needed > self.0.capacity() {
+            let capacity = needed.max(self.0.capacity().saturating_mul(2).min(limit));
+            let mut grown = Vec::with_capacity(capacity);
+            grown.extend_from_slice(&self.0);
+            wipe(&mut core::mem::replace(&mut self.0, grown));
+        }
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// Empties it, keeping the allocation (wiped when dropped).
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl core::ops::Deref for WipedBuf {
+    type Target = Vec<u8>;
+
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl Drop for WipedBuf {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
 impl core::fmt::Debug for FrameToSeal {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("FrameToSeal")
@@ -177,5 +216,34 @@ impl core::fmt::Debug for SealedFrame {
             .field("is_final", &self.is_final)
             .field("plaintext_len", &self.plaintext_len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wiped_buffer_grows_up_to_its_limit_and_keeps_its_bytes() {
+        let mut buf = WipedBuf::default();
+        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for chunk in data.chunks(7) {
+            buf.extend_within(chunk, 600);
+            assert!(buf.capacity() <= 600.max(buf.len()), "{}", buf.capacity());
+        }
+        assert_eq!(&buf[..], &data[..]);
+        buf.clear();
+        assert!(buf.is_empty());
+        buf.extend_within(&[1, 2, 3], 600);
+        assert_eq!(&buf[..], &[1, 2, 3]);
+    }
+
+    #[test]
+    fn wipe_clears_the_spare_capacity_too() {
+        let mut bytes = alloc::vec![9u8; 64];
+        bytes.truncate(10);
+        wipe(&mut bytes);
+        assert_eq!(bytes.len(), 64);
+        assert!(bytes.iter().all(|&b| b == 0));
     }
 }

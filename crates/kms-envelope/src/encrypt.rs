@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use crate::cipher::{ContentCipher, MessageKeys};
 use crate::cmm::{EncryptionMaterialsRequest, MaterialsManager};
 use crate::context::{EncryptionContext, RESERVED_PREFIX};
-use crate::detached::{ContentKey, FrameToSeal};
+use crate::detached::{ContentKey, FrameToSeal, WipedBuf};
 use crate::detached_signature::FooterToSign;
 use crate::error::{ContextError, Error, Limit};
 use crate::format::body::{FINAL_FRAME_MARKER, FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD};
@@ -120,7 +120,8 @@ pub struct Encryptor {
     encryption_context: EncryptionContext,
     cipher: ContentCipher,
     frame_length: usize,
-    pending: Vec<u8>,
+    /// Plaintext not yet sealed (at most one frame), wiped when dropped.
+    pending: WipedBuf,
     next_sequence_number: u32,
     /// The key of a signed suite, the running hash (none once the
     /// signature is detached) and the bytes written so far.
@@ -259,7 +260,7 @@ impl Encryptor {
             frame_length,
             // Grows to one frame at most; not reserved up front because a
             // frame may be up to 4 GiB while messages are often small.
-            pending: Vec::new(),
+            pending: WipedBuf::default(),
             next_sequence_number: 1,
             signer,
             plaintext_seen: 0,
@@ -320,6 +321,7 @@ impl Encryptor {
             if self.pending.len() == self.frame_length && !input.is_empty() {
                 let pending = core::mem::take(&mut self.pending);
                 let sealed = self.seal_frame(&pending, false, out);
+                // Reused: its bytes are overwritten, or wiped when dropped.
                 self.pending = pending;
                 self.pending.clear();
                 sealed?;
@@ -330,12 +332,12 @@ impl Encryptor {
                     self.seal_frame(frame, false, out)?;
                     input = rest;
                 }
-                self.pending.extend_from_slice(input);
+                self.pending.extend_within(input, self.frame_length);
                 return Ok(());
             }
             let room = self.frame_length - self.pending.len();
             let (head, rest) = input.split_at(room.min(input.len()));
-            self.pending.extend_from_slice(head);
+            self.pending.extend_within(head, self.frame_length);
             input = rest;
             if input.is_empty() {
                 return Ok(());
