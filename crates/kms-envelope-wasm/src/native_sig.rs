@@ -489,36 +489,33 @@ pub async fn finish_decryptor(
     body.finish_verified(verdict, out).map_err(to_js)
 }
 
-/// One-shot encryption with the footer of signed suites signed natively:
-/// `kms_envelope::encrypt` otherwise. Returns the message and the full
-/// encryption context.
-pub async fn encrypt(
+/// A one-shot encryptor: its plaintext bounded to `plaintext_len` bytes, its
+/// signature detached when a native ECDSA is here (see
+/// [`finish_encryptor`]).
+pub async fn one_shot_encryptor(
     manager: &dyn MaterialsManager,
-    plaintext: &[u8],
+    plaintext_len: usize,
     context: &EncryptionContext,
     options: &EncryptOptions,
-) -> JsResult<(Vec<u8>, EncryptionContext)> {
+) -> JsResult<Encryptor> {
     let mut options = options.clone();
-    options.plaintext_length_bound = Some(plaintext.len() as u64);
+    options.plaintext_length_bound = Some(plaintext_len as u64);
     let mut encryptor = Encryptor::new(manager, context, &options)
         .await
         .map_err(to_js)?;
     detach_encryptor(&mut encryptor)?;
-    let full_context = encryptor.encryption_context().clone();
-    let mut out = Vec::with_capacity(encryptor.ciphertext_length_hint(plaintext.len()));
-    encryptor.update(plaintext, &mut out).map_err(to_js)?;
-    finish_encryptor(encryptor, &mut out).await?;
-    Ok((out, full_context))
+    Ok(encryptor)
 }
 
-/// One-shot decryption with the signature of signed suites verified
-/// natively, as `kms_envelope::decrypt` does otherwise. Returns the
-/// plaintext, the full encryption context and the header.
-pub async fn decrypt(
+/// The body decryptor of a whole message and its body (the bytes after the
+/// header): a message whose body is over the options' limit is refused
+/// before any materials are obtained, and the signature is detached when a
+/// native ECDSA is here (see [`finish_decryptor`]).
+pub async fn one_shot_decryptor<'a>(
     manager: &dyn MaterialsManager,
-    ciphertext: &[u8],
+    ciphertext: &'a [u8],
     options: DecryptOptions,
-) -> JsResult<Decrypted> {
+) -> JsResult<(BodyDecryptor, &'a [u8])> {
     let max_body = options.max_body_size;
     let mut rest: &[u8] = ciphertext;
     let parsed = match kms_envelope::HeaderReader::new(options)
@@ -535,28 +532,19 @@ pub async fn decrypt(
     }
     let mut body = parsed.obtain_materials(manager).await.map_err(to_js)?;
     detach_decryptor(&mut body)?;
-    let mut plaintext = body.whole_body_buffer(rest.len());
-    body.update(rest, &mut plaintext).map_err(to_js)?;
-    let encryption_context = body.encryption_context().clone();
-    let header = body.header().clone();
-    let wrapping_key_id = body.wrapping_key_id().map(str::to_owned);
-    finish_decryptor(body, ciphertext, &mut plaintext).await?;
-    Ok(Decrypted {
-        plaintext,
-        encryption_context,
-        header,
-        wrapping_key_id,
-    })
+    Ok((body, rest))
 }
 
-/// A one-shot decryption's results.
-pub struct Decrypted {
-    /// The authenticated plaintext.
-    pub plaintext: Vec<u8>,
-    /// The full encryption context.
-    pub encryption_context: EncryptionContext,
-    /// The message header.
-    pub header: kms_envelope::format::Header,
-    /// The wrapping key that decrypted the data key.
-    pub wrapping_key_id: Option<String>,
+/// Decrypts `body`, the body of `message`, in wasm; a signed suite's
+/// signature is checked (natively when detached) before the plaintext is
+/// returned.
+pub async fn decrypt_body(
+    mut body: BodyDecryptor,
+    message: &[u8],
+    rest: &[u8],
+) -> JsResult<Vec<u8>> {
+    let mut plaintext = body.whole_body_buffer(rest.len());
+    body.update(rest, &mut plaintext).map_err(to_js)?;
+    finish_decryptor(body, message, &mut plaintext).await?;
+    Ok(plaintext)
 }

@@ -159,24 +159,7 @@ pub(crate) fn key_ids(header: &Header) -> js_sys::Array {
 /// `{ encryptionContext, algorithmSuite, keyIds }` plus `bytes` under `field`.
 /// `keyIds` is the wrapping key that decrypted the data key when given (a
 /// decryption), else every wrapping key of the message (an encryption).
-pub(crate) fn result_object(
-    field: &str,
-    bytes: &[u8],
-    context: &EncryptionContext,
-    header: &Header,
-    decrypted_with: Option<&str>,
-) -> Object {
-    result_object_with(
-        field,
-        &js::uint8array(bytes),
-        context,
-        header,
-        decrypted_with,
-    )
-}
-
-/// [`result_object`] with bytes already in a Uint8Array.
-fn result_object_with(
+fn result_object(
     field: &str,
     bytes: &js_sys::Uint8Array,
     context: &EncryptionContext,
@@ -197,42 +180,6 @@ fn result_object_with(
     };
     js::set(&out, "keyIds", &ids);
     out
-}
-
-/// One-shot decryption with frames opened by the platform's AES-GCM.
-async fn decrypt_with_platform(
-    inner: &Inner,
-    ciphertext: &[u8],
-    opts: DecryptOptions,
-) -> JsResult<JsValue> {
-    let mut rest: &[u8] = ciphertext;
-    let parsed = match kms_envelope::HeaderReader::new(opts)
-        .read(&mut rest)
-        .map_err(to_js)?
-    {
-        kms_envelope::ReadHeader::Parsed(p) => p,
-        kms_envelope::ReadHeader::NeedMore(_) => {
-            return Err(to_js(kms_envelope::Error::TruncatedMessage));
-        }
-    };
-    let mut body = parsed
-        .obtain_materials(inner.manager.as_ref())
-        .await
-        .map_err(to_js)?;
-    native_sig::detach_decryptor(&mut body)?;
-    let context = body.encryption_context().clone();
-    let header = body.header().clone();
-    let decrypted_with = body.wrapping_key_id().map(str::to_owned);
-    let driver = webcrypto::DecryptDriver::new(body, Some(&inner.platform)).await?;
-    let plaintext = driver.decrypt_whole(ciphertext, rest).await?;
-    Ok(result_object_with(
-        "plaintext",
-        &plaintext,
-        &context,
-        &header,
-        decrypted_with.as_deref(),
-    )
-    .into())
 }
 
 /// `0x0478`-style suite name.
@@ -290,15 +237,15 @@ impl Session {
         let keyring_config =
             js::get(&config, "keyring").ok_or_else(|| invalid("`keyring` is required"))?;
         let keyring = keyrings::build(&keyring_config, clients.as_ref())?;
-        let caching = js::get(&config, "cache").is_some_and(|c| c.as_bool() != Some(false));
+        let cache_config = js::get(&config, "cache").filter(|c| c.as_bool() != Some(false));
         let default: Rc<dyn MaterialsManager> =
             Rc::new(DefaultMaterialsManager::new(keyring).with_signature_keys(
                 native_sig::NativeSignatureKeys {
-                    single_use: !caching,
+                    single_use: cache_config.is_none(),
                 },
             ));
-        let (manager, cache) = match js::get(&config, "cache") {
-            Some(c) if c.as_bool() != Some(false) => {
+        let (manager, cache) = match cache_config {
+            Some(c) => {
                 let max_age =
                     js::integer(&c, "maxAgeMs", 1 << 40)?.unwrap_or(DEFAULT_CACHE_MAX_AGE_MS);
                 let mut builder = CachingMaterialsManager::builder(
@@ -322,7 +269,7 @@ impl Session {
                 let cache = Rc::new(builder.build().map_err(to_js)?);
                 (Rc::clone(&cache) as Rc<dyn MaterialsManager>, Some(cache))
             }
-            _ => (default, None),
+            None => (default, None),
         };
         let encrypt_defaults = encrypt_options(&EncryptOptions::default(), &config)?;
         let mut decrypt_defaults = decrypt_options(&DecryptOptions::default(), &config)?;
@@ -357,39 +304,29 @@ impl Session {
             let plaintext = SecretBytes::new(js::to_bytes(&plaintext, "plaintext")?);
             let opts = encrypt_options(&inner.encrypt_defaults, &options)?;
             let context = js::context(&options, "encryptionContext")?.unwrap_or_default();
-            let (ciphertext, context) = if inner.platform.one_shot(plaintext.len()) {
-                let mut opts = opts;
-                opts.plaintext_length_bound = Some(plaintext.len() as u64);
-                let mut encryptor =
-                    kms_envelope::Encryptor::new(inner.manager.as_ref(), &context, &opts)
-                        .await
-                        .map_err(to_js)?;
-                native_sig::detach_encryptor(&mut encryptor)?;
-                let full_context = encryptor.encryption_context().clone();
-                let header = encryptor.header().clone();
-                let unsigned = header.suite().signature.is_none();
-                let capacity = encryptor.ciphertext_length_hint(plaintext.len());
-                let mut driver =
-                    webcrypto::EncryptDriver::new(encryptor, Some(&inner.platform)).await?;
-                if unsigned {
-                    let ciphertext = driver.encrypt_whole(&plaintext).await?;
-                    return Ok(result_object_with(
-                        "ciphertext",
-                        &ciphertext,
-                        &full_context,
-                        &header,
-                        None,
-                    )
-                    .into());
-                }
+            let encryptor = native_sig::one_shot_encryptor(
+                inner.manager.as_ref(),
+                plaintext.len(),
+                &context,
+                &opts,
+            )
+            .await?;
+            let context = encryptor.encryption_context().clone();
+            let header = encryptor.header().clone();
+            let capacity = encryptor.ciphertext_length_hint(plaintext.len());
+            let platform = inner.platform.one_shot(plaintext.len());
+            let driver =
+                webcrypto::EncryptDriver::new(encryptor, platform.then_some(&inner.platform))
+                    .await?;
+            let ciphertext = if platform && header.suite().signature.is_none() {
+                driver.encrypt_whole(&plaintext).await?
+            } else {
                 let mut out = Vec::with_capacity(capacity);
+                let mut driver = driver;
                 driver.update(&plaintext, &mut out).await?;
                 driver.finish(&mut out).await?;
-                (out, full_context)
-            } else {
-                native_sig::encrypt(inner.manager.as_ref(), &plaintext, &context, &opts).await?
+                js::uint8array(&out)
             };
-            let (header, _) = Header::parse(&ciphertext, &Default::default()).map_err(to_js)?;
             Ok(result_object("ciphertext", &ciphertext, &context, &header, None).into())
         })
     }
@@ -407,17 +344,26 @@ impl Session {
         future_to_promise(async move {
             let ciphertext = js::to_bytes(&ciphertext, "ciphertext")?;
             let opts = decrypt_options(&inner.decrypt_defaults, &options)?;
-            if inner.platform.one_shot(ciphertext.len()) {
-                return decrypt_with_platform(&inner, &ciphertext, opts).await;
-            }
-            let out = native_sig::decrypt(inner.manager.as_ref(), &ciphertext, opts).await?;
-            let plaintext = SecretBytes::new(out.plaintext);
+            let (body, rest) =
+                native_sig::one_shot_decryptor(inner.manager.as_ref(), &ciphertext, opts).await?;
+            let context = body.encryption_context().clone();
+            let header = body.header().clone();
+            let decrypted_with = body.wrapping_key_id().map(str::to_owned);
+            let plaintext = if inner.platform.one_shot(ciphertext.len()) {
+                webcrypto::DecryptDriver::new(body, Some(&inner.platform))
+                    .await?
+                    .decrypt_whole(&ciphertext, rest)
+                    .await?
+            } else {
+                let plaintext = native_sig::decrypt_body(body, &ciphertext, rest).await?;
+                js::uint8array(&SecretBytes::new(plaintext))
+            };
             Ok(result_object(
                 "plaintext",
                 &plaintext,
-                &out.encryption_context,
-                &out.header,
-                out.wrapping_key_id.as_deref(),
+                &context,
+                &header,
+                decrypted_with.as_deref(),
             )
             .into())
         })
