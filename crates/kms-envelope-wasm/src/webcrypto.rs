@@ -192,6 +192,47 @@ impl Subtle {
         }
         Ok(calls)
     }
+
+    /// `name` over `frames`, up to [`IN_FLIGHT`] of them in flight at once,
+    /// handing each frame and its call's outcome to `each` in sequence
+    /// order; stops at the first error `each` returns.
+    async fn in_batches<F: PlatformFrame>(
+        &mut self,
+        name: &str,
+        frames: Vec<F>,
+        mut each: impl FnMut(F, JsResult<JsValue>) -> JsResult<()>,
+    ) -> JsResult<()> {
+        let mut frames = frames.into_iter();
+        loop {
+            let batch: Vec<F> = frames.by_ref().take(IN_FLIGHT).collect();
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let inputs: Vec<_> = batch.iter().map(PlatformFrame::parts).collect();
+            let calls = self.start_all(name, &inputs)?;
+            for (frame, call) in batch.into_iter().zip(calls) {
+                each(frame, call.await)?;
+            }
+        }
+    }
+}
+
+/// A frame for a platform AES-GCM call: its IV, AAD and input (plaintext to
+/// seal, or ciphertext and tag to open).
+trait PlatformFrame {
+    fn parts(&self) -> (&[u8], &[u8], &[u8]);
+}
+
+impl PlatformFrame for FrameToSeal {
+    fn parts(&self) -> (&[u8], &[u8], &[u8]) {
+        (&self.iv()[..], self.aad(), self.plaintext())
+    }
+}
+
+impl PlatformFrame for SealedFrame {
+    fn parts(&self) -> (&[u8], &[u8], &[u8]) {
+        (&self.iv()[..], self.aad(), self.ciphertext_and_tag())
+    }
 }
 
 /// Seals `frames` and hands each one's sealed bytes (its ciphertext and
@@ -212,21 +253,11 @@ async fn seal_in_order(
             }
         }
         Backend::Subtle(subtle) => {
-            let mut frames = frames.into_iter();
-            loop {
-                let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
-                if batch.is_empty() {
-                    break;
-                }
-                let inputs: Vec<_> = batch
-                    .iter()
-                    .map(|f| (&f.iv()[..], f.aad(), f.plaintext()))
-                    .collect();
-                let calls = subtle.start_all("encrypt", &inputs)?;
-                for (frame, call) in batch.into_iter().zip(calls) {
-                    each(frame, &[Uint8Array::new(&call.await?)])?;
-                }
-            }
+            subtle
+                .in_batches("encrypt", frames, |frame, sealed| {
+                    each(frame, &[Uint8Array::new(&sealed?)])
+                })
+                .await?;
         }
     }
     Ok(())
@@ -513,22 +544,12 @@ async fn open_in_order(
             Ok(())
         }
         Backend::Subtle(subtle) => {
-            let mut frames = frames.into_iter();
-            loop {
-                let batch: Vec<_> = frames.by_ref().take(IN_FLIGHT).collect();
-                if batch.is_empty() {
-                    return Ok(());
-                }
-                let inputs: Vec<_> = batch
-                    .iter()
-                    .map(|f| (&f.iv()[..], f.aad(), f.ciphertext_and_tag()))
-                    .collect();
-                let calls = subtle.start_all("decrypt", &inputs)?;
-                for (frame, call) in batch.into_iter().zip(calls) {
-                    let buffer = call.await.map_err(|_| to_js(Error::BodyAuthentication))?;
-                    hand_on(frame, Uint8Array::new(&buffer))?;
-                }
-            }
+            subtle
+                .in_batches("decrypt", frames, |frame, opened| {
+                    let buffer = opened.map_err(|_| to_js(Error::BodyAuthentication))?;
+                    hand_on(frame, Uint8Array::new(&buffer))
+                })
+                .await
         }
     }
 }

@@ -524,7 +524,7 @@ impl Encryptor {
     /// Checks and records that `frame` was sealed into `sealed_len` bytes.
     fn record_completed(&mut self, frame: &FrameToSeal, sealed_len: usize) -> Result<(), Error> {
         let d = self.detached.as_mut().ok_or(Error::InvalidArgument(
-            "complete_frame is for a detached encryptor",
+            "complete_frame and place_frame are for a detached encryptor",
         ))?;
         if frame.sequence_number != d.next_to_complete || d.final_completed {
             return Err(Error::InvalidArgument(
