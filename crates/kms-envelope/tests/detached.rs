@@ -8,14 +8,16 @@
 
 mod common;
 
+use common::policy_for;
+
 use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
 use common::FixedKeyManager;
 use kms_envelope::detached::{FrameToSeal, SealedFrame};
 use kms_envelope::{
-    AlgorithmSuiteId, BodyDecryptor, CommitmentPolicy, DecryptOptions, EncryptOptions,
-    EncryptionContext, Encryptor, ErrorCode, HeaderReader, ReadHeader, decrypt, encrypt,
+    AlgorithmSuiteId, BodyDecryptor, DecryptOptions, EncryptOptions, EncryptionContext, Encryptor,
+    ErrorCode, HeaderReader, ReadHeader, decrypt, encrypt,
 };
 use pollster::block_on;
 
@@ -57,14 +59,6 @@ fn external_open(key: &[u8], iv: &[u8; 12], aad: &[u8], msg: &[u8]) -> Option<Ve
         n => panic!("key length {n}"),
     }
     .ok()
-}
-
-fn policy_for(suite: AlgorithmSuiteId) -> CommitmentPolicy {
-    if suite.suite().commitment {
-        CommitmentPolicy::RequireEncryptRequireDecrypt
-    } else {
-        CommitmentPolicy::ForbidEncryptAllowDecrypt
-    }
 }
 
 fn context() -> EncryptionContext {

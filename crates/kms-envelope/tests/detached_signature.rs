@@ -9,6 +9,10 @@
 #![cfg(feature = "ecdsa")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod common;
+
+use common::policy_for;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -20,9 +24,8 @@ use kms_envelope::keyring::RawAesKeyring;
 use kms_envelope::signing::{SignatureKeys, SigningKey, VerificationKey};
 use kms_envelope::suite::SignatureAlgorithm;
 use kms_envelope::{
-    AlgorithmSuiteId, BodyDecryptor, CommitmentPolicy, DecryptOptions, EncryptOptions,
-    EncryptionContext, Encryptor, Error, ErrorCode, HeaderReader, LocalBoxFuture, ReadHeader,
-    decrypt, encrypt,
+    AlgorithmSuiteId, BodyDecryptor, DecryptOptions, EncryptOptions, EncryptionContext, Encryptor,
+    Error, ErrorCode, HeaderReader, LocalBoxFuture, ReadHeader, decrypt, encrypt,
 };
 use p384::elliptic_curve::sec1::ToEncodedPoint as _;
 use pollster::block_on;
@@ -176,14 +179,6 @@ fn platform_verify(to_verify: &SignatureToVerify, message: &[u8]) -> bool {
             let s = p384::ecdsa::Signature::from_slice(&fixed).unwrap();
             k.verify(signed, &s).is_ok()
         }
-    }
-}
-
-fn policy_for(suite: AlgorithmSuiteId) -> CommitmentPolicy {
-    if suite.suite().commitment {
-        CommitmentPolicy::RequireEncryptRequireDecrypt
-    } else {
-        CommitmentPolicy::ForbidEncryptAllowDecrypt
     }
 }
 

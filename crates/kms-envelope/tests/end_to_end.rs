@@ -6,6 +6,10 @@
 // A test: failures should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
+use common::policy_for;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -16,8 +20,8 @@ use kms_envelope::cmm::{
 use kms_envelope::error::ContextError;
 use kms_envelope::keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding};
 use kms_envelope::{
-    AlgorithmSuiteId, CommitmentPolicy, DecryptOptions, EncryptOptions, EncryptionContext, Error,
-    ErrorCode, decrypt, encrypt,
+    AlgorithmSuiteId, DecryptOptions, EncryptOptions, EncryptionContext, Error, ErrorCode, decrypt,
+    encrypt,
 };
 use pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
 use pollster::block_on;
@@ -51,14 +55,6 @@ fn rsa_public() -> RawRsaKeyring {
 
 fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
     EncryptionContext::from_caller(pairs.iter().copied()).unwrap()
-}
-
-fn policy_for(suite: AlgorithmSuiteId) -> CommitmentPolicy {
-    if suite.suite().commitment {
-        CommitmentPolicy::RequireEncryptRequireDecrypt
-    } else {
-        CommitmentPolicy::ForbidEncryptAllowDecrypt
-    }
 }
 
 fn seal(m: &dyn MaterialsManager, suite: AlgorithmSuiteId, plaintext: &[u8]) -> Vec<u8> {

@@ -7,21 +7,15 @@
 
 mod common;
 
+use common::policy_for;
+
 use common::{FixedKeyManager, stream_decrypt};
 use kms_envelope::{
-    AlgorithmSuiteId, CommitmentPolicy, DecryptOptions, EncryptOptions, EncryptionContext,
-    Encryptor, decrypt, encrypt,
+    AlgorithmSuiteId, DecryptOptions, EncryptOptions, EncryptionContext, Encryptor, decrypt,
+    encrypt,
 };
 use pollster::block_on;
 use proptest::prelude::*;
-
-fn policy_for(suite: AlgorithmSuiteId) -> CommitmentPolicy {
-    if suite.suite().commitment {
-        CommitmentPolicy::RequireEncryptRequireDecrypt
-    } else {
-        CommitmentPolicy::ForbidEncryptAllowDecrypt
-    }
-}
 
 fn round_trip(suite: AlgorithmSuiteId, frame: u32, plaintext: &[u8], ctx: &EncryptionContext) {
     let m = FixedKeyManager::new(7);

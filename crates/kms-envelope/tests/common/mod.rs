@@ -9,7 +9,7 @@ use kms_envelope::materials::{
     DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials,
 };
 use kms_envelope::signing::{SigningKey, VerificationKey};
-use kms_envelope::{Error, LocalBoxFuture};
+use kms_envelope::{AlgorithmSuiteId, CommitmentPolicy, Error, LocalBoxFuture};
 
 /// Derives every data key from one fixed byte; its one encrypted data key
 /// names the provider "test-fixed".
@@ -170,4 +170,13 @@ pub fn stream_decrypt<M: MaterialsManager + ?Sized>(
     }
     let r = body.finish(&mut out);
     (out, r)
+}
+
+/// The commitment policy that lets `suite` encrypt and decrypt.
+pub fn policy_for(suite: AlgorithmSuiteId) -> CommitmentPolicy {
+    if suite.suite().commitment {
+        CommitmentPolicy::RequireEncryptRequireDecrypt
+    } else {
+        CommitmentPolicy::ForbidEncryptAllowDecrypt
+    }
 }
