@@ -5,6 +5,7 @@ use kms_envelope::EncryptionContext;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{JsResult, invalid};
+use crate::secret::SecretBytes;
 
 /// A property of `obj`; `None` when absent, `undefined` or `null`.
 pub fn get(obj: &JsValue, name: &str) -> Option<JsValue> {
@@ -68,40 +69,40 @@ pub fn bytes(obj: &JsValue, name: &str) -> JsResult<Option<Vec<u8>>> {
     get(obj, name).map(|v| to_bytes(&v, name)).transpose()
 }
 
-/// The bytes of a Uint8Array, ArrayBuffer or ArrayBuffer view.
-pub fn to_bytes(v: &JsValue, what: &str) -> JsResult<Vec<u8>> {
+/// A Uint8Array over the bytes of a Uint8Array, ArrayBuffer or any
+/// ArrayBuffer view: the same memory, not a copy. `None` for anything else.
+pub fn byte_view(v: &JsValue) -> Option<Uint8Array> {
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
-        return Ok(a.to_vec());
+        return Some(a.clone());
     }
-    if v.is_instance_of::<js_sys::ArrayBuffer>() {
-        return Ok(Uint8Array::new(v).to_vec());
+    if v.is_instance_of::<js_sys::ArrayBuffer>() || v.is_instance_of::<js_sys::SharedArrayBuffer>()
+    {
+        return Some(Uint8Array::new(v));
     }
-    if let Ok(view) = v.clone().dyn_into::<js_sys::DataView>() {
-        return Ok(Uint8Array::new_with_byte_offset_and_length(
-            &view.buffer(),
-            view.byte_offset() as u32,
-            view.byte_length() as u32,
-        )
-        .to_vec());
+    if !js_sys::ArrayBuffer::is_view(v) {
+        return None;
     }
-    if js_sys::ArrayBuffer::is_view(v) {
-        let buffer = Reflect::get(v, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
-        let offset = Reflect::get(v, &"byteOffset".into())
+    let number = |name: &str| {
+        Reflect::get(v, &name.into())
             .ok()
             .and_then(|x| x.as_f64())
-            .unwrap_or(0.0);
-        let length = Reflect::get(v, &"byteLength".into())
-            .ok()
-            .and_then(|x| x.as_f64())
-            .unwrap_or(0.0);
-        // ArrayBuffer offsets and lengths are below 2^32 in wasm32.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        return Ok(Uint8Array::new_with_byte_offset_and_length(
-            &buffer,
-            offset as u32,
-            length as u32,
-        )
-        .to_vec());
+            .unwrap_or(0.0)
+    };
+    let buffer = Reflect::get(v, &"buffer".into()).ok()?;
+    // ArrayBuffer offsets and lengths are below 2^32 in wasm32.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Some(Uint8Array::new_with_byte_offset_and_length(
+        &buffer,
+        number("byteOffset") as u32,
+        number("byteLength") as u32,
+    ))
+}
+
+/// The bytes of a Uint8Array, ArrayBuffer or ArrayBuffer view, or the UTF-8
+/// bytes of a string.
+pub fn to_bytes(v: &JsValue, what: &str) -> JsResult<Vec<u8>> {
+    if let Some(view) = byte_view(v) {
+        return Ok(view.to_vec());
     }
     if let Some(s) = v.as_string() {
         return Ok(s.into_bytes());
@@ -109,6 +110,61 @@ pub fn to_bytes(v: &JsValue, what: &str) -> JsResult<Vec<u8>> {
     Err(invalid(&format!(
         "`{what}` must be a Uint8Array, an ArrayBuffer or a string"
     )))
+}
+
+/// A one-shot plaintext as the caller gave it: a view of their bytes, or
+/// the UTF-8 bytes of a string (in wasm memory, cleared when dropped).
+pub enum Input {
+    /// The caller's bytes, not copied.
+    View(Uint8Array),
+    /// A string's bytes.
+    Bytes(SecretBytes),
+}
+
+impl Input {
+    /// Reads `v`, as [`to_bytes`] accepts it.
+    pub fn read(v: &JsValue, what: &str) -> JsResult<Input> {
+        if let Some(view) = byte_view(v) {
+            return Ok(Input::View(view));
+        }
+        to_bytes(v, what).map(|bytes| Input::Bytes(SecretBytes::new(bytes)))
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Input::View(view) => view.length() as usize,
+            Input::Bytes(bytes) => bytes.len(),
+        }
+    }
+
+    /// The bytes in wasm memory (a copy of a view).
+    pub fn into_bytes(self) -> SecretBytes {
+        match self {
+            Input::View(view) => SecretBytes::new(view.to_vec()),
+            Input::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// Runs `use_array` on a JavaScript array of the bytes that a platform
+    /// AES-GCM accepts: the caller's own view when it is over an
+    /// ArrayBuffer, else a copy (of a string's bytes, or of a view over a
+    /// SharedArrayBuffer, which WebCrypto refuses), zeroed afterwards.
+    pub async fn with_array<T, F>(&self, use_array: impl FnOnce(Uint8Array) -> F) -> T
+    where
+        F: core::future::Future<Output = T>,
+    {
+        let copy = match self {
+            Input::View(view) if view.buffer().is_instance_of::<js_sys::ArrayBuffer>() => {
+                return use_array(view.clone()).await;
+            }
+            Input::View(view) => Uint8Array::new(view),
+            Input::Bytes(bytes) => Uint8Array::from(&bytes[..]),
+        };
+        let result = use_array(copy.clone()).await;
+        copy.fill(0, 0, copy.length());
+        result
+    }
 }
 
 /// A string-array property.

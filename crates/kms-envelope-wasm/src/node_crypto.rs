@@ -58,6 +58,9 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn update(this: &Cipher, data: &[u8]) -> Result<Uint8Array, JsValue>;
 
+    #[wasm_bindgen(method, catch, js_name = update)]
+    fn update_view(this: &Cipher, data: &Uint8Array) -> Result<Uint8Array, JsValue>;
+
     #[wasm_bindgen(method, catch, js_name = final)]
     fn finish(this: &Cipher) -> Result<Uint8Array, JsValue>;
 
@@ -136,12 +139,32 @@ impl NodeAes {
     /// Seals one frame into node:crypto's own buffers: the ciphertext (in
     /// the two parts `update` and `final` give) and the tag, in order.
     pub fn seal_parts(&self, iv: &[u8], aad: &[u8], plaintext: &[u8]) -> JsResult<[Uint8Array; 3]> {
+        self.seal_with(iv, aad, |cipher| cipher.update(plaintext))
+    }
+
+    /// Like [`seal_parts`](Self::seal_parts), for plaintext in a JavaScript
+    /// array (a view of the caller's), which stays out of wasm memory.
+    pub fn seal_view(
+        &self,
+        iv: &[u8],
+        aad: &[u8],
+        plaintext: &Uint8Array,
+    ) -> JsResult<[Uint8Array; 3]> {
+        self.seal_with(iv, aad, |cipher| cipher.update_view(plaintext))
+    }
+
+    fn seal_with(
+        &self,
+        iv: &[u8],
+        aad: &[u8],
+        update: impl FnOnce(&Cipher) -> Result<Uint8Array, JsValue>,
+    ) -> JsResult<[Uint8Array; 3]> {
         let cipher = self
             .crypto
             .create_cipheriv(&self.algorithm, &self.key, iv)
             .map_err(failed)?;
         cipher.set_aad(aad).map_err(failed)?;
-        let head = cipher.update(plaintext).map_err(failed)?;
+        let head = update(&cipher).map_err(failed)?;
         // GCM's `final()` emits nothing, but its bytes are kept if it did.
         let rest = cipher.finish().map_err(failed)?;
         let tag = cipher.auth_tag().map_err(failed)?;

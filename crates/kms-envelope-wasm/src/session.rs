@@ -301,7 +301,7 @@ impl Session {
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            let plaintext = SecretBytes::new(js::to_bytes(&plaintext, "plaintext")?);
+            let plaintext = js::Input::read(&plaintext, "plaintext")?;
             let opts = encrypt_options(&inner.encrypt_defaults, &options)?;
             let context = js::context(&options, "encryptionContext")?.unwrap_or_default();
             let encryptor = native_sig::one_shot_encryptor(
@@ -319,8 +319,11 @@ impl Session {
                 webcrypto::EncryptDriver::new(encryptor, platform.then_some(&inner.platform))
                     .await?;
             let ciphertext = if platform && header.suite().signature.is_none() {
-                driver.encrypt_whole(&plaintext).await?
+                plaintext
+                    .with_array(|array| async move { driver.encrypt_whole(&array).await })
+                    .await?
             } else {
+                let plaintext = plaintext.into_bytes();
                 let mut out = Vec::with_capacity(capacity);
                 let mut driver = driver;
                 driver.update(&plaintext, &mut out).await?;

@@ -12,6 +12,7 @@
 //! its tag was checked.
 
 use std::cell::Cell;
+use std::ops::Range;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
@@ -164,17 +165,27 @@ impl Subtle {
         Ok(JsFuture::from(Promise::from(promise)))
     }
 
-    /// `name` ("encrypt" or "decrypt") over a batch of frames given as
-    /// (iv, aad, data), all in flight at once; the futures are in order.
-    /// The caller awaits every one of them before the next batch, which
-    /// reuses the staging buffer.
-    fn start_all(
+    /// `name` ("encrypt" or "decrypt") over a batch of frames, all in
+    /// flight at once; the futures are in order. A planned frame's input is
+    /// its view of `source`, handed over as it is; every other input is
+    /// copied from wasm memory into the staging buffer. The caller awaits
+    /// every future before the next batch, which reuses the staging buffer.
+    fn start_all<F: PlatformFrame>(
         &mut self,
         name: &str,
-        frames: &[(&[u8], &[u8], &[u8])],
+        frames: &[F],
+        source: Option<&Uint8Array>,
     ) -> JsResult<Vec<JsFuture>> {
         let too_large = || JsValue::from_str("a batch of frames exceeds 4 GiB");
-        let needed: usize = frames.iter().map(|(_, _, data)| data.len()).sum();
+        let mut views = Vec::with_capacity(frames.len());
+        let mut needed = 0usize;
+        for frame in frames {
+            let view = planned_view(frame, source)?;
+            if view.is_none() {
+                needed += frame.parts().2.len();
+            }
+            views.push(view);
+        }
         let needed = u32::try_from(needed).map_err(|_| too_large())?;
         if self.staging.length() < needed {
             self.staging.fill(0, 0, self.staging.length());
@@ -182,24 +193,33 @@ impl Subtle {
         }
         let mut at = 0u32;
         let mut calls = Vec::with_capacity(frames.len());
-        for (iv, aad, data) in frames {
-            // `data.len()` fits: the whole batch does.
-            let end = at + u32::try_from(data.len()).map_err(|_| too_large())?;
-            let view = self.staging.subarray(at, end);
-            view.copy_from(data);
+        for (frame, view) in frames.iter().zip(views) {
+            let (iv, aad, data) = frame.parts();
+            let view = match view {
+                Some(view) => view,
+                None => {
+                    // `data.len()` fits: the whole batch does.
+                    let end = at + u32::try_from(data.len()).map_err(|_| too_large())?;
+                    let view = self.staging.subarray(at, end);
+                    view.copy_from(data);
+                    at = end;
+                    view
+                }
+            };
             calls.push(self.start(name, iv, aad, &view)?);
-            at = end;
         }
         Ok(calls)
     }
 
     /// `name` over `frames`, up to [`IN_FLIGHT`] of them in flight at once,
     /// handing each frame and its call's outcome to `each` in sequence
-    /// order; stops at the first error `each` returns.
+    /// order; stops at the first error `each` returns. Planned frames are
+    /// views of `source`.
     async fn in_batches<F: PlatformFrame>(
         &mut self,
         name: &str,
         frames: Vec<F>,
+        source: Option<&Uint8Array>,
         mut each: impl FnMut(F, JsResult<JsValue>) -> JsResult<()>,
     ) -> JsResult<()> {
         let mut frames = frames.into_iter();
@@ -208,8 +228,7 @@ impl Subtle {
             if batch.is_empty() {
                 return Ok(());
             }
-            let inputs: Vec<_> = batch.iter().map(PlatformFrame::parts).collect();
-            let calls = self.start_all(name, &inputs)?;
+            let calls = self.start_all(name, &batch, source)?;
             for (frame, call) in batch.into_iter().zip(calls) {
                 each(frame, call.await)?;
             }
@@ -218,14 +237,23 @@ impl Subtle {
 }
 
 /// A frame for a platform AES-GCM call: its IV, AAD and input (plaintext to
-/// seal, or ciphertext and tag to open).
+/// seal, or ciphertext and tag to open), or for a planned frame the span of
+/// the caller's array that is its input.
 trait PlatformFrame {
     fn parts(&self) -> (&[u8], &[u8], &[u8]);
+
+    fn span(&self) -> Option<Range<usize>> {
+        None
+    }
 }
 
 impl PlatformFrame for FrameToSeal {
     fn parts(&self) -> (&[u8], &[u8], &[u8]) {
         (&self.iv()[..], self.aad(), self.plaintext())
+    }
+
+    fn span(&self) -> Option<Range<usize>> {
+        self.planned_range()
     }
 }
 
@@ -235,26 +263,47 @@ impl PlatformFrame for SealedFrame {
     }
 }
 
+/// A planned frame's input, its view of `source` (a shorter view if the
+/// array shrank meanwhile: the core then refuses the sealed length);
+/// `None` for a frame that holds its input.
+fn planned_view(
+    frame: &impl PlatformFrame,
+    source: Option<&Uint8Array>,
+) -> JsResult<Option<Uint8Array>> {
+    let Some(span) = frame.span() else {
+        return Ok(None);
+    };
+    let source =
+        source.ok_or_else(|| JsValue::from_str("a planned frame without its plaintext"))?;
+    Ok(Some(
+        source.subarray(u32_len(span.start)?, u32_len(span.end)?),
+    ))
+}
+
 /// Seals `frames` and hands each one's sealed bytes (its ciphertext and
-/// tag, in the platform's parts) to `each`, in sequence order. WebCrypto
-/// has up to [`IN_FLIGHT`] frames at once; `node:crypto` seals them one by
-/// one.
+/// tag, in the platform's parts) to `each`, in sequence order; a planned
+/// frame's plaintext is its span of `source`. WebCrypto has up to
+/// [`IN_FLIGHT`] frames at once; `node:crypto` seals them one by one.
 async fn seal_in_order(
     detached: &mut Detached,
     frames: Vec<FrameToSeal>,
+    source: Option<&Uint8Array>,
     mut each: impl FnMut(FrameToSeal, &[Uint8Array]) -> JsResult<()>,
 ) -> JsResult<()> {
     detached.count(frames.len());
     match &mut detached.backend {
         Backend::Node(aes) => {
             for frame in frames {
-                let sealed = aes.seal_parts(frame.iv(), frame.aad(), frame.plaintext())?;
+                let sealed = match planned_view(&frame, source)? {
+                    Some(view) => aes.seal_view(frame.iv(), frame.aad(), &view)?,
+                    None => aes.seal_parts(frame.iv(), frame.aad(), frame.plaintext())?,
+                };
                 each(frame, &sealed)?;
             }
         }
         Backend::Subtle(subtle) => {
             subtle
-                .in_batches("encrypt", frames, |frame, sealed| {
+                .in_batches("encrypt", frames, source, |frame, sealed| {
                     each(frame, &[Uint8Array::new(&sealed?)])
                 })
                 .await?;
@@ -322,7 +371,7 @@ impl EncryptDriver {
             return Ok(());
         };
         let frames = encryptor.take_frames_to_seal();
-        seal_in_order(detached, frames, |frame, parts| {
+        seal_in_order(detached, frames, None, |frame, parts| {
             encryptor
                 .complete_frame(frame, &js::concat(parts), out)
                 .map_err(to_js)
@@ -337,13 +386,16 @@ impl EncryptDriver {
     }
 
     /// One-shot, unsigned suites (whose bytes need not pass through the
-    /// core to be signed): encrypts all of `plaintext` into a new
-    /// Uint8Array, sized exactly before any frame is sealed, with each
-    /// sealed frame copied straight from the platform's output into it.
-    /// Through wasm memory (`update` and `finish`) each frame was copied
-    /// in, into the message, and out again with the whole message. Needs a
-    /// platform AES-GCM (the caller checked [`Platform::one_shot`]).
-    pub async fn encrypt_whole(self, plaintext: &[u8]) -> JsResult<Uint8Array> {
+    /// core to be signed): encrypts all of `plaintext`, the caller's own
+    /// array, into a new Uint8Array. The core plans the frames from the
+    /// length alone, and the platform seals each frame's view of the
+    /// array: the plaintext is never copied into wasm memory. The message
+    /// is sized exactly before any frame is sealed, and each sealed frame
+    /// is copied straight from the platform's output into it. Needs a
+    /// platform AES-GCM (the caller checked [`Platform::one_shot`]); the
+    /// array must not be written to until the result settles (WebCrypto
+    /// reads each frame when its call starts).
+    pub async fn encrypt_whole(self, plaintext: &Uint8Array) -> JsResult<Uint8Array> {
         let EncryptDriver {
             mut encryptor,
             detached,
@@ -355,16 +407,21 @@ impl EncryptDriver {
         }
         let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
         let mut header = Vec::new();
-        encryptor.update(plaintext, &mut header).map_err(to_js)?;
-        encryptor.finish_input(&mut header).map_err(to_js)?;
-        let frames = encryptor.take_frames_to_seal();
-        let framed: usize = frames.iter().map(FrameToSeal::sealed_frame_len).sum();
-        let mut message = Assembly::new(u32_len(header.len() + framed)?);
+        let body_len = encryptor
+            .plan_frames(plaintext.length() as usize, &mut header)
+            .map_err(to_js)?;
+        let mut message = Assembly::new(u32_len(header.len() + body_len)?);
         message.bytes(&header)?;
-        seal_in_order(&mut detached, frames, |frame, parts| {
-            message.frame(&mut encryptor, frame, parts)
-        })
-        .await?;
+        loop {
+            let frames = encryptor.take_planned_frames(IN_FLIGHT).map_err(to_js)?;
+            if frames.is_empty() {
+                break;
+            }
+            seal_in_order(&mut detached, frames, Some(plaintext), |frame, parts| {
+                message.frame(&mut encryptor, frame, parts)
+            })
+            .await?;
+        }
         // Refuses a message whose final frame was not placed; an unsigned
         // suite has no footer, so nothing is written.
         encryptor.finish(&mut Vec::new()).map_err(to_js)?;
@@ -545,7 +602,7 @@ async fn open_in_order(
         }
         Backend::Subtle(subtle) => {
             subtle
-                .in_batches("decrypt", frames, |frame, opened| {
+                .in_batches("decrypt", frames, None, |frame, opened| {
                     let buffer = opened.map_err(|_| to_js(Error::BodyAuthentication))?;
                     hand_on(frame, Uint8Array::new(&buffer))
                 })

@@ -890,3 +890,50 @@ async fn one_shot_unsigned_messages_are_sized_exactly_and_open_on_the_core_path(
         assert!(platform > 0.0, "the platform sealed frames");
     }
 }
+
+#[wasm_bindgen_test]
+async fn one_shot_plaintext_may_be_any_byte_view_or_a_string_and_is_left_as_it_was() {
+    // Platform-sealed frames read the caller's own array (the plaintext is
+    // never copied into wasm); only the binding's copies are cleared.
+    let session = raw_aes_session(r#", "frameLength": 4096"#);
+    let kinds = Function::new_with_args(
+        "bytes",
+        r#"const big = new Uint8Array(bytes.length + 7);
+        big.set(bytes, 3);
+        const out = [
+            ["Uint8Array", bytes.slice()],
+            ["ArrayBuffer", bytes.slice().buffer],
+            ["DataView", new DataView(big.buffer, 3, bytes.length)],
+            ["subarray", big.subarray(3, 3 + bytes.length)],
+            ["Uint16Array", new Uint16Array(bytes.slice().buffer)],
+        ];
+        if (typeof SharedArrayBuffer === "function") {
+            const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+            shared.set(bytes);
+            out.push(["SharedArrayBuffer view", shared]);
+        }
+        return out.map(([name, input]) => [name, input,
+            input instanceof ArrayBuffer ? new Uint8Array(input)
+                : new Uint8Array(input.buffer, input.byteOffset, input.byteLength)]);"#,
+    );
+    // Below WebCrypto's one-shot threshold and past it; even lengths, for
+    // the Uint16Array.
+    for len in [1000usize, 70_002] {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let cases = kinds
+            .call1(&JsValue::NULL, &Uint8Array::from(&data[..]))
+            .unwrap();
+        for case in Array::from(&cases).iter() {
+            let case = Array::from(&case);
+            let name = case.get(0).as_string().unwrap();
+            let enc = ok(session.encrypt(case.get(1), JsValue::UNDEFINED)).await;
+            let dec = ok(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
+            assert_eq!(bytes(&get(&dec, "plaintext")), data, "{name} {len}");
+            assert_eq!(bytes(&case.get(2)), data, "{name} {len}: left as it was");
+        }
+    }
+    let text = format!("{}é", "x".repeat(70_000));
+    let enc = ok(session.encrypt(text.as_str().into(), JsValue::UNDEFINED)).await;
+    let dec = ok(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
+    assert_eq!(bytes(&get(&dec, "plaintext")), text.as_bytes());
+}

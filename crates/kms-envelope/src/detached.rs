@@ -19,6 +19,7 @@
 //! [`BodyDecryptor::release_frame`]: crate::BodyDecryptor::release_frame
 
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use zeroize::Zeroizing;
 
@@ -55,7 +56,11 @@ pub struct FrameToSeal {
     pub(crate) is_final: bool,
     pub(crate) iv: [u8; AlgorithmSuite::IV_LEN],
     pub(crate) aad: Vec<u8>,
+    /// The plaintext, held here; empty for a frame of a plan, whose
+    /// plaintext the caller holds at `planned`.
     pub(crate) plaintext: Vec<u8>,
+    /// The span of a planned frame in the caller's plaintext.
+    pub(crate) planned: Option<Range<usize>>,
     /// The frame's bytes before the content (marker, sequence number, IV,
     /// and the length of a final frame).
     pub(crate) prefix: Vec<u8>,
@@ -82,15 +87,33 @@ impl FrameToSeal {
         &self.aad
     }
 
-    /// The plaintext to seal.
+    /// The plaintext to seal, for a frame that holds it (one cut by
+    /// [`Encryptor::update`](crate::Encryptor::update) or
+    /// [`finish_input`](crate::Encryptor::finish_input)); empty for a frame
+    /// of a [plan](crate::Encryptor::plan_frames).
     pub fn plaintext(&self) -> &[u8] {
         &self.plaintext
+    }
+
+    /// For a frame of a [plan](crate::Encryptor::plan_frames): where its
+    /// plaintext is in the caller's. `None` for a frame that holds its
+    /// plaintext.
+    pub fn planned_range(&self) -> Option<Range<usize>> {
+        self.planned.clone()
+    }
+
+    /// The length of the frame's plaintext.
+    pub fn content_len(&self) -> usize {
+        match &self.planned {
+            Some(range) => range.len(),
+            None => self.plaintext.len(),
+        }
     }
 
     /// The frame's length in the message once sealed: the bytes before its
     /// content, the content and the tag.
     pub fn sealed_frame_len(&self) -> usize {
-        self.prefix.len() + self.plaintext.len() + AlgorithmSuite::TAG_LEN
+        self.prefix.len() + self.content_len() + AlgorithmSuite::TAG_LEN
     }
 }
 

@@ -7,6 +7,7 @@
 //! without which a decryptor reports the message truncated.
 
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use crate::cipher::{ContentCipher, MessageKeys};
 use crate::cmm::{EncryptionMaterialsRequest, MaterialsManager};
@@ -143,6 +144,15 @@ struct DetachedSealing {
     input_finished: bool,
     /// The final frame came back sealed.
     final_completed: bool,
+    /// The frames of a plan not yet cut.
+    plan: Option<Plan>,
+}
+
+/// The plaintext of a [plan](Encryptor::plan_frames): its length and where
+/// the next frame starts.
+struct Plan {
+    len: usize,
+    next: usize,
 }
 
 impl core::fmt::Debug for Encryptor {
@@ -481,6 +491,79 @@ impl Encryptor {
             .unwrap_or_default()
     }
 
+    /// Detached, for a caller that holds the whole plaintext itself and
+    /// hands its AES-GCM spans of it (a binding giving WebCrypto views of
+    /// a JavaScript array, never copying them into the crate): the
+    /// plaintext is `len` bytes, all of it. Writes the header to `out`.
+    /// The frames are the ones [`update`](Self::update) with `len` bytes
+    /// and [`finish_input`](Self::finish_input) would cut;
+    /// [`take_planned_frames`](Self::take_planned_frames) hands them out a
+    /// few at a time, each naming its span
+    /// ([`FrameToSeal::planned_range`]), and they are completed like any
+    /// other. Once, before any plaintext, in place of `update` and
+    /// `finish_input`. Returns the length of the body once every frame is
+    /// sealed (the header before it is in `out`; a signed suite's footer
+    /// follows it).
+    pub fn plan_frames(&mut self, len: usize, out: &mut Vec<u8>) -> Result<usize, Error> {
+        match &self.detached {
+            Some(d) if !d.input_finished && self.plaintext_seen == 0 => {}
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "plan_frames is for a detached encryptor, once, before any plaintext",
+                ));
+            }
+        }
+        let total = u64::try_from(len).unwrap_or(u64::MAX);
+        if let Some(max) = self.plaintext_bound {
+            if total > max {
+                return Err(Limit::PlaintextLength { max }.into());
+            }
+        }
+        // Frames before the final one, each of a whole frame length.
+        let regular = len.saturating_sub(1) / self.frame_length;
+        if u32::try_from(regular).map_or(true, |n| n >= FINAL_FRAME_MARKER - 1) {
+            return Err(Limit::FrameLength.into());
+        }
+        let body_len = regular
+            .checked_mul(self.frame_length + REGULAR_FRAME_OVERHEAD)
+            .and_then(|n| n.checked_add(len - regular * self.frame_length))
+            .and_then(|n| n.checked_add(FINAL_FRAME_OVERHEAD))
+            .ok_or(Limit::FrameLength)?;
+        self.plaintext_seen = total;
+        self.write_header(out);
+        if let Some(d) = &mut self.detached {
+            d.input_finished = true;
+            d.plan = Some(Plan { len, next: 0 });
+        }
+        Ok(body_len)
+    }
+
+    /// Detached, planned: the next frames of the plan, at most `max` (at
+    /// least one), in sequence order; none once the final frame is cut.
+    pub fn take_planned_frames(&mut self, max: usize) -> Result<Vec<FrameToSeal>, Error> {
+        let mut frames = Vec::new();
+        while frames.len() < max.max(1) {
+            let Some(plan) = self.detached.as_mut().and_then(|d| d.plan.as_mut()) else {
+                break;
+            };
+            let start = plan.next;
+            let is_final = plan.len - start <= self.frame_length;
+            let end = if is_final {
+                plan.len
+            } else {
+                start + self.frame_length
+            };
+            plan.next = end;
+            if is_final {
+                if let Some(d) = &mut self.detached {
+                    d.plan = None;
+                }
+            }
+            frames.push(self.cut_frame(Vec::new(), Some(start..end), is_final)?);
+        }
+        Ok(frames)
+    }
+
     /// Detached: writes `frame` to `out` with `ciphertext_and_tag` (the
     /// AES-GCM ciphertext of its plaintext followed by the 16-byte tag).
     /// Frames must come back in sequence order.
@@ -531,7 +614,7 @@ impl Encryptor {
                 "frames are completed once each, in sequence order",
             ));
         }
-        if sealed_len != frame.plaintext.len() + AlgorithmSuite::TAG_LEN {
+        if sealed_len != frame.content_len() + AlgorithmSuite::TAG_LEN {
             return Err(Error::InvalidArgument(
                 "a sealed frame is its plaintext's length plus a 16-byte tag",
             ));
@@ -551,58 +634,62 @@ impl Encryptor {
         self.signed(out.get(start..).unwrap_or_default());
     }
 
-    fn seal_frame(
-        &mut self,
-        content: &[u8],
-        is_final: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<(), Error> {
+    /// The sequence number and length of the next frame, if it may be cut.
+    fn next_frame(&self, content_len: usize, is_final: bool) -> Result<(u32, u32), Error> {
         let seq = self.next_sequence_number;
         // Sequence numbers run from 1; 0xFFFFFFFF marks the final frame, so
         // a regular frame may not take it.
         if !is_final && seq == FINAL_FRAME_MARKER {
             return Err(Limit::FrameLength.into());
         }
-        let len = u32::try_from(content.len()).map_err(|_| Limit::FrameLength)?;
+        let len = u32::try_from(content_len).map_err(|_| Limit::FrameLength)?;
+        Ok((seq, len))
+    }
+
+    /// Detached: cuts the next frame, holding `plaintext` or, planned,
+    /// naming its span of the caller's plaintext.
+    fn cut_frame(
+        &mut self,
+        plaintext: Vec<u8>,
+        planned: Option<Range<usize>>,
+        is_final: bool,
+    ) -> Result<FrameToSeal, Error> {
+        let content_len = planned.as_ref().map_or(plaintext.len(), Range::len);
+        let (seq, len) = self.next_frame(content_len, is_final)?;
         let iv = frame_iv(seq);
-        if let Some(d) = &mut self.detached {
-            let mut prefix = Vec::with_capacity(FINAL_FRAME_OVERHEAD);
-            let kind = if is_final {
-                prefix.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
-                BodyAadContent::FinalFrame
-            } else {
-                BodyAadContent::Frame
-            };
-            prefix.extend_from_slice(&seq.to_be_bytes());
-            prefix.extend_from_slice(&iv);
-            if is_final {
-                prefix.extend_from_slice(&len.to_be_bytes());
+        let mut prefix = Vec::with_capacity(FINAL_FRAME_OVERHEAD);
+        let kind = write_frame_prefix(&mut prefix, seq, &iv, is_final, len);
+        let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
+        self.next_sequence_number = seq.wrapping_add(1);
+        Ok(FrameToSeal {
+            sequence_number: seq,
+            is_final,
+            iv,
+            aad: aad.as_bytes().to_vec(),
+            plaintext,
+            planned,
+            prefix,
+        })
+    }
+
+    fn seal_frame(
+        &mut self,
+        content: &[u8],
+        is_final: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        if self.detached.is_some() {
+            let frame = self.cut_frame(content.to_vec(), None, is_final)?;
+            if let Some(d) = &mut self.detached {
+                d.queue.push(frame);
             }
-            let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
-            d.queue.push(FrameToSeal {
-                sequence_number: seq,
-                is_final,
-                iv,
-                aad: aad.as_bytes().to_vec(),
-                plaintext: content.to_vec(),
-                prefix,
-            });
-            self.next_sequence_number = seq.wrapping_add(1);
             return Ok(());
         }
+        let (seq, len) = self.next_frame(content.len(), is_final)?;
+        let iv = frame_iv(seq);
         let start = out.len();
         out.reserve(content.len() + FINAL_FRAME_OVERHEAD.max(REGULAR_FRAME_OVERHEAD));
-        let kind = if is_final {
-            out.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
-            BodyAadContent::FinalFrame
-        } else {
-            BodyAadContent::Frame
-        };
-        out.extend_from_slice(&seq.to_be_bytes());
-        out.extend_from_slice(&iv);
-        if is_final {
-            out.extend_from_slice(&len.to_be_bytes());
-        }
+        let kind = write_frame_prefix(out, seq, &iv, is_final, len);
         let content_start = out.len();
         out.extend_from_slice(content);
         let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
@@ -621,6 +708,29 @@ impl Encryptor {
         self.signed(out.get(start..).unwrap_or_default());
         self.next_sequence_number = seq.wrapping_add(1);
         Ok(())
+    }
+}
+
+/// Writes a frame's bytes before its content (the final frame's marker, the
+/// sequence number, the IV, a final frame's length); returns the kind of
+/// its body AAD.
+fn write_frame_prefix(
+    out: &mut Vec<u8>,
+    seq: u32,
+    iv: &[u8; AlgorithmSuite::IV_LEN],
+    is_final: bool,
+    len: u32,
+) -> BodyAadContent {
+    if is_final {
+        out.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
+    }
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(iv);
+    if is_final {
+        out.extend_from_slice(&len.to_be_bytes());
+        BodyAadContent::FinalFrame
+    } else {
+        BodyAadContent::Frame
     }
 }
 

@@ -381,30 +381,65 @@ fn kept_frames_are_counted_in_order_and_the_core_copies_none() {
 }
 
 /// Encrypts as a binding that writes each sealed frame into its own output
-/// does: the header from `update`, then for each frame the bytes
-/// `place_frame` returns and the sealed bytes, in a buffer sized from
-/// `sealed_frame_len` before any frame is sealed.
+/// does: the header first, then for each frame the bytes `place_frame`
+/// returns and the sealed bytes, in a buffer sized from `sealed_frame_len`
+/// before any frame is sealed. `planned` takes the frames from a plan of
+/// `data`'s length, three at a time, sealing each one's span of `data`;
+/// otherwise `data` goes through `update` and `finish_input`.
 fn placed_encrypt(
     m: &FixedKeyManager,
     suite: AlgorithmSuiteId,
     frame: u32,
     data: &[u8],
+    planned: bool,
 ) -> Vec<u8> {
     let (mut enc, key) = detached_encryptor(m, suite, frame);
     let mut header = Vec::new();
-    enc.update(data, &mut header).unwrap();
-    enc.finish_input(&mut header).unwrap();
-    let frames = enc.take_frames_to_seal();
+    let mut planned_body = None;
+    let frames = if planned {
+        planned_body = Some(enc.plan_frames(data.len(), &mut header).unwrap());
+        let mut frames = Vec::new();
+        loop {
+            let batch = enc.take_planned_frames(3).unwrap();
+            if batch.is_empty() {
+                break frames;
+            }
+            assert!(batch.len() <= 3);
+            frames.extend(batch);
+        }
+    } else {
+        enc.update(data, &mut header).unwrap();
+        enc.finish_input(&mut header).unwrap();
+        enc.take_frames_to_seal()
+    };
     let total = header.len()
         + frames
             .iter()
             .map(FrameToSeal::sealed_frame_len)
             .sum::<usize>();
+    if let Some(body) = planned_body {
+        assert_eq!(
+            header.len() + body,
+            total,
+            "plan_frames gives the body's length"
+        );
+    }
     let mut message = vec![0u8; total];
     message[..header.len()].copy_from_slice(&header);
     let mut at = header.len();
     for f in frames {
-        let sealed = external_seal(key.as_bytes(), f.iv(), f.aad(), f.plaintext());
+        let content = match f.planned_range() {
+            Some(range) => {
+                assert!(
+                    f.plaintext().is_empty(),
+                    "a planned frame holds no plaintext"
+                );
+                &data[range]
+            }
+            None => f.plaintext(),
+        };
+        assert_eq!(content.len(), f.content_len());
+        let sealed = external_seal(key.as_bytes(), f.iv(), f.aad(), content);
         let prefix = enc.place_frame(f, sealed.len()).unwrap();
         for part in [&prefix, &sealed] {
             message[at..at + part.len()].copy_from_slice(part);
@@ -426,15 +461,29 @@ fn placed_frames_make_the_message_complete_frame_would() {
         .copied()
         .filter(|s| s.suite().signature.is_none())
     {
-        for (frame, len) in [(64u32, 0usize), (64, 64), (64, 1000), (4096, 10_000)] {
+        let cases = [
+            (64u32, 0usize),
+            (64, 1),
+            (64, 63),
+            (64, 64),
+            (64, 65),
+            (64, 128),
+            (64, 1000),
+            (1, 5),
+            (4096, 10_000),
+        ];
+        for (frame, len) in cases {
             let data = plaintext(len);
-            let placed = placed_encrypt(&m, suite, frame, &data);
             let completed = detached_encrypt(&m, suite, frame, &data, len.max(1));
-            // The same layout (message ids differ), and it decrypts.
-            assert_eq!(placed.len(), completed.len(), "{suite:?} {frame} {len}");
-            let dopts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
-            let out = block_on(decrypt(&m, &placed, &dopts)).unwrap();
-            assert_eq!(out.plaintext, data, "{suite:?} {frame} {len}");
+            for planned in [false, true] {
+                let placed = placed_encrypt(&m, suite, frame, &data, planned);
+                // The same layout (message ids differ), and it decrypts.
+                let what = format!("{suite:?} {frame} {len} planned {planned}");
+                assert_eq!(placed.len(), completed.len(), "{what}");
+                let dopts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
+                let out = block_on(decrypt(&m, &placed, &dopts)).unwrap();
+                assert_eq!(out.plaintext, data, "{what}");
+            }
         }
     }
 }
@@ -472,4 +521,98 @@ fn placing_frames_refuses_signed_suites_and_misuse() {
     assert!(enc.place_frame(f1, l1 - 1).is_err());
     // Not finished: the final frame was never placed.
     assert!(enc.finish(&mut out).is_err());
+}
+
+#[test]
+fn a_signed_suite_plans_frames_and_completes_them() {
+    let m = FixedKeyManager::new(14);
+    let suite = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+    let data = plaintext(1000);
+    let (mut enc, key) = detached_encryptor(&m, suite, 64);
+    let mut out = Vec::new();
+    enc.plan_frames(data.len(), &mut out).unwrap();
+    let mut frames = 0;
+    loop {
+        let batch = enc.take_planned_frames(4).unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        for f in batch {
+            let range = f.planned_range().unwrap();
+            let sealed = external_seal(key.as_bytes(), f.iv(), f.aad(), &data[range]);
+            enc.complete_frame(f, &sealed, &mut out).unwrap();
+            frames += 1;
+        }
+    }
+    assert_eq!(
+        frames, 16,
+        "15 full frames of 64 bytes and a final one of 40"
+    );
+    enc.finish(&mut out).unwrap();
+    let dopts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
+    assert_eq!(block_on(decrypt(&m, &out, &dopts)).unwrap().plaintext, data);
+}
+
+#[test]
+fn planning_frames_refuses_misuse() {
+    let m = FixedKeyManager::new(15);
+    let suite = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKey;
+    let mut out = Vec::new();
+    // Not detached: no plan.
+    let opts = EncryptOptions::default().with_suite(suite);
+    let mut enc = block_on(Encryptor::new(&m, &context(), &opts)).unwrap();
+    assert_eq!(
+        enc.plan_frames(10, &mut out).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    assert!(enc.take_planned_frames(4).unwrap().is_empty());
+
+    // After plaintext, twice, or with plaintext after it: refused.
+    let (mut enc, _) = detached_encryptor(&m, suite, 16);
+    enc.update(b"x", &mut out).unwrap();
+    assert!(enc.plan_frames(10, &mut out).is_err());
+    let (mut enc, _) = detached_encryptor(&m, suite, 16);
+    enc.plan_frames(40, &mut out).unwrap();
+    assert!(enc.plan_frames(40, &mut out).is_err());
+    assert!(enc.update(b"x", &mut out).is_err());
+    assert!(enc.finish_input(&mut out).is_err());
+    // Not finished until the final frame is placed.
+    let frames = enc.take_planned_frames(2).unwrap();
+    assert_eq!(
+        frames
+            .iter()
+            .map(|f| f.planned_range().unwrap())
+            .collect::<Vec<_>>(),
+        [0..16, 16..32]
+    );
+    for f in frames {
+        let len = f.content_len() + 16;
+        enc.place_frame(f, len).unwrap();
+    }
+    let last = enc.take_planned_frames(2).unwrap();
+    assert_eq!(last.len(), 1);
+    assert!(last[0].is_final());
+    assert!(
+        enc.take_planned_frames(2).unwrap().is_empty(),
+        "nothing after the final frame"
+    );
+    let mut rest = Vec::new();
+    let (mut enc2, _) = detached_encryptor(&m, suite, 16);
+    enc2.plan_frames(0, &mut rest).unwrap();
+    let only = enc2.take_planned_frames(1).unwrap();
+    assert_eq!(
+        (only.len(), only[0].content_len()),
+        (1, 0),
+        "an empty plan is one empty final frame"
+    );
+    drop(last);
+    assert!(enc.finish(&mut out).is_err());
+
+    // Over the plaintext bound the encryptor was made with.
+    let mut opts = EncryptOptions::default().with_suite(suite);
+    opts.plaintext_length_bound = Some(10);
+    let mut enc = block_on(Encryptor::new(&m, &context(), &opts)).unwrap();
+    enc.detach_content_cipher().unwrap();
+    let e = enc.plan_frames(11, &mut out).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::LimitExceeded);
 }
