@@ -98,6 +98,16 @@ pub fn byte_view(v: &JsValue) -> Option<Uint8Array> {
     ))
 }
 
+/// Like [`byte_view`], for a platform AES-GCM: only a view over an
+/// ArrayBuffer (WebCrypto refuses SharedArrayBuffer memory).
+pub fn platform_view(v: &JsValue) -> Option<Uint8Array> {
+    byte_view(v).filter(over_array_buffer)
+}
+
+fn over_array_buffer(view: &Uint8Array) -> bool {
+    view.buffer().is_instance_of::<js_sys::ArrayBuffer>()
+}
+
 /// The bytes of a Uint8Array, ArrayBuffer or ArrayBuffer view, or the UTF-8
 /// bytes of a string.
 pub fn to_bytes(v: &JsValue, what: &str) -> JsResult<Vec<u8>> {
@@ -155,7 +165,7 @@ impl Input {
         F: core::future::Future<Output = T>,
     {
         let copy = match self {
-            Input::View(view) if view.buffer().is_instance_of::<js_sys::ArrayBuffer>() => {
+            Input::View(view) if over_array_buffer(view) => {
                 return use_array(view.clone()).await;
             }
             Input::View(view) => Uint8Array::new(view),

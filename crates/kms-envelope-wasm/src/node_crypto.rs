@@ -55,6 +55,9 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = setAuthTag)]
     fn set_auth_tag(this: &Cipher, tag: &[u8]) -> Result<JsValue, JsValue>;
 
+    #[wasm_bindgen(method, catch, js_name = setAuthTag)]
+    fn set_auth_tag_view(this: &Cipher, tag: &Uint8Array) -> Result<JsValue, JsValue>;
+
     #[wasm_bindgen(method, catch)]
     fn update(this: &Cipher, data: &[u8]) -> Result<Uint8Array, JsValue>;
 
@@ -180,19 +183,54 @@ impl NodeAes {
     /// tag). The plaintext is returned only once `final()` has checked the
     /// tag; on failure it is zeroed and the error is `InvalidCiphertext`.
     pub fn open(&self, iv: &[u8], aad: &[u8], ciphertext_and_tag: &[u8]) -> JsResult<Uint8Array> {
-        let bad = || to_js(Error::BodyAuthentication);
         let split = ciphertext_and_tag
             .len()
             .checked_sub(TAG_LEN)
-            .ok_or_else(bad)?;
+            .ok_or_else(|| to_js(Error::BodyAuthentication))?;
         let (ciphertext, tag) = ciphertext_and_tag.split_at(split);
+        self.open_with(
+            iv,
+            aad,
+            |decipher| decipher.set_auth_tag(tag),
+            |decipher| decipher.update(ciphertext),
+        )
+    }
+
+    /// Like [`open`](Self::open), for a frame in a JavaScript array (a view
+    /// of the caller's), which stays out of wasm memory.
+    pub fn open_view(
+        &self,
+        iv: &[u8],
+        aad: &[u8],
+        ciphertext_and_tag: &Uint8Array,
+    ) -> JsResult<Uint8Array> {
+        let len = ciphertext_and_tag.length();
+        let split = len
+            .checked_sub(TAG_LEN as u32)
+            .ok_or_else(|| to_js(Error::BodyAuthentication))?;
+        self.open_with(
+            iv,
+            aad,
+            |decipher| decipher.set_auth_tag_view(&ciphertext_and_tag.subarray(split, len)),
+            |decipher| decipher.update_view(&ciphertext_and_tag.subarray(0, split)),
+        )
+    }
+
+    fn open_with(
+        &self,
+        iv: &[u8],
+        aad: &[u8],
+        set_tag: impl FnOnce(&Cipher) -> Result<JsValue, JsValue>,
+        update: impl FnOnce(&Cipher) -> Result<Uint8Array, JsValue>,
+    ) -> JsResult<Uint8Array> {
+        let bad = || to_js(Error::BodyAuthentication);
         let decipher = self
             .crypto
             .create_decipheriv(&self.algorithm, &self.key, iv)
             .map_err(failed)?;
         decipher.set_aad(aad).map_err(failed)?;
-        decipher.set_auth_tag(tag).map_err(|_| bad())?;
-        let plaintext = decipher.update(ciphertext).map_err(failed)?;
+        set_tag(&decipher).map_err(|_| bad())?;
+        let plaintext = update(&decipher).map_err(failed)?;
         match decipher.finish() {
             Ok(rest) if rest.length() == 0 => Ok(plaintext),
             _ => {

@@ -345,6 +345,9 @@ impl Session {
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
+            // The caller's array, for the platform to open frames in place;
+            // the copy is what the core parses and the signature covers.
+            let view = js::platform_view(&ciphertext);
             let ciphertext = js::to_bytes(&ciphertext, "ciphertext")?;
             let opts = decrypt_options(&inner.decrypt_defaults, &options)?;
             let (body, rest) =
@@ -353,9 +356,11 @@ impl Session {
             let header = body.header().clone();
             let decrypted_with = body.wrapping_key_id().map(str::to_owned);
             let plaintext = if inner.platform.one_shot(ciphertext.len()) {
+                let header_len = u32::try_from(ciphertext.len() - rest.len()).unwrap_or(u32::MAX);
+                let body_view = view.map(|v| v.subarray(header_len, v.length()));
                 webcrypto::DecryptDriver::new(body, Some(&inner.platform))
                     .await?
-                    .decrypt_whole(&ciphertext, rest)
+                    .decrypt_whole(&ciphertext, rest, body_view.as_ref())
                     .await?
             } else {
                 let plaintext = native_sig::decrypt_body(body, &ciphertext, rest).await?;

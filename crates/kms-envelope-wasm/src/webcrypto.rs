@@ -166,8 +166,9 @@ impl Subtle {
     }
 
     /// `name` ("encrypt" or "decrypt") over a batch of frames, all in
-    /// flight at once; the futures are in order. A planned frame's input is
-    /// its view of `source`, handed over as it is; every other input is
+    /// flight at once; the futures are in order. The input of a frame that
+    /// names its span (see [`span_view`]) is its view of `source`, handed
+    /// over as it is; every other input is
     /// copied from wasm memory into the staging buffer. The caller awaits
     /// every future before the next batch, which reuses the staging buffer.
     fn start_all<F: PlatformFrame>(
@@ -180,7 +181,7 @@ impl Subtle {
         let mut views = Vec::with_capacity(frames.len());
         let mut needed = 0usize;
         for frame in frames {
-            let view = planned_view(frame, source)?;
+            let view = span_view(frame, source)?;
             if view.is_none() {
                 needed += frame.parts().2.len();
             }
@@ -213,8 +214,8 @@ impl Subtle {
 
     /// `name` over `frames`, up to [`IN_FLIGHT`] of them in flight at once,
     /// handing each frame and its call's outcome to `each` in sequence
-    /// order; stops at the first error `each` returns. Planned frames are
-    /// views of `source`.
+    /// order; stops at the first error `each` returns. Frames that name
+    /// their span are views of `source`.
     async fn in_batches<F: PlatformFrame>(
         &mut self,
         name: &str,
@@ -237,8 +238,8 @@ impl Subtle {
 }
 
 /// A frame for a platform AES-GCM call: its IV, AAD and input (plaintext to
-/// seal, or ciphertext and tag to open), or for a planned frame the span of
-/// the caller's array that is its input.
+/// seal, or ciphertext and tag to open), or the span of the caller's array
+/// that is its input.
 trait PlatformFrame {
     fn parts(&self) -> (&[u8], &[u8], &[u8]);
 
@@ -261,20 +262,25 @@ impl PlatformFrame for SealedFrame {
     fn parts(&self) -> (&[u8], &[u8], &[u8]) {
         (&self.iv()[..], self.aad(), self.ciphertext_and_tag())
     }
+
+    fn span(&self) -> Option<Range<usize>> {
+        self.body_range()
+    }
 }
 
-/// A planned frame's input, its view of `source` (a shorter view if the
-/// array shrank meanwhile: the core then refuses the sealed length);
-/// `None` for a frame that holds its input.
-fn planned_view(
+/// The input of a frame that names its span of the caller's array (a
+/// planned frame to seal, a located frame to open): its view of `source`
+/// (a shorter view if the array shrank meanwhile, which the core then
+/// refuses as the wrong length, or the platform as a bad tag). `None` for
+/// a frame that holds its input.
+fn span_view(
     frame: &impl PlatformFrame,
     source: Option<&Uint8Array>,
 ) -> JsResult<Option<Uint8Array>> {
     let Some(span) = frame.span() else {
         return Ok(None);
     };
-    let source =
-        source.ok_or_else(|| JsValue::from_str("a planned frame without its plaintext"))?;
+    let source = source.ok_or_else(|| JsValue::from_str("a frame without the array it is in"))?;
     Ok(Some(
         source.subarray(u32_len(span.start)?, u32_len(span.end)?),
     ))
@@ -294,7 +300,7 @@ async fn seal_in_order(
     match &mut detached.backend {
         Backend::Node(aes) => {
             for frame in frames {
-                let sealed = match planned_view(&frame, source)? {
+                let sealed = match span_view(&frame, source)? {
                     Some(view) => aes.seal_view(frame.iv(), frame.aad(), &view)?,
                     None => aes.seal_parts(frame.iv(), frame.aad(), frame.plaintext())?,
                 };
@@ -521,7 +527,7 @@ impl DecryptDriver {
         body.update(input, out).map_err(to_js)?;
         if let Some(detached) = detached {
             let frames = body.take_sealed_frames();
-            open_in_order(detached, frames, |frame, plaintext| {
+            open_in_order(detached, frames, None, |frame, plaintext| {
                 let plaintext = SecretBytes::new(plaintext.to_vec());
                 body.release_frame(frame, &plaintext, out).map_err(to_js)
             })
@@ -537,17 +543,27 @@ impl DecryptDriver {
     }
 
     /// One-shot: decrypts a whole message body (`input`, the bytes after the
-    /// header of `message`) into a new Uint8Array. Each frame the platform opens is copied straight
-    /// into it and never back through wasm memory: that round trip (a copy
-    /// in, a copy into the output, a copy out, and zeroizing both wasm
-    /// copies) made a 16 MiB decryption twice as slow as its encryption.
-    /// The core still checks each frame's order and length, and the array
-    /// is returned only once `finish` has accepted the whole message; on
-    /// any failure it is zeroed. Needs a platform AES-GCM (the caller
-    /// checked [`Platform::one_shot`]).
-    pub async fn decrypt_whole(self, message: &[u8], input: &[u8]) -> JsResult<Uint8Array> {
+    /// header of `message`) into a new Uint8Array. Each frame the platform
+    /// opens is copied straight into it and never back through wasm memory:
+    /// that round trip (a copy in, a copy into the output, a copy out, and
+    /// zeroizing both wasm copies) made a 16 MiB decryption twice as slow
+    /// as its encryption. Given `source`, the same body in the caller's own
+    /// array, the platform opens each frame's view of it, and the core
+    /// keeps no copy of any frame. The core still checks each frame's
+    /// order and length, and the array is returned only once `finish` has
+    /// accepted the whole message; on any failure it is zeroed. Needs a
+    /// platform AES-GCM (the caller checked [`Platform::one_shot`]).
+    pub async fn decrypt_whole(
+        self,
+        message: &[u8],
+        input: &[u8],
+        source: Option<&Uint8Array>,
+    ) -> JsResult<Uint8Array> {
         let DecryptDriver { mut body, detached } = self;
         let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
+        if source.is_some() {
+            body.locate_frames().map_err(to_js)?;
+        }
         // Detached: update parses every frame and releases nothing.
         let mut none = Vec::new();
         body.update(input, &mut none).map_err(to_js)?;
@@ -555,7 +571,7 @@ impl DecryptDriver {
         let total = u32_len(frames.iter().map(SealedFrame::plaintext_len).sum())?;
         let out = Uint8Array::new_with_length(total);
         let mut at = 0u32;
-        let opened = open_in_order(&mut detached, frames, |frame, plaintext| {
+        let opened = open_in_order(&mut detached, frames, source, |frame, plaintext| {
             let len = plaintext.length();
             body.keep_frame(frame, len as usize).map_err(to_js)?;
             // The lengths of all frames add up to `out`'s.
@@ -584,6 +600,7 @@ impl DecryptDriver {
 async fn open_in_order(
     detached: &mut Detached,
     frames: Vec<SealedFrame>,
+    source: Option<&Uint8Array>,
     mut each: impl FnMut(SealedFrame, &Uint8Array) -> JsResult<()>,
 ) -> JsResult<()> {
     detached.count(frames.len());
@@ -595,14 +612,17 @@ async fn open_in_order(
     match &mut detached.backend {
         Backend::Node(aes) => {
             for frame in frames {
-                let plaintext = aes.open(frame.iv(), frame.aad(), frame.ciphertext_and_tag())?;
+                let plaintext = match span_view(&frame, source)? {
+                    Some(view) => aes.open_view(frame.iv(), frame.aad(), &view)?,
+                    None => aes.open(frame.iv(), frame.aad(), frame.ciphertext_and_tag())?,
+                };
                 hand_on(frame, plaintext)?;
             }
             Ok(())
         }
         Backend::Subtle(subtle) => {
             subtle
-                .in_batches("decrypt", frames, None, |frame, opened| {
+                .in_batches("decrypt", frames, source, |frame, opened| {
                     let buffer = opened.map_err(|_| to_js(Error::BodyAuthentication))?;
                     hand_on(frame, Uint8Array::new(&buffer))
                 })

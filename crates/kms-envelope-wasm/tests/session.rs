@@ -892,9 +892,10 @@ async fn one_shot_unsigned_messages_are_sized_exactly_and_open_on_the_core_path(
 }
 
 #[wasm_bindgen_test]
-async fn one_shot_plaintext_may_be_any_byte_view_or_a_string_and_is_left_as_it_was() {
-    // Platform-sealed frames read the caller's own array (the plaintext is
-    // never copied into wasm); only the binding's copies are cleared.
+async fn one_shot_input_may_be_any_byte_view_or_a_string_and_is_left_as_it_was() {
+    // Platform-sealed and -opened frames read the caller's own array (the
+    // plaintext is never copied into wasm); only the binding's copies are
+    // cleared.
     let session = raw_aes_session(r#", "frameLength": 4096"#);
     let kinds = Function::new_with_args(
         "bytes",
@@ -927,9 +928,24 @@ async fn one_shot_plaintext_may_be_any_byte_view_or_a_string_and_is_left_as_it_w
             let case = Array::from(&case);
             let name = case.get(0).as_string().unwrap();
             let enc = ok(session.encrypt(case.get(1), JsValue::UNDEFINED)).await;
-            let dec = ok(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
-            assert_eq!(bytes(&get(&dec, "plaintext")), data, "{name} {len}");
             assert_eq!(bytes(&case.get(2)), data, "{name} {len}: left as it was");
+            // The ciphertext in the same kind of view decrypts too, and is
+            // left as it was (the platform opens frames in place).
+            let ciphertext = bytes(&get(&enc, "ciphertext"));
+            let sealed = kinds
+                .call1(&JsValue::NULL, &Uint8Array::from(&ciphertext[..]))
+                .unwrap();
+            let sealed = Array::from(
+                &Array::from(&sealed)
+                    .find(&mut |c, _, _| Array::from(&c).get(0).as_string().unwrap() == name),
+            );
+            let dec = ok(session.decrypt(sealed.get(1), JsValue::UNDEFINED)).await;
+            assert_eq!(bytes(&get(&dec, "plaintext")), data, "{name} {len}");
+            assert_eq!(
+                bytes(&sealed.get(2)),
+                ciphertext,
+                "{name} {len}: left as it was"
+            );
         }
     }
     let text = format!("{}é", "x".repeat(70_000));

@@ -423,6 +423,8 @@ struct DetachedOpening {
     next_to_release: u32,
     /// Frames parsed and not yet released.
     outstanding: usize,
+    /// Frames are parsed without a copy of their bytes.
+    located: bool,
 }
 
 impl core::fmt::Debug for BodyDecryptor {
@@ -691,8 +693,24 @@ impl BodyDecryptor {
             queue: Vec::new(),
             next_to_release: 1,
             outstanding: 0,
+            located: false,
         });
         Ok(key)
+    }
+
+    /// Detached, for a caller that holds the whole body itself and hands
+    /// its AES-GCM spans of it (a binding giving WebCrypto views of a
+    /// JavaScript array): frames parsed from now on hold no copy of their
+    /// content and tag, only where those are in the body
+    /// ([`SealedFrame::body_range`]). Everything else is as before: the
+    /// core parses every byte and checks the order, the lengths, the
+    /// footer.
+    pub fn locate_frames(&mut self) -> Result<(), Error> {
+        let d = self.detached.as_mut().ok_or(Error::InvalidArgument(
+            "locate_frames is for a detached decryptor",
+        ))?;
+        d.located = true;
+        Ok(())
     }
 
     /// Detached: the frames parsed since the last call, in sequence order.
@@ -829,6 +847,7 @@ impl BodyDecryptor {
         };
         let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
         if let Some(d) = &mut self.detached {
+            let at = d.located.then_some(self.body_seen);
             d.queue.push(sealed_frame(
                 seq,
                 is_final,
@@ -836,7 +855,8 @@ impl BodyDecryptor {
                 &aad,
                 r.consumed(),
                 content.len(),
-            ));
+                at,
+            )?);
             d.outstanding += 1;
         } else {
             self.open(&iv, aad.as_bytes(), content, &tag, out)?;
@@ -876,8 +896,16 @@ impl BodyDecryptor {
             u64::try_from(len).unwrap_or(u64::MAX),
         );
         if let Some(d) = &mut self.detached {
-            d.queue
-                .push(sealed_frame(1, true, iv, &aad, r.consumed(), content.len()));
+            let at = d.located.then_some(self.body_seen);
+            d.queue.push(sealed_frame(
+                1,
+                true,
+                iv,
+                &aad,
+                r.consumed(),
+                content.len(),
+                at,
+            )?);
             d.outstanding += 1;
         } else {
             self.open(&iv, aad.as_bytes(), content, &tag, out)?;
@@ -1008,7 +1036,8 @@ impl Held {
 }
 
 /// A parsed frame for the caller's AES-GCM: the content and tag are the last
-/// bytes of the structure `consumed`.
+/// bytes of the structure `consumed`, which starts at `located` in the body
+/// for a located frame (which then holds no copy of them).
 fn sealed_frame(
     sequence_number: u32,
     is_final: bool,
@@ -1016,17 +1045,33 @@ fn sealed_frame(
     aad: &BodyAad,
     consumed: &[u8],
     content_len: usize,
-) -> SealedFrame {
+    located: Option<u64>,
+) -> Result<SealedFrame, Error> {
     let start = consumed
         .len()
         .saturating_sub(content_len + AlgorithmSuite::TAG_LEN);
-    SealedFrame {
+    let (ciphertext_and_tag, body_range) = match located {
+        None => (consumed.get(start..).unwrap_or_default().to_vec(), None),
+        Some(at) => {
+            // A located body is in the caller's memory, so it fits a usize.
+            let too_long = Limit::BodySize {
+                max: u64::try_from(usize::MAX).unwrap_or(u64::MAX),
+            };
+            let at = usize::try_from(at).map_err(|_| too_long)?;
+            let range = at.checked_add(start).zip(at.checked_add(consumed.len()));
+            let (from, to) = range.ok_or(too_long)?;
+            (Vec::new(), Some(from..to))
+        }
+    };
+    Ok(SealedFrame {
         sequence_number,
         is_final,
         iv,
         aad: aad.as_bytes().to_vec(),
-        ciphertext_and_tag: consumed.get(start..).unwrap_or_default().to_vec(),
-    }
+        ciphertext_and_tag,
+        content_len,
+        body_range,
+    })
 }
 
 /// Copies `content` to the end of `sink` and decrypts it there; on failure

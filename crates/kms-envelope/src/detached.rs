@@ -195,7 +195,11 @@ pub struct SealedFrame {
     pub(crate) is_final: bool,
     pub(crate) iv: [u8; AlgorithmSuite::IV_LEN],
     pub(crate) aad: Vec<u8>,
+    /// The content and tag; empty for a located frame.
     pub(crate) ciphertext_and_tag: Vec<u8>,
+    pub(crate) content_len: usize,
+    /// Where a located frame's content and tag are in the body.
+    pub(crate) body_range: Option<Range<usize>>,
 }
 
 impl SealedFrame {
@@ -219,16 +223,24 @@ impl SealedFrame {
         &self.aad
     }
 
-    /// The encrypted content followed by the 16-byte tag.
+    /// The encrypted content followed by the 16-byte tag; empty for a
+    /// frame parsed after [`BodyDecryptor::locate_frames`](crate::BodyDecryptor::locate_frames),
+    /// whose bytes are at [`body_range`](Self::body_range).
     pub fn ciphertext_and_tag(&self) -> &[u8] {
         &self.ciphertext_and_tag
     }
 
+    /// For a frame parsed after
+    /// [`BodyDecryptor::locate_frames`](crate::BodyDecryptor::locate_frames):
+    /// where its content and tag are in the body (the bytes after the
+    /// header). `None` for a frame that holds them.
+    pub fn body_range(&self) -> Option<Range<usize>> {
+        self.body_range.clone()
+    }
+
     /// The length the plaintext must have.
     pub fn plaintext_len(&self) -> usize {
-        self.ciphertext_and_tag
-            .len()
-            .saturating_sub(AlgorithmSuite::TAG_LEN)
+        self.content_len
     }
 }
 

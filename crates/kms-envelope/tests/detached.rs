@@ -129,23 +129,37 @@ fn body_decryptor(
 
 /// Decrypts with the frames opened outside; returns what was released
 /// before `finish` and the result of `finish` (with everything released).
+/// `located` frames are opened from their span of the body, as a caller
+/// that holds the whole body does.
 fn detached_decrypt(
     m: &FixedKeyManager,
     suite: AlgorithmSuiteId,
     message: &[u8],
     chunk: usize,
+    located: bool,
 ) -> (Vec<u8>, Result<Vec<u8>, kms_envelope::Error>) {
     let opts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
     let (mut body, header_len) = body_decryptor(m, message, opts);
     let key = body.detach_content_cipher().unwrap();
+    if located {
+        body.locate_frames().unwrap();
+    }
+    let whole_body = &message[header_len..];
     let mut out = Vec::new();
-    for piece in message[header_len..].chunks(chunk.max(1)) {
+    for piece in whole_body.chunks(chunk.max(1)) {
         if let Err(e) = body.update(piece, &mut out) {
             return (out, Err(e));
         }
         for f in body.take_sealed_frames() {
-            let Some(p) = external_open(key.as_bytes(), f.iv(), f.aad(), f.ciphertext_and_tag())
-            else {
+            let sealed = match f.body_range() {
+                Some(range) => {
+                    assert!(located && f.ciphertext_and_tag().is_empty());
+                    &whole_body[range]
+                }
+                None => f.ciphertext_and_tag(),
+            };
+            assert_eq!(sealed.len(), f.plaintext_len() + 16);
+            let Some(p) = external_open(key.as_bytes(), f.iv(), f.aad(), sealed) else {
                 // The tag failed: nothing of this frame is released.
                 let before = out.clone();
                 return (before, body.finish(&mut out).map(|()| out));
@@ -187,9 +201,16 @@ fn core_encryption_decrypts_detached_and_signed_suites_hold_until_finish() {
                 .with_frame_length(1000)
                 .with_commitment_policy(policy_for(suite));
             let enc = block_on(encrypt(&m, &data, &context(), &opts)).unwrap();
-            for chunk in [1, 333, 100_000] {
-                let (before, result) = detached_decrypt(&m, suite, &enc.ciphertext, chunk);
-                assert_eq!(result.unwrap(), data, "{suite:?} len {len} chunk {chunk}");
+            for (chunk, located) in [
+                (1, false),
+                (333, false),
+                (100_000, false),
+                (7, true),
+                (100_000, true),
+            ] {
+                let (before, result) = detached_decrypt(&m, suite, &enc.ciphertext, chunk, located);
+                let what = format!("{suite:?} len {len} chunk {chunk} located {located}");
+                assert_eq!(result.unwrap(), data, "{what}");
                 if suite.suite().signature.is_some() {
                     assert!(before.is_empty(), "signed suites release at finish only");
                 } else {
@@ -220,19 +241,21 @@ fn a_tampered_frame_or_footer_releases_nothing_unauthenticated() {
         let mut bad = enc.ciphertext.clone();
         let second_frame_content = header_len + (1000 + 32) + 4 + 12 + 10;
         bad[second_frame_content] ^= 1;
-        let (before, result) = detached_decrypt(&m, suite, &bad, 100_000);
-        assert!(result.is_err());
-        if suite.suite().signature.is_some() {
-            assert!(before.is_empty());
-        } else {
-            assert_eq!(before, data[..1000]);
+        for located in [false, true] {
+            let (before, result) = detached_decrypt(&m, suite, &bad, 100_000, located);
+            assert!(result.is_err());
+            if suite.suite().signature.is_some() {
+                assert!(before.is_empty());
+            } else {
+                assert_eq!(before, data[..1000]);
+            }
         }
         // The last byte of the footer's signature: the core refuses it while
         // parsing, having released nothing of a signed message.
         if suite.suite().signature.is_some() {
             let mut bad = enc.ciphertext.clone();
             *bad.last_mut().unwrap() ^= 1;
-            let (before, result) = detached_decrypt(&m, suite, &bad, 100_000);
+            let (before, result) = detached_decrypt(&m, suite, &bad, 100_000, true);
             assert!(before.is_empty());
             assert_eq!(result.unwrap_err().code(), ErrorCode::SignatureInvalid);
         }
@@ -297,6 +320,10 @@ fn detached_decryptors_refuse_misuse() {
     let (mut body, header_len) = body_decryptor(&m, &enc.ciphertext, DecryptOptions::default());
     let body_bytes = &enc.ciphertext[header_len..];
     let mut out = Vec::new();
+    assert!(
+        body.locate_frames().is_err(),
+        "only a detached decryptor locates"
+    );
     let key = body.detach_content_cipher().unwrap();
     assert!(body.detach_content_cipher().is_err(), "detached once");
     body.update(body_bytes, &mut out).unwrap();
