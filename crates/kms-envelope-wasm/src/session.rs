@@ -318,7 +318,7 @@ impl Session {
             let driver =
                 webcrypto::EncryptDriver::new(encryptor, platform.then_some(&inner.platform))
                     .await?;
-            let ciphertext = if platform && header.suite().signature.is_none() {
+            let ciphertext = if platform {
                 plaintext
                     .with_array(|array| async move { driver.encrypt_whole(&array).await })
                     .await?

@@ -391,38 +391,44 @@ impl EncryptDriver {
         self.seal_pending(out).await
     }
 
-    /// One-shot, unsigned suites (whose bytes need not pass through the
-    /// core to be signed): encrypts all of `plaintext`, the caller's own
-    /// array, into a new Uint8Array. The core plans the frames from the
-    /// length alone, and the platform seals each frame's view of the
-    /// array: the plaintext is never copied into wasm memory. The message
-    /// is sized exactly before any frame is sealed, and each sealed frame
-    /// is copied straight from the platform's output into it. Needs a
-    /// platform AES-GCM (the caller checked [`Platform::one_shot`]); the
-    /// array must not be written to until the result settles (WebCrypto
-    /// reads each frame when its call starts).
+    /// One-shot: encrypts all of `plaintext`, the caller's own array, into
+    /// a new Uint8Array. The core plans the frames from the length alone,
+    /// and the platform seals each frame's view of the array: the
+    /// plaintext is never copied into wasm memory. An unsigned message is
+    /// sized exactly before any frame is sealed, and each sealed frame is
+    /// copied straight from the platform's output into it; a signed one
+    /// goes through the core, which counts (or hashes) what the signature
+    /// covers, and is signed at the end. Needs a platform AES-GCM (the
+    /// caller checked [`Platform::one_shot`]); the array must not be
+    /// written to until the result settles (WebCrypto reads each frame
+    /// when its call starts).
     pub async fn encrypt_whole(self, plaintext: &Uint8Array) -> JsResult<Uint8Array> {
         let EncryptDriver {
             mut encryptor,
             detached,
         } = self;
-        if encryptor.header().suite().signature.is_some() {
-            return Err(to_js(Error::InvalidArgument(
-                "encrypt_whole is for unsigned suites",
-            )));
-        }
         let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
         let mut header = Vec::new();
         let body_len = encryptor
             .plan_frames(plaintext.length() as usize, &mut header)
             .map_err(to_js)?;
+        if encryptor.header().suite().signature.is_some() {
+            let mut out = header;
+            out.reserve(encryptor.ciphertext_length_hint(plaintext.length() as usize));
+            while let Some(frames) = planned_batch(&mut encryptor)? {
+                seal_in_order(&mut detached, frames, Some(plaintext), |frame, parts| {
+                    encryptor
+                        .complete_frame(frame, &js::concat(parts), &mut out)
+                        .map_err(to_js)
+                })
+                .await?;
+            }
+            crate::native_sig::finish_encryptor(encryptor, &mut out).await?;
+            return Ok(js::uint8array(&out));
+        }
         let mut message = Assembly::new(u32_len(header.len() + body_len)?);
         message.bytes(&header)?;
-        loop {
-            let frames = encryptor.take_planned_frames(IN_FLIGHT).map_err(to_js)?;
-            if frames.is_empty() {
-                break;
-            }
+        while let Some(frames) = planned_batch(&mut encryptor)? {
             seal_in_order(&mut detached, frames, Some(plaintext), |frame, parts| {
                 message.frame(&mut encryptor, frame, parts)
             })
@@ -442,6 +448,13 @@ impl EncryptDriver {
         }
         crate::native_sig::finish_encryptor(self.encryptor, out).await
     }
+}
+
+/// The next frames of a plan, as many as go in flight at once; `None` once
+/// every frame is cut.
+fn planned_batch(encryptor: &mut Encryptor) -> JsResult<Option<Vec<FrameToSeal>>> {
+    let frames = encryptor.take_planned_frames(IN_FLIGHT).map_err(to_js)?;
+    Ok((!frames.is_empty()).then_some(frames))
 }
 
 /// A one-shot message written straight into its Uint8Array.

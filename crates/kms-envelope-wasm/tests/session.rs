@@ -851,10 +851,11 @@ async fn decrypt_results_name_the_wrapping_key_that_decrypted_the_data_key() {
 }
 
 #[wasm_bindgen_test]
-async fn one_shot_unsigned_messages_are_sized_exactly_and_open_on_the_core_path() {
-    // Unsigned one-shot messages are assembled in a Uint8Array by the
-    // binding (each platform-sealed frame copied straight into it): the
-    // core's own decryption, in this test, is the judge.
+async fn one_shot_messages_are_sized_exactly_and_open_on_the_core_path() {
+    // One-shot messages are planned from the plaintext's length; unsigned
+    // ones are assembled in a Uint8Array by the binding (each
+    // platform-sealed frame copied straight into it), signed ones signed
+    // at the end: the core's own decryption, in this test, is the judge.
     let committing = raw_aes_session(
         r#", "frameLength": 256, "commitmentPolicy": "REQUIRE_ENCRYPT_ALLOW_DECRYPT""#,
     );
@@ -871,8 +872,10 @@ async fn one_shot_unsigned_messages_are_sized_exactly_and_open_on_the_core_path(
         let data: Vec<u8> = (0..len).map(|i| (i % 247) as u8).collect();
         for (suite, session) in [
             ("0x0478", &committing),
+            ("0x0578", &committing),
             ("0x0014", &legacy),
             ("0x0178", &legacy),
+            ("0x0378", &legacy),
         ] {
             let options_js = obj(&format!(r#"{{"suite": "{suite}"}}"#));
             let enc = ok(session.encrypt(Uint8Array::from(&data[..]).into(), options_js)).await;
