@@ -7,11 +7,11 @@
 
 use core::fmt;
 use core::str::FromStr;
+
 use kms_envelope::kms::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GeneratedDataKey, KmsError, KmsErrorKind, PublicKeyResponse,
 };
-
 use kms_protocol::ops::{
     CONTENT_TYPE, EncryptionAlgorithmSpec, KeySpec, KeyUsageType, SigningAlgorithmSpec,
     TARGET_PREFIX,
@@ -136,10 +136,11 @@ fn read_body<T>(
 }
 
 /// Reads the members of the object at the cursor: `member` reads (or
-/// skips) the value of each name.
+/// skips) the value of each name. A `dyn` callback: the loop is compiled
+/// once for every response shape.
 fn object<'a>(
     reader: &mut Reader<'a>,
-    mut member: impl FnMut(&mut Reader<'a>, &str) -> Result<(), json::Error>,
+    member: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<(), json::Error>,
 ) -> Result<(), json::Error> {
     reader.begin_object()?;
     while let Some(name) = reader.next_key()? {
@@ -179,7 +180,7 @@ fn variants<T: FromStr>(reader: &mut Reader<'_>) -> Result<Option<Vec<String>>, 
 /// `__type` and `message` (or `Message`) of an AWS JSON error body.
 fn error_body(reader: &mut Reader<'_>) -> Result<(String, String), json::Error> {
     let (mut r#type, mut message) = (None, None);
-    object(reader, |r, name| match name {
+    object(reader, &mut |r, name| match name {
         "__type" => r.member("__type", &mut r#type, string),
         // One member under either name, as serde's `alias` made it.
         "message" | "Message" => r.member("message", &mut message, string),
@@ -306,7 +307,7 @@ pub fn generate_data_key_request(request: &GenerateDataKeyRequest<'_>) -> WireRe
 pub fn generated_data_key(answer: &Answer) -> Result<GeneratedDataKey, KmsError> {
     decode(GENERATE_DATA_KEY, answer, |reader| {
         let (mut ciphertext, mut plaintext, mut key_id) = (None, None, None);
-        object(reader, |r, name| match name {
+        object(reader, &mut |r, name| match name {
             "CiphertextBlob" => r.member("CiphertextBlob", &mut ciphertext, Reader::blob),
             "Plaintext" => r.member("Plaintext", &mut plaintext, Reader::blob),
             "KeyId" => r.member("KeyId", &mut key_id, string),
@@ -338,7 +339,7 @@ pub fn encrypt_request(request: &EncryptRequest<'_>) -> Result<WireRequest, KmsE
 pub fn encrypt_response(answer: &Answer) -> Result<EncryptResponse, KmsError> {
     decode(ENCRYPT, answer, |reader| {
         let (mut ciphertext, mut key_id, mut algorithm) = (None, None, None);
-        object(reader, |r, name| match name {
+        object(reader, &mut |r, name| match name {
             "CiphertextBlob" => r.member("CiphertextBlob", &mut ciphertext, Reader::blob),
             "KeyId" => r.member("KeyId", &mut key_id, string),
             "EncryptionAlgorithm" => r.member(
@@ -374,7 +375,7 @@ pub fn decrypt_request(request: &DecryptRequest<'_>) -> Result<WireRequest, KmsE
 pub fn decrypt_response(answer: &Answer) -> Result<DecryptResponse, KmsError> {
     decode(DECRYPT, answer, |reader| {
         let (mut key_id, mut plaintext, mut algorithm) = (None, None, None);
-        object(reader, |r, name| match name {
+        object(reader, &mut |r, name| match name {
             "KeyId" => r.member("KeyId", &mut key_id, string),
             "Plaintext" => r.member("Plaintext", &mut plaintext, Reader::blob),
             "EncryptionAlgorithm" => r.member(
@@ -409,7 +410,7 @@ pub fn public_key_response(answer: &Answer) -> Result<PublicKeyResponse, KmsErro
         let (mut key_id, mut public_key, mut customer_master_key_spec) = (None, None, None);
         let (mut key_spec, mut key_usage) = (None, None);
         let (mut encryption_algorithms, mut signing_algorithms) = (None, None);
-        object(reader, |r, name| match name {
+        object(reader, &mut |r, name| match name {
             "KeyId" => r.member("KeyId", &mut key_id, string),
             "PublicKey" => r.member("PublicKey", &mut public_key, Reader::blob),
             // The deprecated synonym of KeySpec: checked, not kept.
