@@ -8,8 +8,6 @@ use kms_envelope::kms::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GeneratedDataKey, KmsClient, KmsError, KmsErrorKind, PublicKeyResponse,
 };
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::config::{ClientConfig, Overrides};
@@ -88,17 +86,21 @@ impl KmsHttpClient {
         &self.config
     }
 
-    /// Calls any KMS operation (e.g. `CreateKey`) with a wire request and
-    /// decodes the wire response, with the client's signing, retries and
-    /// limits.
-    pub fn call<Req: Serialize, Resp: DeserializeOwned>(
-        &self,
-        operation: &str,
-        request: &Req,
-    ) -> Result<Resp, KmsError> {
-        let body = wire::encode(request)?;
-        let answer = self.send_with_retries(operation, &body)?;
-        wire::decode(operation, &answer)
+    /// Calls any KMS operation (e.g. `CreateKey`) with a JSON request body,
+    /// with the client's signing, retries and limits; the JSON body of the
+    /// response (wiped on drop), or the service error the answer carries.
+    ///
+    /// The client does not parse it: with the serde types of
+    /// `kms_protocol::ops`, `serde_json::from_slice` does.
+    pub fn call(&self, operation: &str, body: &[u8]) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        let answer = self.send_with_retries(operation, body)?;
+        wire::success_body(&answer)?;
+        Ok(answer.body)
+    }
+
+    /// Sends `request` with retries; the last answer.
+    fn send(&self, request: &wire::WireRequest) -> Result<Answer, KmsError> {
+        self.send_with_retries(request.operation, &request.body)
     }
 
     fn send_with_retries(&self, operation: &str, body: &[u8]) -> Result<Answer, KmsError> {
@@ -186,10 +188,7 @@ impl KmsClient for KmsHttpClient {
         request: GenerateDataKeyRequest<'a>,
     ) -> LocalBoxFuture<'a, Result<GeneratedDataKey, KmsError>> {
         ready(move || {
-            let wire_request = wire::generate_data_key_request(&request);
-            Ok(wire::generated_data_key(
-                self.call("GenerateDataKey", &wire_request)?,
-            ))
+            wire::generated_data_key(&self.send(&wire::generate_data_key_request(&request))?)
         })
     }
 
@@ -197,20 +196,14 @@ impl KmsClient for KmsHttpClient {
         &'a self,
         request: EncryptRequest<'a>,
     ) -> LocalBoxFuture<'a, Result<EncryptResponse, KmsError>> {
-        ready(move || {
-            let wire_request = wire::encrypt_request(&request)?;
-            Ok(wire::encrypt_response(self.call("Encrypt", &wire_request)?))
-        })
+        ready(move || wire::encrypt_response(&self.send(&wire::encrypt_request(&request)?)?))
     }
 
     fn decrypt<'a>(
         &'a self,
         request: DecryptRequest<'a>,
     ) -> LocalBoxFuture<'a, Result<DecryptResponse, KmsError>> {
-        ready(move || {
-            let wire_request = wire::decrypt_request(&request)?;
-            Ok(wire::decrypt_response(self.call("Decrypt", &wire_request)?))
-        })
+        ready(move || wire::decrypt_response(&self.send(&wire::decrypt_request(&request)?)?))
     }
 
     fn get_public_key<'a>(
@@ -219,10 +212,8 @@ impl KmsClient for KmsHttpClient {
         grant_tokens: &'a [String],
     ) -> LocalBoxFuture<'a, Result<PublicKeyResponse, KmsError>> {
         ready(move || {
-            let wire_request = wire::get_public_key_request(key_id, grant_tokens);
-            Ok(wire::public_key_response(
-                self.call("GetPublicKey", &wire_request)?,
-            ))
+            let request = wire::get_public_key_request(key_id, grant_tokens);
+            wire::public_key_response(&self.send(&request)?)
         })
     }
 }

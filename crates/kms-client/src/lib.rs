@@ -30,6 +30,7 @@
 mod client;
 mod config;
 mod error;
+pub mod json;
 mod profile;
 pub mod wire;
 

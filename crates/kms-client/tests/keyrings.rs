@@ -125,9 +125,7 @@ fn mrk_keyrings_with_a_multi_region_key_in_its_own_region() {
     // with the core's in-memory KMS only.
     let server = Server::start();
     let client = server.client(REGION);
-    let v: serde_json::Value = client
-        .call("CreateKey", &json!({"MultiRegion": true}))
-        .unwrap();
+    let v = common::call_json(&client, "CreateKey", &json!({"MultiRegion": true}));
     let arn = v["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
     assert!(arn.contains(":key/mrk-"), "{arn}");
     let message = seal(

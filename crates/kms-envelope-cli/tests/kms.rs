@@ -62,11 +62,16 @@ impl Server {
     }
 
     fn call(&self, operation: &str, body: Value) -> Value {
-        let config = ClientConfig::new(self.endpoint.clone(), REGION, self.credentials.clone());
-        KmsHttpClient::new(config)
+        self.call_in(REGION, operation, &body)
+    }
+
+    fn call_in(&self, region: &str, operation: &str, body: &Value) -> Value {
+        let config = ClientConfig::new(self.endpoint.clone(), region, self.credentials.clone());
+        let response = KmsHttpClient::new(config)
             .unwrap()
-            .call(operation, &body)
-            .unwrap()
+            .call(operation, &serde_json::to_vec(body).unwrap())
+            .unwrap();
+        serde_json::from_slice(&response).unwrap()
     }
 
     fn create_key(&self, spec: &str) -> String {
@@ -74,14 +79,11 @@ impl Server {
     }
 
     fn create_key_in(&self, region: &str, spec: &str) -> String {
-        let config = ClientConfig::new(self.endpoint.clone(), region, self.credentials.clone());
-        let v: Value = KmsHttpClient::new(config)
-            .unwrap()
-            .call(
-                "CreateKey",
-                &json!({"KeySpec": spec, "KeyUsage": "ENCRYPT_DECRYPT"}),
-            )
-            .unwrap();
+        let v = self.call_in(
+            region,
+            "CreateKey",
+            &json!({"KeySpec": spec, "KeyUsage": "ENCRYPT_DECRYPT"}),
+        );
         v["KeyMetadata"]["Arn"].as_str().unwrap().to_owned()
     }
 

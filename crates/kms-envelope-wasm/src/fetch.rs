@@ -9,15 +9,13 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use kms_client::RetryPolicy;
-use kms_client::wire::{self, Answer};
+use kms_client::wire::{self, Answer, WireRequest};
 use kms_envelope::LocalBoxFuture;
 use kms_envelope::kms::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GeneratedDataKey, KmsClient, KmsClientSupplier, KmsError, KmsErrorKind, PublicKeyResponse,
 };
 use kms_protocol::sigv4::Credentials;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
@@ -172,19 +170,9 @@ impl FetchKmsClient {
         })
     }
 
-    async fn call<Req: Serialize, Resp: DeserializeOwned>(
-        &self,
-        operation: &str,
-        request: &Req,
-    ) -> Result<Resp, KmsError> {
-        let body = wire::encode(request)?;
-        wire::decode(operation, &self.send(operation, &body).await?)
-    }
-
-    /// Sends `body` with retries; the last answer. Not generic, so the
-    /// fetch, signing and retry state machine is compiled once rather than
-    /// once per operation.
-    async fn send(&self, operation: &str, body: &[u8]) -> Result<Answer, KmsError> {
+    /// Sends `request` with retries; the last answer.
+    async fn send(&self, request: &WireRequest) -> Result<Answer, KmsError> {
+        let (operation, body) = (request.operation, &request.body[..]);
         let attempts = self.settings.retry.max_attempts.max(1);
         let mut retry = 0;
         loop {
@@ -375,10 +363,8 @@ impl KmsClient for FetchKmsClient {
     ) -> LocalBoxFuture<'a, Result<GeneratedDataKey, KmsError>> {
         Box::pin(async move {
             bump(&self.counts.generate_data_key);
-            let wire_request = wire::generate_data_key_request(&request);
-            Ok(wire::generated_data_key(
-                self.call("GenerateDataKey", &wire_request).await?,
-            ))
+            let request = wire::generate_data_key_request(&request);
+            wire::generated_data_key(&self.send(&request).await?)
         })
     }
 
@@ -388,10 +374,8 @@ impl KmsClient for FetchKmsClient {
     ) -> LocalBoxFuture<'a, Result<EncryptResponse, KmsError>> {
         Box::pin(async move {
             bump(&self.counts.encrypt);
-            let wire_request = wire::encrypt_request(&request)?;
-            Ok(wire::encrypt_response(
-                self.call("Encrypt", &wire_request).await?,
-            ))
+            let request = wire::encrypt_request(&request)?;
+            wire::encrypt_response(&self.send(&request).await?)
         })
     }
 
@@ -401,10 +385,8 @@ impl KmsClient for FetchKmsClient {
     ) -> LocalBoxFuture<'a, Result<DecryptResponse, KmsError>> {
         Box::pin(async move {
             bump(&self.counts.decrypt);
-            let wire_request = wire::decrypt_request(&request)?;
-            Ok(wire::decrypt_response(
-                self.call("Decrypt", &wire_request).await?,
-            ))
+            let request = wire::decrypt_request(&request)?;
+            wire::decrypt_response(&self.send(&request).await?)
         })
     }
 
@@ -416,10 +398,8 @@ impl KmsClient for FetchKmsClient {
     ) -> LocalBoxFuture<'a, Result<PublicKeyResponse, KmsError>> {
         Box::pin(async move {
             bump(&self.counts.get_public_key);
-            let wire_request = wire::get_public_key_request(key_id, grant_tokens);
-            Ok(wire::public_key_response(
-                self.call("GetPublicKey", &wire_request).await?,
-            ))
+            let request = wire::get_public_key_request(key_id, grant_tokens);
+            wire::public_key_response(&self.send(&request).await?)
         })
     }
 

@@ -486,6 +486,25 @@ fn seed_policy_corpus(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// One body of each response the client reads, with escapes, nesting and
+/// unknown members, each after the byte that picks its shape.
+fn seed_response_corpus(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let seeds = [
+        r#"{"CiphertextBlob":"AQIDBA==","Plaintext":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","KeyId":"arn:aws:kms:us-east-1:111122223333:key/k"}"#,
+        r#"{"CiphertextBlob":"AQID","KeyId":"k","EncryptionAlgorithm":"SYMMETRIC_DEFAULT"}"#,
+        r#"{"KeyId":"k\u00e9\ud83d\ude00","Plaintext":"\/w==","EncryptionAlgorithm":"RSAES_OAEP_SHA_256","X":[1,-2.5e3,{"a":[null,true,false]}]}"#,
+        r#"{"KeyId":"k","PublicKey":"MFkw","CustomerMasterKeySpec":"ECC_NIST_P256","KeySpec":"ECC_NIST_P256","KeyUsage":"SIGN_VERIFY","SigningAlgorithms":["ECDSA_SHA_256"],"EncryptionAlgorithms":null}"#,
+        r#"{"__type":"com.amazonaws.kms#NotFoundException","Message":"Alias \"x\" not found"}"#,
+    ];
+    for (pick, seed) in (0u8..).zip(seeds) {
+        let mut bytes = vec![pick];
+        bytes.extend_from_slice(seed.as_bytes());
+        std::fs::write(dir.join(format!("seed-{pick}")), bytes)?;
+    }
+    Ok(())
+}
+
 /// Real KMS public keys and signatures (the OpenSSL-made fixtures of the
 /// verify tests), laid out as the public_key target reads its input.
 fn seed_public_key_corpus(dir: &Path) -> Result<()> {
@@ -513,6 +532,7 @@ fn fuzz() -> Result<()> {
     install::cargo_fuzz()?;
     seed_core_corpus()?;
     seed_policy_corpus(&util::root().join("crates/kms-protocol/fuzz/corpus/policy_document"))?;
+    seed_response_corpus(&util::root().join("crates/kms-client/fuzz/corpus/response_json"))?;
     let dirs = fuzz_dirs()?;
     if dirs.is_empty() {
         bail!("no fuzz targets under crates/*/fuzz");

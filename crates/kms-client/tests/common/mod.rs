@@ -69,16 +69,25 @@ impl Server {
     /// Creates a key (`spec` e.g. `SYMMETRIC_DEFAULT`, `RSA_2048`); its ARN.
     pub fn create_key(&self, region: &str, spec: &str) -> String {
         let usage = "ENCRYPT_DECRYPT";
-        let v: Value = self
-            .client(region)
-            .call("CreateKey", &json!({"KeySpec": spec, "KeyUsage": usage}))
-            .unwrap();
+        let v = call_json(
+            &self.client(region),
+            "CreateKey",
+            &json!({"KeySpec": spec, "KeyUsage": usage}),
+        );
         v["KeyMetadata"]["Arn"].as_str().unwrap().to_owned()
     }
 
     pub fn call(&self, operation: &str, body: Value) -> Value {
-        self.client(REGION).call(operation, &body).unwrap()
+        call_json(&self.client(REGION), operation, &body)
     }
+}
+
+/// Calls `operation` with a JSON body; the JSON response.
+pub fn call_json(client: &KmsHttpClient, operation: &str, body: &Value) -> Value {
+    let response = client
+        .call(operation, &serde_json::to_vec(body).unwrap())
+        .unwrap();
+    serde_json::from_slice(&response).unwrap()
 }
 
 pub fn dyn_client(c: &Rc<KmsHttpClient>) -> Rc<dyn KmsClient> {
