@@ -7,9 +7,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::error::{JsResult, invalid};
 use crate::secret::SecretBytes;
 
-/// A property of `obj`; `None` when absent, `undefined` or `null`.
+/// A property of `obj` (an object or a function, such as a class with
+/// static methods); `None` when absent, `undefined` or `null`.
 pub fn get(obj: &JsValue, name: &str) -> Option<JsValue> {
-    if !obj.is_object() {
+    if !obj.is_object() && !obj.is_function() {
         return None;
     }
     Reflect::get(obj, &JsValue::from_str(name))

@@ -30,7 +30,12 @@ function install() {
     wrapped.sign = counting(real, "sign", "nodeSign");
     wrapped.verify = counting(real, "verify", "nodeVerify");
     wrapped.createPublicKey = real.createPublicKey.bind(real);
-    wrapped.ECDH = Object.create(real.ECDH);
+    // A class, as node:crypto's is (a function, not a plain object), with
+    // its static convertKey counted.
+    wrapped.ECDH = function ECDH(...args) {
+      return new real.ECDH(...args);
+    };
+    Object.setPrototypeOf(wrapped.ECDH, real.ECDH);
     wrapped.ECDH.convertKey = counting(real.ECDH, "convertKey", "nodeDecompress");
     Object.defineProperty(process, "getBuiltinModule", {
       configurable: true,
