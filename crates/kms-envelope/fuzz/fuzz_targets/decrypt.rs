@@ -1,11 +1,17 @@
-//! Decrypts arbitrary bytes with a fixed raw AES keyring, one-shot and
-//! streaming (in chunks whose sizes come from the input): never a panic, and
-//! both paths agree on success.
+//! Decrypts arbitrary bytes with a fixed raw AES keyring three ways:
+//! one-shot, streaming (in chunks whose sizes come from the input), and
+//! detached with located frames opened outside the core from their span of
+//! the body (as the npm package does with WebCrypto): never a panic, and
+//! all paths agree on success and on the plaintext.
 #![no_main]
 
+use aes_gcm::aead::consts::U12;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aes::Aes192;
+use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
 use kms_envelope::cmm::DefaultMaterialsManager;
 use kms_envelope::keyring::RawAesKeyring;
-use kms_envelope::{CommitmentPolicy, DecryptOptions, HeaderReader, ReadHeader, decrypt};
+use kms_envelope::{CommitmentPolicy, DecryptOptions, Error, HeaderReader, ReadHeader, decrypt};
 use libfuzzer_sys::fuzz_target;
 
 thread_local! {
@@ -55,4 +61,62 @@ fn run(manager: &DefaultMaterialsManager, data: &[u8]) {
         (Ok(_), Err(e)) | (Err(e), Ok(())) => panic!("one-shot and streaming disagree: {e}"),
         (Err(_), Err(_)) => {}
     }
+    match (&one_shot, located(manager, message, &options)) {
+        (Ok(o), Ok(plaintext)) => assert_eq!(o.plaintext, plaintext),
+        (Ok(_), Err(e)) => panic!("one-shot and located disagree: {e}"),
+        (Err(e), Ok(_)) => panic!("one-shot and located disagree: {e}"),
+        (Err(_), Err(_)) => {}
+    }
+}
+
+/// Decrypts the whole `message` with the content cipher detached and the
+/// frames located: each is opened here from its span of the body.
+fn located(
+    manager: &DefaultMaterialsManager,
+    message: &[u8],
+    options: &DecryptOptions,
+) -> Result<Vec<u8>, Error> {
+    let mut body_bytes = message;
+    let parsed = match HeaderReader::new(options.clone()).read(&mut body_bytes)? {
+        ReadHeader::Parsed(p) => p,
+        ReadHeader::NeedMore(_) => return Err(Error::TruncatedMessage),
+    };
+    let mut body = pollster::block_on(parsed.obtain_materials(manager))?;
+    let key = body.detach_content_cipher()?;
+    body.locate_frames()?;
+    let mut plaintext = Vec::new();
+    body.update(body_bytes, &mut plaintext)?;
+    for frame in body.take_sealed_frames() {
+        assert!(
+            frame.ciphertext_and_tag().is_empty(),
+            "a located frame holds no copy"
+        );
+        let range = frame.body_range().expect("a located frame names its span");
+        let sealed = body_bytes.get(range).expect("the span is inside the body");
+        assert_eq!(sealed.len(), frame.plaintext_len() + 16);
+        let opened = open(key.as_bytes(), frame.iv(), frame.aad(), sealed)
+            .ok_or(Error::BodyAuthentication)?;
+        body.release_frame(frame, &opened, &mut plaintext)?;
+    }
+    body.finish(&mut plaintext)?;
+    Ok(plaintext)
+}
+
+/// AES-GCM open of ciphertext followed by its 16-byte tag.
+fn open(key: &[u8], iv: &[u8; 12], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    let nonce = Nonce::<U12>::from(*iv);
+    let payload = Payload { msg: sealed, aad };
+    match key.len() {
+        16 => Aes128Gcm::new_from_slice(key)
+            .ok()?
+            .decrypt(&nonce, payload),
+        24 => AesGcm::<Aes192, U12>::new_from_slice(key)
+            .ok()?
+            .decrypt(&nonce, payload),
+        32 => Aes256Gcm::new_from_slice(key)
+            .ok()?
+            .decrypt(&nonce, payload),
+        _ => return None,
+    }
+    .ok()
 }
