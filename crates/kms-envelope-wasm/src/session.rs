@@ -290,13 +290,15 @@ impl Session {
         })
     }
 
-    /// Encrypts `plaintext` (Uint8Array or string) with `{ encryptionContext?,
-    /// suite?, frameLength?, ... }`; resolves to `{ ciphertext,
-    /// encryptionContext, algorithmSuite, keyIds }`.
+    /// Encrypts `plaintext` (Uint8Array or any ArrayBuffer view, ArrayBuffer,
+    /// or string) with `{ encryptionContext?, suite?, frameLength?, ... }`;
+    /// resolves to `{ ciphertext, encryptionContext, algorithmSuite, keyIds }`.
+    /// The runtime's AES-GCM reads the frames from the array itself, while
+    /// the promise is pending: do not write to it until it settles.
     #[wasm_bindgen(unchecked_return_type = "Promise<EncryptResult>")]
     pub fn encrypt(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] plaintext: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBufferView | ArrayBuffer | string")] plaintext: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "EncryptOptions")] options: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
@@ -336,11 +338,13 @@ impl Session {
 
     /// Decrypts a whole message with `{ encryptionContext?, ... }` (each pair
     /// given must be in the message); resolves to `{ plaintext,
-    /// encryptionContext, algorithmSuite, keyIds }`.
+    /// encryptionContext, algorithmSuite, keyIds }`. As with `encrypt`, the
+    /// array is read while the promise is pending: do not write to it until
+    /// it settles.
     #[wasm_bindgen(unchecked_return_type = "Promise<DecryptResult>")]
     pub fn decrypt(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] ciphertext: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBufferView | ArrayBuffer")] ciphertext: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "DecryptOptions")] options: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
@@ -488,7 +492,7 @@ impl Session {
 /// contentType, frameLength, headerLength }`. Needs only the header's bytes.
 #[wasm_bindgen(unchecked_return_type = "MessageHeader")]
 pub fn inspect(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ArrayBufferView | ArrayBuffer")] message: JsValue,
 ) -> JsResult<JsValue> {
     let bytes = js::to_bytes(&message, "message")?;
     let mut rest: &[u8] = &bytes;
