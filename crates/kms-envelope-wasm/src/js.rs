@@ -2,6 +2,7 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use kms_envelope::EncryptionContext;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{JsResult, invalid};
@@ -123,11 +124,12 @@ pub fn to_bytes(v: &JsValue, what: &str) -> JsResult<Vec<u8>> {
     )))
 }
 
-/// A one-shot plaintext as the caller gave it: a view of their bytes, or
-/// the UTF-8 bytes of a string (in wasm memory, cleared when dropped).
+/// A one-shot plaintext as the caller gave it, read when the call is made:
+/// a view of their bytes, or the UTF-8 bytes of a string (in wasm memory,
+/// cleared when dropped).
 pub enum Input {
-    /// The caller's bytes, not copied.
-    View(Uint8Array),
+    /// The caller's bytes, not copied, and their length at the call.
+    View(Uint8Array, usize),
     /// A string's bytes.
     Bytes(SecretBytes),
 }
@@ -136,24 +138,39 @@ impl Input {
     /// Reads `v`, as [`to_bytes`] accepts it.
     pub fn read(v: &JsValue, what: &str) -> JsResult<Input> {
         if let Some(view) = byte_view(v) {
-            return Ok(Input::View(view));
+            let len = view.length() as usize;
+            return Ok(Input::View(view, len));
         }
         to_bytes(v, what).map(|bytes| Input::Bytes(SecretBytes::new(bytes)))
     }
 
-    /// Its length in bytes.
+    /// Its length in bytes, as given.
     pub fn len(&self) -> usize {
         match self {
-            Input::View(view) => view.length() as usize,
+            Input::View(_, len) => *len,
             Input::Bytes(bytes) => bytes.len(),
         }
     }
 
-    /// The bytes in wasm memory (a copy of a view).
-    pub fn into_bytes(self) -> SecretBytes {
+    /// The caller's view, if it still has the length it had at the call
+    /// (a transferred ArrayBuffer leaves an empty view behind, which must
+    /// not be encrypted as an empty message).
+    fn view(&self) -> JsResult<Option<&Uint8Array>> {
         match self {
-            Input::View(view) => SecretBytes::new(view.to_vec()),
-            Input::Bytes(bytes) => bytes,
+            Input::View(view, len) if view.length() as usize == *len => Ok(Some(view)),
+            Input::View(..) => Err(detached()),
+            Input::Bytes(_) => Ok(None),
+        }
+    }
+
+    /// The bytes in wasm memory (a copy of a view).
+    pub fn into_bytes(self) -> JsResult<SecretBytes> {
+        if let Some(view) = self.view()? {
+            return Ok(SecretBytes::new(view.to_vec()));
+        }
+        match self {
+            Input::Bytes(bytes) => Ok(bytes),
+            Input::View(..) => Err(detached()),
         }
     }
 
@@ -161,21 +178,47 @@ impl Input {
     /// AES-GCM accepts: the caller's own view when it is over an
     /// ArrayBuffer, else a copy (of a string's bytes, or of a view over a
     /// SharedArrayBuffer, which WebCrypto refuses), zeroed afterwards.
-    pub async fn with_array<T, F>(&self, use_array: impl FnOnce(Uint8Array) -> F) -> T
+    pub async fn with_array<F>(
+        &self,
+        use_array: impl FnOnce(Uint8Array) -> F,
+    ) -> JsResult<Uint8Array>
     where
-        F: core::future::Future<Output = T>,
+        F: core::future::Future<Output = JsResult<Uint8Array>>,
     {
-        let copy = match self {
-            Input::View(view) if over_array_buffer(view) => {
-                return use_array(view.clone()).await;
-            }
-            Input::View(view) => Uint8Array::new(view),
-            Input::Bytes(bytes) => Uint8Array::from(&bytes[..]),
+        let copy = match (self.view()?, self) {
+            (Some(view), _) if over_array_buffer(view) => return use_array(view.clone()).await,
+            (Some(view), _) => Uint8Array::new(view),
+            (None, Input::Bytes(bytes)) => Uint8Array::from(&bytes[..]),
+            (None, Input::View(..)) => return Err(detached()),
         };
         let result = use_array(copy.clone()).await;
         copy.fill(0, 0, copy.length());
         result
     }
+}
+
+/// The error for a caller's array whose ArrayBuffer was detached
+/// (transferred) while an operation still needed it.
+pub fn detached() -> JsValue {
+    invalid("the input's ArrayBuffer was detached (transferred) before the operation finished")
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A Uint8Array seen through the methods that may throw.
+    type ThrowingArray;
+
+    #[wasm_bindgen(method, catch)]
+    fn subarray(this: &ThrowingArray, begin: u32, end: u32) -> Result<Uint8Array, JsValue>;
+}
+
+/// `array.subarray(begin, end)`, which throws once the array's buffer is
+/// detached: then the [`detached`] error, never an exception through wasm.
+pub fn subarray(array: &Uint8Array, begin: u32, end: u32) -> JsResult<Uint8Array> {
+    array
+        .unchecked_ref::<ThrowingArray>()
+        .subarray(begin, end)
+        .map_err(|_| detached())
 }
 
 /// A string-array property.

@@ -302,8 +302,11 @@ impl Session {
         #[wasm_bindgen(unchecked_optional_param_type = "EncryptOptions")] options: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
+        // Read now, not when the task first runs: an array transferred
+        // meanwhile must not be encrypted as an empty message.
+        let plaintext = js::Input::read(&plaintext, "plaintext");
         future_to_promise(async move {
-            let plaintext = js::Input::read(&plaintext, "plaintext")?;
+            let plaintext = plaintext?;
             let opts = encrypt_options(&inner.encrypt_defaults, &options)?;
             let context = js::context(&options, "encryptionContext")?.unwrap_or_default();
             let encryptor = native_sig::one_shot_encryptor(
@@ -325,7 +328,7 @@ impl Session {
                     .with_array(|array| async move { driver.encrypt_whole(&array).await })
                     .await?
             } else {
-                let plaintext = plaintext.into_bytes();
+                let plaintext = plaintext.into_bytes()?;
                 let mut out = Vec::with_capacity(capacity);
                 let mut driver = driver;
                 driver.update(&plaintext, &mut out).await?;
@@ -348,11 +351,13 @@ impl Session {
         #[wasm_bindgen(unchecked_optional_param_type = "DecryptOptions")] options: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
+        // Read now, not when the task first runs. The caller's array is
+        // kept for the platform to open frames in place; the copy is what
+        // the core parses and the signature covers.
+        let view = js::platform_view(&ciphertext);
+        let ciphertext = js::to_bytes(&ciphertext, "ciphertext");
         future_to_promise(async move {
-            // The caller's array, for the platform to open frames in place;
-            // the copy is what the core parses and the signature covers.
-            let view = js::platform_view(&ciphertext);
-            let ciphertext = js::to_bytes(&ciphertext, "ciphertext")?;
+            let ciphertext = ciphertext?;
             let opts = decrypt_options(&inner.decrypt_defaults, &options)?;
             let (body, rest) =
                 native_sig::one_shot_decryptor(inner.manager.as_ref(), &ciphertext, opts).await?;
@@ -361,7 +366,14 @@ impl Session {
             let decrypted_with = body.wrapping_key_id().map(str::to_owned);
             let plaintext = if inner.platform.one_shot(ciphertext.len()) {
                 let header_len = u32::try_from(ciphertext.len() - rest.len()).unwrap_or(u32::MAX);
-                let body_view = view.map(|v| v.subarray(header_len, v.length()));
+                // A caller's array transferred since the call: the copy
+                // serves.
+                let body_view = match view {
+                    Some(v) if v.length() as usize == ciphertext.len() => {
+                        Some(js::subarray(&v, header_len, v.length())?)
+                    }
+                    _ => None,
+                };
                 webcrypto::DecryptDriver::new(body, Some(&inner.platform))
                     .await?
                     .decrypt_whole(&ciphertext, rest, body_view.as_ref())

@@ -281,9 +281,7 @@ fn span_view(
         return Ok(None);
     };
     let source = source.ok_or_else(|| JsValue::from_str("a frame without the array it is in"))?;
-    Ok(Some(
-        source.subarray(u32_len(span.start)?, u32_len(span.end)?),
-    ))
+    js::subarray(source, u32_len(span.start)?, u32_len(span.end)?).map(Some)
 }
 
 /// Seals `frames` and hands each one's sealed bytes (its ciphertext and

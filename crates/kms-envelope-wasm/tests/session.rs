@@ -956,3 +956,78 @@ async fn one_shot_input_may_be_any_byte_view_or_a_string_and_is_left_as_it_was()
     let dec = ok(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
     assert_eq!(bytes(&get(&dec, "plaintext")), text.as_bytes());
 }
+
+#[wasm_bindgen_test]
+async fn an_input_transferred_mid_operation_is_an_error_and_the_session_keeps_working() {
+    // WebCrypto reads the caller's array frame by frame: transferring its
+    // ArrayBuffer (to a worker, say) before the operation ends must be an
+    // InvalidArgument error, never an exception through wasm, an empty
+    // message or a partial result.
+    if js_sys::Reflect::get(&js_sys::global(), &"structuredClone".into())
+        .unwrap()
+        .is_undefined()
+    {
+        return;
+    }
+    let session = session_without_node_crypto("hideNodeCrypto", r#", "frameLength": 4096"#);
+    let transfer = Function::new_with_args(
+        "bytes",
+        "structuredClone(bytes.buffer, { transfer: [bytes.buffer] })",
+    );
+    let data = vec![5u8; 1 << 20];
+    let ciphertext = bytes(&get(
+        &ok(session.encrypt(Uint8Array::from(&data[..]).into(), JsValue::UNDEFINED)).await,
+        "ciphertext",
+    ));
+    // Transferred at once (before the task first runs) and after some
+    // ticks (between WebCrypto calls).
+    for ticks in [0u32, 3, 12, 40] {
+        for (op, input) in [("encrypt", &data), ("decrypt", &ciphertext)] {
+            let array = Uint8Array::from(&input[..]);
+            let pending = if op == "encrypt" {
+                session.encrypt(array.clone().into(), JsValue::UNDEFINED)
+            } else {
+                session.decrypt(array.clone().into(), JsValue::UNDEFINED)
+            };
+            for _ in 0..ticks {
+                JsFuture::from(Promise::resolve(&JsValue::NULL))
+                    .await
+                    .unwrap();
+            }
+            transfer.call1(&JsValue::NULL, &array).unwrap();
+            let outcome = match JsFuture::from(pending).await {
+                Ok(result) => {
+                    // A result is whole: it is the message, or its plaintext.
+                    let out = if op == "encrypt" {
+                        let c = get(&result, "ciphertext");
+                        let d = ok(session.decrypt(c, JsValue::UNDEFINED)).await;
+                        bytes(&get(&d, "plaintext"))
+                    } else {
+                        bytes(&get(&result, "plaintext"))
+                    };
+                    assert_eq!(out, data, "{op} after {ticks} ticks");
+                    "ok".to_owned()
+                }
+                Err(e) => code(&e),
+            };
+            // Encryption read nothing of it yet at once: refused. Decryption
+            // copied the message at the call, and falls back to the copy.
+            let expected_now = if op == "encrypt" {
+                "InvalidArgument"
+            } else {
+                "ok"
+            };
+            if ticks == 0 {
+                assert_eq!(outcome, expected_now, "{op} transferred at once");
+            } else {
+                assert!(
+                    outcome == "InvalidArgument" || outcome == "ok",
+                    "{op} after {ticks} ticks: {outcome}"
+                );
+            }
+        }
+    }
+    let enc = ok(session.encrypt(Uint8Array::from(&data[..]).into(), JsValue::UNDEFINED)).await;
+    let dec = ok(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
+    assert_eq!(bytes(&get(&dec, "plaintext")), data);
+}
