@@ -846,21 +846,7 @@ impl BodyDecryptor {
             BodyAadContent::Frame
         };
         let aad = BodyAad::new(self.header.message_id(), kind, seq, u64::from(len));
-        if let Some(d) = &mut self.detached {
-            let at = d.located.then_some(self.body_seen);
-            d.queue.push(sealed_frame(
-                seq,
-                is_final,
-                iv,
-                &aad,
-                r.consumed(),
-                content.len(),
-                at,
-            )?);
-            d.outstanding += 1;
-        } else {
-            self.open(&iv, aad.as_bytes(), content, &tag, out)?;
-        }
+        self.open_or_queue(seq, is_final, iv, &aad, r.consumed(), content, &tag, out)?;
         if let Some((_, Some(hasher))) = &mut self.verifier {
             hasher.update(r.consumed());
         }
@@ -895,25 +881,43 @@ impl BodyDecryptor {
             1,
             u64::try_from(len).unwrap_or(u64::MAX),
         );
-        if let Some(d) = &mut self.detached {
-            let at = d.located.then_some(self.body_seen);
-            d.queue.push(sealed_frame(
-                1,
-                true,
-                iv,
-                &aad,
-                r.consumed(),
-                content.len(),
-                at,
-            )?);
-            d.outstanding += 1;
-        } else {
-            self.open(&iv, aad.as_bytes(), content, &tag, out)?;
-        }
+        self.open_or_queue(1, true, iv, &aad, r.consumed(), content, &tag, out)?;
         if let Some((_, Some(hasher))) = &mut self.verifier {
             hasher.update(r.consumed());
         }
         self.phase = self.after_body();
+        Ok(())
+    }
+
+    /// Opens a parsed frame (`structure`, whose last bytes are `content`
+    /// and `tag`) here, or, detached, queues it for the caller's AES-GCM.
+    #[allow(clippy::too_many_arguments)]
+    fn open_or_queue(
+        &mut self,
+        sequence_number: u32,
+        is_final: bool,
+        iv: [u8; AlgorithmSuite::IV_LEN],
+        aad: &BodyAad,
+        structure: &[u8],
+        content: &[u8],
+        tag: &[u8; AlgorithmSuite::TAG_LEN],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let Some(d) = &mut self.detached else {
+            return self.open(&iv, aad.as_bytes(), content, tag, out);
+        };
+        let at = d.located.then_some(self.body_seen);
+        let frame = sealed_frame(
+            sequence_number,
+            is_final,
+            iv,
+            aad,
+            structure,
+            content.len(),
+            at,
+        )?;
+        d.queue.push(frame);
+        d.outstanding += 1;
         Ok(())
     }
 
