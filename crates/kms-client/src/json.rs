@@ -51,6 +51,7 @@ use core::ops::Deref;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use kms_envelope::detached::WipedBuf;
 use zeroize::Zeroizing;
 
 /// The deepest nesting of arrays and objects the reader accepts (the
@@ -598,7 +599,7 @@ fn hex4(bytes: &[u8], i: usize) -> Result<u32, ErrorKind> {
 /// A writer of one JSON object, member by member, into a buffer wiped on
 /// drop (and on growth).
 pub struct ObjectWriter {
-    out: Zeroizing<Vec<u8>>,
+    out: WipedBuf,
     empty: bool,
 }
 
@@ -619,27 +620,24 @@ impl Default for ObjectWriter {
 impl ObjectWriter {
     /// An empty object.
     pub fn new() -> Self {
-        let mut out = Zeroizing::new(Vec::with_capacity(256));
-        out.push(b'{');
-        ObjectWriter { out, empty: true }
+        let mut writer = ObjectWriter {
+            out: WipedBuf::with_capacity(256),
+            empty: true,
+        };
+        writer.push(b"{");
+        writer
     }
 
     /// The body: the object, closed.
     pub fn finish(mut self) -> Zeroizing<Vec<u8>> {
         self.push(b"}");
-        self.out
+        self.out.into_zeroizing()
     }
 
     /// Appends `bytes`. A full buffer moves to one twice as large and the
-    /// old allocation is wiped (it is dropped as a `Zeroizing`).
+    /// old allocation is wiped.
     fn push(&mut self, bytes: &[u8]) {
-        let needed = self.out.len().saturating_add(bytes.len());
-        if needed > self.out.capacity() {
-            let mut grown = Vec::with_capacity(needed.max(self.out.capacity().saturating_mul(2)));
-            grown.extend_from_slice(&self.out);
-            self.out = Zeroizing::new(grown);
-        }
-        self.out.extend_from_slice(bytes);
+        self.out.extend_within(bytes, usize::MAX);
     }
 
     /// Writes `"key":`, after a comma unless it is the first member.

@@ -134,15 +134,21 @@ pub(crate) fn wipe(bytes: &mut Vec<u8>) {
     core::hint::black_box(bytes.as_mut_slice());
 }
 
-/// A buffer of plaintext that is [wiped](wipe) when dropped, and whose
-/// growth wipes the allocation it leaves.
+/// A buffer of secret bytes (plaintext, a request body carrying a key)
+/// that is wiped when dropped, and whose growth wipes the allocation it
+/// leaves. `Debug` shows only its length.
 #[derive(Default)]
-pub(crate) struct WipedBuf(Vec<u8>);
+pub struct WipedBuf(Vec<u8>);
 
 impl WipedBuf {
+    /// An empty buffer with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        WipedBuf(Vec::with_capacity(capacity))
+    }
+
     /// Appends `bytes`, moving to a larger allocation (at most `limit`
     /// bytes unless more are needed) and wiping the old one if it is full.
-    pub(crate) fn extend_within(&mut self, bytes: &[u8], limit: usize) {
+    pub fn extend_within(&mut self, bytes: &[u8], limit: usize) {
         let needed = self.0.len() + bytes.len();
         if needed > self.0.capacity() {
             let capacity = needed.max(self.0.capacity().saturating_mul(2).min(limit));
@@ -154,8 +160,19 @@ impl WipedBuf {
     }
 
     /// Empties it, keeping the allocation (wiped when dropped).
-    pub(crate) fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.0.clear();
+    }
+
+    /// The bytes, moved (not copied) into a `Zeroizing` buffer.
+    pub fn into_zeroizing(mut self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(core::mem::take(&mut self.0))
+    }
+}
+
+impl core::fmt::Debug for WipedBuf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "WipedBuf({} bytes, redacted)", self.0.len())
     }
 }
 
