@@ -152,25 +152,11 @@ impl Input {
         }
     }
 
-    /// The caller's view, if it still has the length it had at the call
-    /// (a transferred ArrayBuffer leaves an empty view behind, which must
-    /// not be encrypted as an empty message).
-    fn view(&self) -> JsResult<Option<&Uint8Array>> {
-        match self {
-            Input::View(view, len) if view.length() as usize == *len => Ok(Some(view)),
-            Input::View(..) => Err(detached()),
-            Input::Bytes(_) => Ok(None),
-        }
-    }
-
     /// The bytes in wasm memory (a copy of a view).
     pub fn into_bytes(self) -> JsResult<SecretBytes> {
-        if let Some(view) = self.view()? {
-            return Ok(SecretBytes::new(view.to_vec()));
-        }
         match self {
+            Input::View(view, len) => Ok(SecretBytes::new(live(&view, len)?.to_vec())),
             Input::Bytes(bytes) => Ok(bytes),
-            Input::View(..) => Err(detached()),
         }
     }
 
@@ -185,15 +171,30 @@ impl Input {
     where
         F: core::future::Future<Output = JsResult<Uint8Array>>,
     {
-        let copy = match (self.view()?, self) {
-            (Some(view), _) if over_array_buffer(view) => return use_array(view.clone()).await,
-            (Some(view), _) => Uint8Array::new(view),
-            (None, Input::Bytes(bytes)) => Uint8Array::from(&bytes[..]),
-            (None, Input::View(..)) => return Err(detached()),
+        let copy = match self {
+            Input::View(view, len) => {
+                let view = live(view, *len)?;
+                if over_array_buffer(view) {
+                    return use_array(view.clone()).await;
+                }
+                Uint8Array::new(view)
+            }
+            Input::Bytes(bytes) => Uint8Array::from(&bytes[..]),
         };
         let result = use_array(copy.clone()).await;
         copy.fill(0, 0, copy.length());
         result
+    }
+}
+
+/// The caller's `view`, if it still has the length `len` it had at the call
+/// (a transferred ArrayBuffer leaves an empty view behind, which must not
+/// be encrypted as an empty message).
+fn live(view: &Uint8Array, len: usize) -> JsResult<&Uint8Array> {
+    if view.length() as usize == len {
+        Ok(view)
+    } else {
+        Err(detached())
     }
 }
 

@@ -208,11 +208,13 @@ impl NodeAes {
         let split = len
             .checked_sub(TAG_LEN as u32)
             .ok_or_else(|| to_js(Error::BodyAuthentication))?;
+        let tag = js::subarray(ciphertext_and_tag, split, len)?;
+        let ciphertext = js::subarray(ciphertext_and_tag, 0, split)?;
         self.open_with(
             iv,
             aad,
-            |decipher| decipher.set_auth_tag_view(&ciphertext_and_tag.subarray(split, len)),
-            |decipher| decipher.update_view(&ciphertext_and_tag.subarray(0, split)),
+            |decipher| decipher.set_auth_tag_view(&tag),
+            |decipher| decipher.update_view(&ciphertext),
         )
     }
 
