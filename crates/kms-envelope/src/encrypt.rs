@@ -587,21 +587,30 @@ impl Encryptor {
     /// does, that `frame` was sealed into `sealed_len` bytes (its
     /// plaintext's length plus the tag), in sequence order, and returns the
     /// frame's bytes that go before them (the final frame's marker, the
-    /// sequence number, the IV, a final frame's length). Unsigned suites
-    /// only: a signed suite's bytes must reach `complete_frame` to be
-    /// signed.
+    /// sequence number, the IV, a final frame's length). A signed suite's
+    /// signature must be [detached](Self::detach_signature): the core then
+    /// only counts the placed bytes, and the caller signs the message it
+    /// assembled (the header and, in order, each prefix and sealed frame)
+    /// through [`finish_to_sign`](Self::finish_to_sign). With the signature
+    /// still in the core, the bytes must reach `complete_frame` to be
+    /// hashed, and this is refused.
     pub fn place_frame(
         &mut self,
         mut frame: FrameToSeal,
         sealed_len: usize,
     ) -> Result<Vec<u8>, Error> {
-        if self.signer.is_some() {
+        if matches!(self.signer, Some((_, Some(_), _))) {
             return Err(Error::InvalidArgument(
-                "place_frame is for unsigned suites; signed ones use complete_frame",
+                "place_frame needs a signed suite's signature detached; else use complete_frame",
             ));
         }
         self.record_completed(&frame, sealed_len)?;
-        Ok(core::mem::take(&mut frame.prefix))
+        let prefix = core::mem::take(&mut frame.prefix);
+        if let Some((_, _, len)) = &mut self.signer {
+            let placed = prefix.len().saturating_add(sealed_len);
+            *len = len.saturating_add(u64::try_from(placed).unwrap_or(u64::MAX));
+        }
+        Ok(prefix)
     }
 
     /// Checks and records that `frame` was sealed into `sealed_len` bytes.
