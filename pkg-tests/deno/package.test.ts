@@ -57,6 +57,18 @@ Deno.test("KMS keyrings, cache, verify and error codes in Deno", async () => {
     const badSignature = signedEnc.ciphertext.slice();
     badSignature[badSignature.length - 1] ^= 1;
     assert((await code(s.decrypt(badSignature))) === "SignatureInvalid", "changed signature");
+    // Large: hashed as it is assembled, and verified while its frames are
+    // opened.
+    const large = new Uint8Array(300_000).map((_, i) => (i * 13) & 0xff);
+    const largeEnc = await s.encrypt(large, { suite: 0x0578 });
+    const largeDec = await s.decrypt(largeEnc.ciphertext);
+    assert(largeDec.plaintext.every((b: number, i: number) => b === large[i]), "large signed round trip");
+    const largeBad = largeEnc.ciphertext.slice();
+    largeBad[largeBad.length - 1] ^= 1;
+    assert((await code(s.decrypt(largeBad))) === "SignatureInvalid", "large changed signature");
+    largeBad[largeBad.length - 1] ^= 1;
+    largeBad[largeBad.length - 200] ^= 1;
+    assert((await code(s.decrypt(largeBad))) === "InvalidCiphertext", "large changed frame");
 
     const signing = await server.admin.createKey({ KeySpec: "ECC_NIST_P384", KeyUsage: "SIGN_VERIFY" });
     const message = new TextEncoder().encode("deno verifies");

@@ -35,21 +35,34 @@ export default {
         return Response.json({ same, keyIds: enc.keyIds, suite: header.algorithmSuite, stats: s.stats() });
       }
       if (url.pathname === "/signed") {
-        // workerd's WebCrypto ECDSA where it has it, the pure one where not.
-        const enc = await s.encrypt("signed in a worker", { suite: 0x0578, encryptionContext: { runtime: "workerd" } });
+        // workerd's WebCrypto ECDSA where it has it (node:crypto's with
+        // nodejs_compat), the pure one where not. `?pad=N` adds N bytes, so
+        // that a large message is verified while its frames are opened.
+        const pad = Number(url.searchParams.get("pad") ?? 0);
+        const text = "signed in a worker";
+        const body = new Uint8Array(text.length + pad);
+        new TextEncoder().encodeInto(text, body);
+        const enc = await s.encrypt(body, { suite: 0x0578, encryptionContext: { runtime: "workerd" } });
         const dec = await s.decrypt(enc.ciphertext, { encryptionContext: { runtime: "workerd" } });
-        const bad = enc.ciphertext.slice();
-        bad[bad.length - 1] ^= 1;
-        let tamperedCode = null;
-        try {
-          await s.decrypt(bad);
-        } catch (e) {
-          tamperedCode = e.code;
-        }
+        const codeOf = async (bad) => {
+          try {
+            await s.decrypt(bad);
+            return null;
+          } catch (e) {
+            return e.code;
+          }
+        };
+        const badSignature = enc.ciphertext.slice();
+        badSignature[badSignature.length - 1] ^= 1;
+        const badFrame = enc.ciphertext.slice();
+        badFrame[badFrame.length - 200] ^= 1;
         return Response.json({
           suite: enc.algorithmSuite,
-          text: new TextDecoder().decode(dec.plaintext),
-          tamperedCode,
+          text: new TextDecoder().decode(dec.plaintext.subarray(0, text.length)),
+          length: dec.plaintext.length,
+          tamperedCode: await codeOf(badSignature),
+          // 200 bytes from the end of a large message: its last frame.
+          tamperedFrameCode: pad > 0 ? await codeOf(badFrame) : null,
         });
       }
       if (url.pathname === "/wrong-context") {

@@ -92,9 +92,25 @@ test("with nodejs_compat, a worker's frames go through node:crypto", async () =>
 });
 
 test("a worker signs and verifies a signed suite and refuses a changed signature", async () => {
-  const response = await fetch(`${base}/signed`);
-  const result = await response.json();
-  assert.deepEqual(result, { suite: "0x0578", text: "signed in a worker", tamperedCode: "SignatureInvalid" });
+  // Small and large (verified while its frames are opened), with and
+  // without Node.js compatibility (node:crypto's ECDSA, or WebCrypto's).
+  for (const url of [base, compatBase]) {
+    for (const pad of [0, 300_000]) {
+      const response = await fetch(`${url}/signed?pad=${pad}`);
+      const result = await response.json();
+      assert.deepEqual(
+        result,
+        {
+          suite: "0x0578",
+          text: "signed in a worker",
+          length: 18 + pad,
+          tamperedCode: "SignatureInvalid",
+          tamperedFrameCode: pad > 0 ? "InvalidCiphertext" : null,
+        },
+        `${url} ${pad}`,
+      );
+    }
+  }
 });
 
 test("a worker gets EncryptionContextMismatch for the wrong context", async () => {

@@ -34,7 +34,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use kms_envelope::cmm::MaterialsManager;
-use kms_envelope::detached_signature::{SignatureToVerify, SignatureVerdict};
+use kms_envelope::detached_signature::{FooterToSign, SignatureToVerify, SignatureVerdict};
 use kms_envelope::signing::{SignatureKeys, SigningKey, VerificationKey};
 use kms_envelope::suite::SignatureAlgorithm;
 use kms_envelope::{
@@ -78,6 +78,14 @@ extern "C" {
         key: &Object,
     ) -> Result<Uint8Array, JsValue>;
 
+    #[wasm_bindgen(method, catch, js_name = sign)]
+    fn sign_array(
+        this: &NodeCrypto,
+        algorithm: &str,
+        data: &Uint8Array,
+        key: &Object,
+    ) -> Result<Uint8Array, JsValue>;
+
     #[wasm_bindgen(method, catch)]
     fn verify(
         this: &NodeCrypto,
@@ -86,7 +94,38 @@ extern "C" {
         key: &Object,
         signature: &[u8],
     ) -> Result<bool, JsValue>;
+
+    // With a callback, node:crypto verifies on libuv's thread pool, having
+    // copied `data` before it returns.
+    #[wasm_bindgen(method, catch, js_name = verify)]
+    fn verify_async(
+        this: &NodeCrypto,
+        algorithm: &str,
+        data: &Uint8Array,
+        key: &Object,
+        signature: &[u8],
+        callback: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = createSign)]
+    fn create_sign(this: &NodeCrypto, algorithm: &str) -> Result<NodeSign, JsValue>;
+
+    /// A node:crypto `Sign`: a running hash, signed at the end.
+    type NodeSign;
+
+    #[wasm_bindgen(method, catch)]
+    fn update(this: &NodeSign, data: &Uint8Array) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = sign)]
+    fn sign_hashed(this: &NodeSign, key: &Object) -> Result<Uint8Array, JsValue>;
 }
+
+/// Signed bytes from this many on are verified off the main thread (on
+/// node:crypto's thread pool, or WebCrypto's), while the frames are opened:
+/// hashing 16 MiB with SHA-384 takes as long as opening them. Smaller
+/// messages are verified synchronously in Node, where a thread hop would
+/// cost more than it overlaps.
+const CONCURRENT_VERIFY_MIN: usize = 64 * 1024;
 
 /// A private key of the runtime's ECDSA.
 #[derive(Clone)]
@@ -365,19 +404,104 @@ async fn sign_native(key: &SigningKey, data: &[u8]) -> Option<Vec<u8>> {
     let alg = key.algorithm();
     match registered(&key.public_key_sec1())? {
         NativeKey::Node(private) => {
-            let spec = Object::new();
-            js::set(&spec, "key", &private);
-            js::set(&spec, "dsaEncoding", &"ieee-p1363".into());
+            let spec = node_sign_spec(&private);
             let sig = node_crypto()?.sign(node_hash(alg), data, &spec).ok()?;
             Some(sig.to_vec())
         }
-        NativeKey::Subtle(private) => {
-            let subtle = subtle()?;
-            let args = Array::of3(&subtle_params(alg), &private, &Uint8Array::from(data));
-            let sig = call_async(&subtle, "sign", &args).await.ok()?;
-            Some(Uint8Array::new(&sig).to_vec())
+        NativeKey::Subtle(private) => subtle_sign(alg, &private, &Uint8Array::from(data)).await,
+    }
+}
+
+/// WebCrypto's r || s signature of `data` with `private`.
+async fn subtle_sign(
+    alg: SignatureAlgorithm,
+    private: &JsValue,
+    data: &Uint8Array,
+) -> Option<Vec<u8>> {
+    let args = Array::of3(&subtle_params(alg), private, data);
+    let sig = call_async(&subtle()?, "sign", &args).await.ok()?;
+    Some(Uint8Array::new(&sig).to_vec())
+}
+
+/// The hash a one-shot encryption feeds as it assembles the message:
+/// node:crypto's `Sign`, which then signs without the message being read
+/// again. Elsewhere nothing is hashed while assembling, and the whole
+/// message is signed at the end.
+pub struct MessageSigner {
+    node: Option<NodeSign>,
+}
+
+impl MessageSigner {
+    /// A signer for `alg`'s hash.
+    pub fn new(alg: SignatureAlgorithm) -> MessageSigner {
+        let node = node_crypto().and_then(|c| c.create_sign(node_hash(alg)).ok());
+        MessageSigner { node }
+    }
+
+    /// Hashes the next assembled bytes, in order. A hash that fails is
+    /// dropped, and the message is then signed whole.
+    pub fn update(&mut self, bytes: &Uint8Array) {
+        if let Some(sign) = &self.node {
+            if sign.update(bytes).is_err() {
+                self.node = None;
+            }
         }
     }
+
+    /// The footer of a message whose `signed_len` signed bytes were
+    /// assembled (`contiguous` gives them in one array, when the signature
+    /// needs them whole): signed natively where the key has a native half
+    /// (by the running hash if it is whole), else in the crate.
+    pub async fn footer(
+        self,
+        footer: FooterToSign,
+        signed_len: u32,
+        contiguous: impl FnOnce() -> Uint8Array,
+    ) -> JsResult<Vec<u8>> {
+        if footer.signed_len() != u64::from(signed_len) {
+            return Err(JsValue::from_str(
+                "the assembled message is not the signed bytes",
+            ));
+        }
+        let alg = footer.algorithm();
+        let native = registered(&footer.signing_key().public_key_sec1());
+        let mut out = Vec::new();
+        if let (Some(NativeKey::Node(private)), Some(hashed)) = (&native, &self.node) {
+            if let Ok(signature) = hashed.sign_hashed(&node_sign_spec(private)) {
+                footer
+                    .complete(&signature.to_vec(), &mut out)
+                    .map_err(to_js)?;
+                return Ok(out);
+            }
+        }
+        let signed = contiguous();
+        let signature = match native {
+            Some(NativeKey::Node(private)) => node_crypto()
+                .and_then(|c| {
+                    c.sign_array(node_hash(alg), &signed, &node_sign_spec(&private))
+                        .ok()
+                })
+                .map(|sig| sig.to_vec()),
+            Some(NativeKey::Subtle(private)) => subtle_sign(alg, &private, &signed).await,
+            None => None,
+        };
+        if let Some(signature) = signature {
+            footer.complete(&signature, &mut out).map_err(to_js)?;
+            return Ok(out);
+        }
+        // The pure fallback reads the message from wasm memory.
+        let mut message = signed.to_vec();
+        footer.sign_in_crate(&mut message).map_err(to_js)?;
+        Ok(message.split_off(signed_len as usize))
+    }
+}
+
+/// The key object node:crypto signs with, r || s out.
+fn node_sign_spec(private: &JsValue) -> Object {
+    let spec = Object::new();
+    js::set(&spec, "key", private);
+    js::set(&spec, "dsaEncoding", &"ieee-p1363".into());
+    spec
 }
 
 /// The DER of a SubjectPublicKeyInfo before its uncompressed point
@@ -396,12 +520,80 @@ fn spki_prefix(alg: SignatureAlgorithm) -> &'static [u8] {
     }
 }
 
-/// The native verdict on `fixed` (r || s) over `data`; `None` when the
-/// runtime could not check it (no API, key refused), never for a signature
-/// that is merely wrong.
-async fn verify_native(to_verify: &SignatureToVerify, fixed: &[u8], data: &[u8]) -> Option<bool> {
+/// A footer signature whose native verification may be under way.
+pub struct PendingVerdict {
+    to_verify: SignatureToVerify,
+    check: Check,
+}
+
+enum Check {
+    /// Not a DER signature of the curve: invalid, as on the pure path.
+    Invalid,
+    /// The runtime's answer.
+    Done(bool),
+    /// The runtime's answer to come (a boolean).
+    Running(JsFuture),
+    /// The runtime could not check it (no API, key refused): the crate will.
+    InCrate,
+}
+
+impl PendingVerdict {
+    /// The verdict; `message` is the whole message.
+    pub async fn verdict(self, message: &[u8]) -> SignatureVerdict {
+        let PendingVerdict { to_verify, check } = self;
+        let answer = match check {
+            Check::Invalid => return to_verify.verdict(false),
+            Check::Done(valid) => Some(valid),
+            Check::Running(future) => future.await.ok().and_then(|v| v.as_bool()),
+            Check::InCrate => None,
+        };
+        match answer {
+            Some(valid) => to_verify.verdict(valid),
+            None => to_verify.verify_in_crate(message),
+        }
+    }
+}
+
+/// Starts verifying a detached footer signature natively where the
+/// runtime can; the crate verifies it otherwise. `message` is the whole
+/// message (in wasm memory); `array`, if given, the caller's array holding
+/// the same bytes, which an asynchronous verification reads instead of a
+/// copy. A large message is verified off the main thread, so the caller
+/// opens its frames meanwhile.
+pub async fn start_verify(
+    to_verify: SignatureToVerify,
+    message: &[u8],
+    array: Option<&Uint8Array>,
+) -> PendingVerdict {
+    let check = match to_verify.fixed_signature() {
+        None => Check::Invalid,
+        Some(fixed) => match to_verify.signed_bytes(message) {
+            Ok(data) => start_native(&to_verify, &fixed, data, array).await,
+            Err(_) => Check::InCrate,
+        },
+    };
+    PendingVerdict { to_verify, check }
+}
+
+/// The signed bytes as a JavaScript array, for a runtime that reads them
+/// after the call has returned: the caller's own array when it holds them,
+/// else a copy.
+fn signed_array(data: &[u8], array: Option<&Uint8Array>) -> Uint8Array {
+    array
+        .filter(|a| a.length() as usize >= data.len())
+        .and_then(|a| js::subarray(a, 0, u32::try_from(data.len()).ok()?).ok())
+        .unwrap_or_else(|| Uint8Array::from(data))
+}
+
+async fn start_native(
+    to_verify: &SignatureToVerify,
+    fixed: &[u8],
+    data: &[u8],
+    array: Option<&Uint8Array>,
+) -> Check {
     let alg = to_verify.algorithm();
     let point = to_verify.verification_key().to_sec1_uncompressed();
+    let concurrent = data.len() >= CONCURRENT_VERIFY_MIN;
     if let Some(crypto) = node_crypto() {
         // SubjectPublicKeyInfo DER: Node imports it in a third of the time
         // a JWK takes (121 against 383 us for P-384 here), which was a
@@ -416,12 +608,19 @@ async fn verify_native(to_verify: &SignatureToVerify, fixed: &[u8], data: &[u8])
             let spec = Object::new();
             js::set(&spec, "key", &public);
             js::set(&spec, "dsaEncoding", &"ieee-p1363".into());
-            if let Ok(valid) = crypto.verify(node_hash(alg), data, &spec, fixed) {
-                return Some(valid);
+            if !concurrent {
+                if let Ok(valid) = crypto.verify(node_hash(alg), data, &spec, fixed) {
+                    return Check::Done(valid);
+                }
+            } else if let Some(future) = node_verify_async(&crypto, alg, data, array, &spec, fixed)
+            {
+                return Check::Running(future);
             }
         }
     }
-    let subtle = subtle()?;
+    let Some(subtle) = subtle() else {
+        return Check::InCrate;
+    };
     let usages = Array::of1(&"verify".into());
     let args = Array::of5(
         &"raw".into(),
@@ -430,31 +629,53 @@ async fn verify_native(to_verify: &SignatureToVerify, fixed: &[u8], data: &[u8])
         &false.into(),
         &usages,
     );
-    let public = call_async(&subtle, "importKey", &args).await.ok()?;
+    let Ok(public) = call_async(&subtle, "importKey", &args).await else {
+        return Check::InCrate;
+    };
     let args = Array::of4(
         &subtle_params(alg),
         &public,
         &Uint8Array::from(fixed),
-        &Uint8Array::from(data),
+        &signed_array(data, array),
     );
-    call_async(&subtle, "verify", &args).await.ok()?.as_bool()
+    match Reflect::get(&subtle, &"verify".into()).map(|f| f.dyn_into::<Function>()) {
+        Ok(Ok(f)) => match f.apply(&subtle, &args) {
+            // Wrapped now, so it runs (and a rejection is handled) while the
+            // caller opens frames.
+            Ok(promise) => Check::Running(JsFuture::from(Promise::from(promise))),
+            Err(_) => Check::InCrate,
+        },
+        _ => Check::InCrate,
+    }
 }
 
-/// The verdict on a detached signature: native where the runtime can,
-/// in the crate otherwise. `message` is the whole message.
-async fn verify(to_verify: SignatureToVerify, message: &[u8]) -> SignatureVerdict {
-    let Some(fixed) = to_verify.fixed_signature() else {
-        // Not a DER signature of the curve: invalid, as on the pure path.
-        return to_verify.verdict(false);
-    };
-    let native = match to_verify.signed_bytes(message) {
-        Ok(data) => verify_native(&to_verify, &fixed, data).await,
-        Err(_) => None,
-    };
-    match native {
-        Some(valid) => to_verify.verdict(valid),
-        None => to_verify.verify_in_crate(message),
-    }
+/// node:crypto's verification of `data` on its thread pool; `None` if the
+/// call threw.
+fn node_verify_async(
+    crypto: &NodeCrypto,
+    alg: SignatureAlgorithm,
+    data: &[u8],
+    array: Option<&Uint8Array>,
+    spec: &Object,
+    fixed: &[u8],
+) -> Option<JsFuture> {
+    let mut settle = None;
+    let promise = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    let (resolve, reject) = settle?;
+    // Frees itself once node:crypto calls it (it always does unless the
+    // call throws, which then leaks this one small closure).
+    let callback = Closure::once_into_js(move |error: JsValue, valid: JsValue| {
+        let _ = if error.is_null() || error.is_undefined() {
+            resolve.call1(&JsValue::UNDEFINED, &valid)
+        } else {
+            reject.call1(&JsValue::UNDEFINED, &error)
+        };
+    });
+    let data = signed_array(data, array);
+    crypto
+        .verify_async(node_hash(alg), &data, spec, fixed, &callback)
+        .ok()?;
+    Some(JsFuture::from(promise))
 }
 
 /// Detaches the signature of a signed suite's encryptor when a native
@@ -501,7 +722,10 @@ pub async fn finish_decryptor(
         return body.finish(out).map_err(to_js);
     }
     let to_verify = body.take_signature_to_verify().map_err(to_js)?;
-    let verdict = verify(to_verify, message).await;
+    let verdict = start_verify(to_verify, message, None)
+        .await
+        .verdict(message)
+        .await;
     body.finish_verified(verdict, out).map_err(to_js)
 }
 

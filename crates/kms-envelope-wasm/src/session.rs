@@ -365,18 +365,12 @@ impl Session {
             let header = body.header().clone();
             let decrypted_with = body.wrapping_key_id().map(str::to_owned);
             let plaintext = if inner.platform.one_shot(ciphertext.len()) {
-                let header_len = u32::try_from(ciphertext.len() - rest.len()).unwrap_or(u32::MAX);
                 // A caller's array transferred since the call: the copy
                 // serves.
-                let body_view = match view {
-                    Some(v) if v.length() as usize == ciphertext.len() => {
-                        Some(js::subarray(&v, header_len, v.length())?)
-                    }
-                    _ => None,
-                };
+                let view = view.filter(|v| v.length() as usize == ciphertext.len());
                 webcrypto::DecryptDriver::new(body, Some(&inner.platform))
                     .await?
-                    .decrypt_whole(&ciphertext, rest, body_view.as_ref())
+                    .decrypt_whole(&ciphertext, rest, view.as_ref())
                     .await?
             } else {
                 let plaintext = native_sig::decrypt_body(body, &ciphertext, rest).await?;

@@ -17,12 +17,14 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use kms_envelope::detached::{ContentKey, FrameToSeal, SealedFrame};
+use kms_envelope::detached_signature::FooterToSign;
 use kms_envelope::{BodyDecryptor, Encryptor, Error};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::error::{JsResult, to_js};
 use crate::js;
+use crate::native_sig::MessageSigner;
 use crate::node_crypto::{self, NodeAes, NodeCrypto};
 use crate::secret::SecretBytes;
 use kms_envelope::PlaintextPiece;
@@ -392,39 +394,33 @@ impl EncryptDriver {
     /// One-shot: encrypts all of `plaintext`, the caller's own array, into
     /// a new Uint8Array. The core plans the frames from the length alone,
     /// and the platform seals each frame's view of the array: the
-    /// plaintext is never copied into wasm memory. An unsigned message is
-    /// sized exactly before any frame is sealed, and each sealed frame is
-    /// copied straight from the platform's output into it; a signed one
-    /// goes through the core, which counts (or hashes) what the signature
-    /// covers, and is signed at the end. Needs a platform AES-GCM (the
-    /// caller checked [`Platform::one_shot`]); the array must not be
-    /// written to until the result settles (WebCrypto reads each frame
-    /// when its call starts).
+    /// plaintext is never copied into wasm memory. The message is sized
+    /// exactly before any frame is sealed, and each sealed frame is copied
+    /// straight from the platform's output into it. A signed suite's
+    /// signature is detached: the core counts what it covers, node:crypto
+    /// hashes each piece as it is assembled (elsewhere the runtime signs
+    /// the assembled bytes at the end), and the footer follows. Needs a
+    /// platform AES-GCM (the caller checked [`Platform::one_shot`]); the
+    /// array must not be written to until the result settles (WebCrypto
+    /// reads each frame when its call starts).
     pub async fn encrypt_whole(self, plaintext: &Uint8Array) -> JsResult<Uint8Array> {
         let EncryptDriver {
             mut encryptor,
             detached,
         } = self;
         let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
+        let signature = encryptor.header().suite().signature;
+        if signature.is_some() && !encryptor.is_signature_detached() {
+            encryptor.detach_signature().map_err(to_js)?;
+        }
         let mut header = Vec::new();
         let body_len = encryptor
             .plan_frames(plaintext.length() as usize, &mut header)
             .map_err(to_js)?;
-        if encryptor.header().suite().signature.is_some() {
-            let mut out = header;
-            out.reserve(encryptor.ciphertext_length_hint(plaintext.length() as usize));
-            while let Some(frames) = planned_batch(&mut encryptor)? {
-                seal_in_order(&mut detached, frames, Some(plaintext), |frame, parts| {
-                    encryptor
-                        .complete_frame(frame, &js::concat(parts), &mut out)
-                        .map_err(to_js)
-                })
-                .await?;
-            }
-            crate::native_sig::finish_encryptor(encryptor, &mut out).await?;
-            return Ok(js::uint8array(&out));
-        }
-        let mut message = Assembly::new(u32_len(header.len() + body_len)?);
+        let mut message = Assembly::new(
+            u32_len(header.len() + body_len)?,
+            signature.map(MessageSigner::new),
+        );
         message.bytes(&header)?;
         while let Some(frames) = planned_batch(&mut encryptor)? {
             seal_in_order(&mut detached, frames, Some(plaintext), |frame, parts| {
@@ -432,10 +428,17 @@ impl EncryptDriver {
             })
             .await?;
         }
-        // Refuses a message whose final frame was not placed; an unsigned
-        // suite has no footer, so nothing is written.
-        encryptor.finish(&mut Vec::new()).map_err(to_js)?;
-        message.finish()
+        // Both refuse a message whose final frame was not placed, and write
+        // nothing: the header and every frame were placed, and an unsigned
+        // suite has no footer.
+        let footer = match signature {
+            Some(_) => Some(encryptor.finish_to_sign(&mut Vec::new()).map_err(to_js)?),
+            None => {
+                encryptor.finish(&mut Vec::new()).map_err(to_js)?;
+                None
+            }
+        };
+        message.finish(footer).await
     }
 
     /// Ends the message.
@@ -455,24 +458,88 @@ fn planned_batch(encryptor: &mut Encryptor) -> JsResult<Option<Vec<FrameToSeal>>
     Ok((!frames.is_empty()).then_some(frames))
 }
 
-/// A one-shot message written straight into its Uint8Array.
+/// A one-shot message as it is written: its header and frames, in order.
+/// An unsigned message goes straight into its Uint8Array, sized exactly in
+/// advance. A signed one's footer length is known only once it is signed,
+/// so its bytes are kept as the pieces they came in (hashed one by one
+/// where the signer hashes as it goes) and copied once into the message
+/// at the end.
 struct Assembly {
-    out: Uint8Array,
+    body: Body,
+    /// Bytes written so far, and the body's planned length.
     at: u32,
+    len: u32,
+    signer: Option<MessageSigner>,
+}
+
+/// Where a one-shot message's header and frames are written.
+enum Body {
+    Array(Uint8Array),
+    Pieces(Vec<Uint8Array>),
+}
+
+impl Body {
+    /// The body in one array (the pieces copied into it once).
+    fn contiguous(&mut self, len: u32) -> Uint8Array {
+        if let Body::Pieces(pieces) = self {
+            let array = Uint8Array::new_with_length(len);
+            let mut at = 0;
+            for piece in pieces.iter() {
+                array.set(piece, at);
+                at += piece.length();
+            }
+            *self = Body::Array(array);
+        }
+        match self {
+            Body::Array(array) => array.clone(),
+            Body::Pieces(_) => Uint8Array::new_with_length(0),
+        }
+    }
 }
 
 impl Assembly {
-    fn new(len: u32) -> Self {
+    fn new(len: u32, signer: Option<MessageSigner>) -> Self {
+        let body = match signer {
+            None => Body::Array(Uint8Array::new_with_length(len)),
+            Some(_) => Body::Pieces(Vec::new()),
+        };
         Assembly {
-            out: Uint8Array::new_with_length(len),
+            body,
             at: 0,
+            len,
+            signer,
         }
     }
 
     /// Appends bytes from wasm memory.
     fn bytes(&mut self, bytes: &[u8]) -> JsResult<()> {
         let end = self.end(bytes.len())?;
-        self.out.subarray(self.at, end).copy_from(bytes);
+        match &mut self.body {
+            Body::Array(out) => out.subarray(self.at, end).copy_from(bytes),
+            Body::Pieces(pieces) => {
+                let piece = Uint8Array::from(bytes);
+                if let Some(signer) = &mut self.signer {
+                    signer.update(&piece);
+                }
+                pieces.push(piece);
+            }
+        }
+        self.at = end;
+        Ok(())
+    }
+
+    /// Appends a platform's array.
+    fn array(&mut self, part: &Uint8Array) -> JsResult<()> {
+        let end = self.end(part.length() as usize)?;
+        match &mut self.body {
+            Body::Array(out) => out.set(part, self.at),
+            Body::Pieces(pieces) => {
+                if let Some(signer) = &mut self.signer {
+                    signer.update(part);
+                }
+                pieces.push(part.clone());
+            }
+        }
         self.at = end;
         Ok(())
     }
@@ -490,9 +557,7 @@ impl Assembly {
         let prefix = encryptor.place_frame(frame, len).map_err(to_js)?;
         self.bytes(&prefix)?;
         for part in sealed {
-            let end = self.end(part.length() as usize)?;
-            self.out.set(part, self.at);
-            self.at = end;
+            self.array(part)?;
         }
         Ok(())
     }
@@ -502,18 +567,44 @@ impl Assembly {
         u32_len(len)
             .ok()
             .and_then(|len| self.at.checked_add(len))
-            .filter(|&end| end <= self.out.length())
+            .filter(|&end| end <= self.len)
             .ok_or_else(|| JsValue::from_str("a sealed frame overran the message"))
     }
 
-    /// The message, if every byte of it was written.
-    fn finish(self) -> JsResult<Uint8Array> {
-        if self.at != self.out.length() {
+    /// The message, once every byte of the body was written: an unsigned
+    /// one as it is; a signed one (`footer` from the encryptor) signed and
+    /// completed with its footer.
+    async fn finish(self, footer: Option<FooterToSign>) -> JsResult<Uint8Array> {
+        let Assembly {
+            mut body,
+            at,
+            len,
+            signer,
+        } = self;
+        if at != len {
             return Err(JsValue::from_str(
                 "the sealed frames did not fill the message",
             ));
         }
-        Ok(self.out)
+        let (signer, footer) = match (signer, footer, &body) {
+            (None, None, Body::Array(out)) => return Ok(out.clone()),
+            (Some(signer), Some(footer), _) => (signer, footer),
+            _ => return Err(JsValue::from_str("a signed message without its signer")),
+        };
+        let footer = signer.footer(footer, len, || body.contiguous(len)).await?;
+        let message = Uint8Array::new_with_length(u32_len(len as usize + footer.len())?);
+        match &body {
+            Body::Array(out) => message.set(out, 0),
+            Body::Pieces(pieces) => {
+                let mut at = 0;
+                for piece in pieces {
+                    message.set(piece, at);
+                    at += piece.length();
+                }
+            }
+        }
+        message.subarray(len, message.length()).copy_from(&footer);
+        Ok(message)
     }
 }
 
@@ -558,42 +649,69 @@ impl DecryptDriver {
     /// opens is copied straight into it and never back through wasm memory:
     /// that round trip (a copy in, a copy into the output, a copy out, and
     /// zeroizing both wasm copies) made a 16 MiB decryption twice as slow
-    /// as its encryption. Given `source`, the same body in the caller's own
-    /// array, the platform opens each frame's view of it, and the core
-    /// keeps no copy of any frame. The core still checks each frame's
-    /// order and length, and the array is returned only once `finish` has
-    /// accepted the whole message; on any failure it is zeroed. Needs a
-    /// platform AES-GCM (the caller checked [`Platform::one_shot`]).
+    /// as its encryption. Given `array`, the same message in the caller's
+    /// own array, the platform opens each frame's view of it, and the core
+    /// keeps no copy of any frame. A detached signature is verified while
+    /// the frames are opened (see [`crate::native_sig::start_verify`]). The
+    /// core still checks each frame's order and length, and the array is
+    /// returned only once the signature verified and `finish` accepted the
+    /// whole message; on any failure it is zeroed. Needs a platform
+    /// AES-GCM (the caller checked [`Platform::one_shot`]).
     pub async fn decrypt_whole(
         self,
         message: &[u8],
         input: &[u8],
-        source: Option<&Uint8Array>,
+        array: Option<&Uint8Array>,
     ) -> JsResult<Uint8Array> {
         let DecryptDriver { mut body, detached } = self;
         let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
-        if source.is_some() {
-            body.locate_frames().map_err(to_js)?;
-        }
+        // The body's view of the caller's array, which holds the message.
+        let source = match array {
+            Some(array) => {
+                let header_len = u32_len(message.len() - input.len())?;
+                body.locate_frames().map_err(to_js)?;
+                Some(js::subarray(array, header_len, array.length())?)
+            }
+            None => None,
+        };
         // Detached: update parses every frame and releases nothing.
         let mut none = Vec::new();
         body.update(input, &mut none).map_err(to_js)?;
         let frames = body.take_sealed_frames();
+        // A detached signature whose footer was read is verified while the
+        // frames are opened (any other state is reported by `finish`).
+        let to_verify = body
+            .is_signature_detached()
+            .then(|| body.take_signature_to_verify().ok())
+            .flatten();
+        let pending = match to_verify {
+            Some(v) => Some(crate::native_sig::start_verify(v, message, array).await),
+            None => None,
+        };
         let total = u32_len(frames.iter().map(SealedFrame::plaintext_len).sum())?;
         let out = Uint8Array::new_with_length(total);
         let mut at = 0u32;
-        let opened = open_in_order(&mut detached, frames, source, |frame, plaintext| {
-            let len = plaintext.length();
-            body.keep_frame(frame, len as usize).map_err(to_js)?;
-            // The lengths of all frames add up to `out`'s.
-            out.set(plaintext, at);
-            at += len;
-            Ok(())
-        })
+        let opened = open_in_order(
+            &mut detached,
+            frames,
+            source.as_ref(),
+            |frame, plaintext| {
+                let len = plaintext.length();
+                body.keep_frame(frame, len as usize).map_err(to_js)?;
+                // The lengths of all frames add up to `out`'s.
+                out.set(plaintext, at);
+                at += len;
+                Ok(())
+            },
+        )
         .await;
-        let finished = match opened {
-            Ok(()) => crate::native_sig::finish_decryptor(body, message, &mut none).await,
-            Err(e) => Err(e),
+        let finished = match (opened, pending) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(pending)) => {
+                let verdict = pending.verdict(message).await;
+                body.finish_verified(verdict, &mut none).map_err(to_js)
+            }
+            (Ok(()), None) => crate::native_sig::finish_decryptor(body, message, &mut none).await,
         };
         if let Err(e) = finished {
             out.fill(0, 0, out.length());

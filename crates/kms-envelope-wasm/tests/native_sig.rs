@@ -136,8 +136,62 @@ async fn signed_suites_sign_and_verify_natively_small_and_large() {
                 1,
                 "{suite} {len}: native decompression"
             );
+            if has_node() {
+                // Node: the message is hashed as it is assembled, and a
+                // large one verified on the thread pool while its frames
+                // are opened.
+                assert_eq!(count("nodeSignHashed"), 1, "{suite} {len}");
+                let expected = usize::from(len >= 64 * 1024) as u32;
+                assert_eq!(count("nodeVerifyAsync"), expected, "{suite} {len}");
+            }
         }
     }
+    call("restore", &[]);
+}
+
+#[wasm_bindgen_test]
+async fn large_signed_messages_fail_as_on_the_pure_path_while_verifying_concurrently() {
+    // Large enough that the signature is checked off the main thread while
+    // the frames are opened; every failure must still be the pure path's,
+    // whichever of the two finishes first, and the session keep working.
+    let s = session(r#", "frameLength": 4096"#);
+    let plain = data(300_000);
+    fresh();
+    let message = encrypt(&s, &plain, "0x0578").await;
+    let other = encrypt(&s, &plain, "0x0578").await;
+    let n = message.len();
+    let flip = |at: usize| {
+        let mut bad = message.clone();
+        bad[at] ^= 0x10;
+        bad
+    };
+    let mut spliced = message[..n - 105].to_vec();
+    spliced.extend_from_slice(&other[other.len() - 105..]);
+    let cases = [
+        ("the first frame", flip(2000)),
+        ("the last frame", flip(n - 200)),
+        ("the signature", flip(n - 3)),
+        ("both", {
+            let mut bad = flip(n - 3);
+            bad[5000] ^= 1;
+            bad
+        }),
+        ("a spliced footer", spliced),
+        ("a short footer", message[..n - 2].to_vec()),
+        ("a byte more", [&message[..], &[0]].concat()),
+    ];
+    for (what, bad) in &cases {
+        call("reset", &[]);
+        let native = decrypt(&s, bad).await;
+        call("hide", &[true.into()]);
+        let pure = decrypt(&session(r#", "frameLength": 4096"#), bad).await;
+        call("restore", &[]);
+        call("reset", &[]);
+        assert!(pure.is_err(), "{what}: a tampered message decrypted");
+        assert_eq!(native, pure, "{what}");
+    }
+    assert_eq!(decrypt(&s, &message).await.unwrap(), plain);
+    assert_eq!(count("verify"), 1, "still verified natively");
     call("restore", &[]);
 }
 
