@@ -222,6 +222,19 @@ pub fn subarray(array: &Uint8Array, begin: u32, end: u32) -> JsResult<Uint8Array
         .map_err(|_| detached())
 }
 
+/// `array` as an array that is the whole of its own ArrayBuffer, to pass
+/// on to a consumer: itself if it is (`Kept`), else a copy (`Copied`: the
+/// caller zeroes the original). node:crypto returns small outputs as
+/// slices of a shared pool, whose other bytes a consumer must not reach
+/// through `.buffer`.
+pub fn own_array(array: &Uint8Array) -> (Uint8Array, crate::webcrypto::Taken) {
+    if array.byte_offset() == 0 && array.buffer().byte_length() == array.length() {
+        (array.clone(), crate::webcrypto::Taken::Kept)
+    } else {
+        (Uint8Array::new(array), crate::webcrypto::Taken::Copied)
+    }
+}
+
 /// A string-array property.
 pub fn strings(obj: &JsValue, name: &str) -> JsResult<Vec<String>> {
     match get(obj, name) {

@@ -13,7 +13,7 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use crate::error::{JsResult, invalid, to_js};
 use crate::js;
 use crate::session::{Inner, decrypt_options, encrypt_options, key_ids, suite_name};
-use crate::webcrypto::{DecryptDriver, EncryptDriver};
+use crate::webcrypto::{DecryptDriver, EncryptDriver, Released};
 
 /// The reader of an input ReadableStream.
 struct Input {
@@ -60,12 +60,19 @@ impl Input {
 
 /// What one step of a stream produced.
 enum Step {
-    /// Bytes to enqueue (possibly none yet).
-    Output(Vec<u8>),
+    /// Bytes to enqueue (possibly none yet): from wasm memory, then the
+    /// platform's plaintext arrays.
+    Output(Vec<u8>, Vec<Uint8Array>),
     /// Plaintext of a signed message, released once its signature verified.
-    Piece(PlaintextPiece),
+    Piece(Held),
     /// The stream is complete.
     Done,
+}
+
+/// A piece of a signed message's verified plaintext, waiting to be pulled.
+enum Held {
+    Wasm(PlaintextPiece),
+    Array(Uint8Array),
 }
 
 enum Machine {
@@ -83,7 +90,19 @@ struct StreamState {
     on_header: Option<Function>,
     processed: f64,
     /// The verified plaintext of a signed message, one piece per pull.
-    pending: VecDeque<PlaintextPiece>,
+    pending: VecDeque<Held>,
+}
+
+impl Drop for StreamState {
+    /// Verified plaintext never pulled (the stream was cancelled or
+    /// dropped): the platform's arrays are zeroed, as the wasm pieces are.
+    fn drop(&mut self) {
+        for held in &self.pending {
+            if let Held::Array(array) = held {
+                array.fill(0, 0, array.length());
+            }
+        }
+    }
 }
 
 impl StreamState {
@@ -96,6 +115,7 @@ impl StreamState {
         }
         let chunk = self.input.next().await?;
         let mut out = Vec::new();
+        let mut arrays = Vec::new();
         match (&mut self.machine, chunk) {
             (Machine::Encrypt(e), Some(data)) => {
                 if let Some(e) = e.as_mut() {
@@ -142,7 +162,7 @@ impl StreamState {
                             .await
                             .map_err(to_js)?;
                         let mut body = DecryptDriver::new(body, Some(&self.inner.platform)).await?;
-                        body.update(rest, &mut out).await?;
+                        body.update(rest, &mut out, &mut arrays).await?;
                         self.machine = Machine::DecryptBody(Some(body));
                     }
                 }
@@ -154,13 +174,16 @@ impl StreamState {
             }
             (Machine::DecryptBody(body), Some(data)) => {
                 if let Some(b) = body.as_mut() {
-                    b.update(&data, &mut out).await?;
+                    b.update(&data, &mut out, &mut arrays).await?;
                 }
                 self.report(data.len());
             }
             (Machine::DecryptBody(body), None) => {
                 if let Some(b) = body.take() {
-                    self.pending = b.finish_in_pieces()?.into();
+                    self.pending = match b.finish()? {
+                        Released::Pieces(pieces) => pieces.into_iter().map(Held::Wasm).collect(),
+                        Released::Arrays(arrays) => arrays.into_iter().map(Held::Array).collect(),
+                    };
                 }
                 self.machine = Machine::Finished;
                 if let Some(piece) = self.pending.pop_front() {
@@ -169,7 +192,7 @@ impl StreamState {
             }
             (Machine::Finished, _) => return Ok(Step::Done),
         }
-        Ok(Step::Output(out))
+        Ok(Step::Output(out, arrays))
     }
 
     /// Nothing more to enqueue.
@@ -211,16 +234,22 @@ fn readable(state: StreamState) -> JsResult<JsValue> {
                 return Ok(JsValue::UNDEFINED);
             };
             loop {
-                let bytes = match s.step().await {
-                    Ok(Step::Output(bytes)) if bytes.is_empty() => {
+                let chunks = match s.step().await {
+                    Ok(Step::Output(bytes, arrays)) if bytes.is_empty() && arrays.is_empty() => {
                         if s.is_done() {
                             call_controller(&controller, "close", None);
                             return Ok(JsValue::UNDEFINED);
                         }
                         continue;
                     }
-                    Ok(Step::Output(bytes)) => js::uint8array(&bytes),
-                    Ok(Step::Piece(piece)) => js::uint8array(&piece),
+                    Ok(Step::Output(bytes, mut arrays)) => {
+                        if !bytes.is_empty() {
+                            arrays.insert(0, js::uint8array(&bytes));
+                        }
+                        arrays
+                    }
+                    Ok(Step::Piece(Held::Wasm(piece))) => vec![js::uint8array(&piece)],
+                    Ok(Step::Piece(Held::Array(array))) => vec![array],
                     Ok(Step::Done) => {
                         call_controller(&controller, "close", None);
                         return Ok(JsValue::UNDEFINED);
@@ -231,7 +260,9 @@ fn readable(state: StreamState) -> JsResult<JsValue> {
                         return Err(e);
                     }
                 };
-                call_controller(&controller, "enqueue", Some(&bytes.into()));
+                for chunk in chunks {
+                    call_controller(&controller, "enqueue", Some(&chunk.into()));
+                }
                 if s.is_done() {
                     call_controller(&controller, "close", None);
                 } else {

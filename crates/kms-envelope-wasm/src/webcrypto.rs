@@ -26,7 +26,6 @@ use crate::error::{JsResult, to_js};
 use crate::js;
 use crate::native_sig::MessageSigner;
 use crate::node_crypto::{self, NodeAes, NodeCrypto};
-use crate::secret::SecretBytes;
 use kms_envelope::PlaintextPiece;
 
 /// One-shot messages at least this large use WebCrypto.
@@ -613,6 +612,75 @@ impl Assembly {
 pub struct DecryptDriver {
     body: BodyDecryptor,
     detached: Option<Detached>,
+    held: HeldArrays,
+}
+
+/// A signed stream's plaintext, held in JavaScript arrays until its
+/// signature verifies, and zeroed if it never is handed over. Pieces grow
+/// as the core's do (64 KiB, then twice the room of the one before, up to
+/// 4 MiB): small frames are copied into them, and a frame at least as
+/// large as the next piece would be is kept as it is, uncopied.
+#[derive(Default)]
+struct HeldArrays {
+    /// Each piece and how many of its bytes are filled.
+    pieces: Vec<(Uint8Array, u32)>,
+}
+
+impl HeldArrays {
+    const FIRST_PIECE: u32 = 64 * 1024;
+    const DOUBLINGS: usize = 6;
+
+    /// Takes one frame's plaintext.
+    fn push(&mut self, frame: &Uint8Array) -> Taken {
+        let n = frame.length();
+        if n == 0 {
+            return Taken::Copied;
+        }
+        if let Some((piece, used)) = self.pieces.last_mut() {
+            if piece.length() - *used >= n {
+                piece.set(frame, *used);
+                *used += n;
+                return Taken::Copied;
+            }
+        }
+        let room = Self::FIRST_PIECE << self.pieces.len().min(Self::DOUBLINGS);
+        if n >= room {
+            let (own, taken) = js::own_array(frame);
+            self.pieces.push((own, n));
+            return taken;
+        }
+        let piece = Uint8Array::new_with_length(room);
+        piece.set(frame, 0);
+        self.pieces.push((piece, n));
+        Taken::Copied
+    }
+
+    /// The pieces, each a view of its filled bytes (the rest of a piece's
+    /// buffer was never written).
+    fn take(&mut self) -> Vec<Uint8Array> {
+        std::mem::take(&mut self.pieces)
+            .into_iter()
+            .map(|(piece, used)| match used == piece.length() {
+                true => piece,
+                false => piece.subarray(0, used),
+            })
+            .collect()
+    }
+}
+
+impl Drop for HeldArrays {
+    fn drop(&mut self) {
+        for (piece, _) in &self.pieces {
+            piece.fill(0, 0, piece.length());
+        }
+    }
+}
+
+/// Plaintext a stream passes on: from wasm memory (the pure AES-GCM), or
+/// the platform's own arrays, which never enter wasm memory.
+pub enum Released {
+    Pieces(Vec<PlaintextPiece>),
+    Arrays(Vec<Uint8Array>),
 }
 
 impl DecryptDriver {
@@ -620,18 +688,45 @@ impl DecryptDriver {
     /// one that has any.
     pub async fn new(mut body: BodyDecryptor, platform: Option<&Platform>) -> JsResult<Self> {
         let detached = Detached::attach(platform, || body.detach_content_cipher()).await?;
-        Ok(DecryptDriver { body, detached })
+        Ok(DecryptDriver {
+            body,
+            detached,
+            held: HeldArrays::default(),
+        })
     }
 
-    /// Decrypts `input`, appending released plaintext to `out`.
-    pub async fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> JsResult<()> {
-        let DecryptDriver { body, detached } = self;
+    /// Decrypts `input`. Plaintext released now is appended to `out` on
+    /// the pure path; with a platform AES-GCM, each opened frame's own
+    /// array goes to `arrays` (or, for a signed suite, is held until
+    /// [`finish`](Self::finish)): it is never copied into wasm memory,
+    /// which would then stay as large as the largest plaintext held.
+    pub async fn update(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        arrays: &mut Vec<Uint8Array>,
+    ) -> JsResult<()> {
+        let DecryptDriver {
+            body,
+            detached,
+            held,
+        } = self;
         body.update(input, out).map_err(to_js)?;
         if let Some(detached) = detached {
             let frames = body.take_sealed_frames();
+            let hold = body.holds_plaintext();
             open_in_order(detached, frames, None, |frame, plaintext| {
-                let plaintext = SecretBytes::new(plaintext.to_vec());
-                body.release_frame(frame, &plaintext, out).map_err(to_js)
+                body.keep_frame(frame, plaintext.length() as usize)
+                    .map_err(to_js)?;
+                if hold {
+                    return Ok(held.push(plaintext));
+                }
+                if plaintext.length() == 0 {
+                    return Ok(Taken::Copied);
+                }
+                let (own, taken) = js::own_array(plaintext);
+                arrays.push(own);
+                Ok(taken)
             })
             .await?;
         }
@@ -639,9 +734,19 @@ impl DecryptDriver {
     }
 
     /// Ends the message (the footer's signature is checked here) and hands
-    /// over the plaintext held for a signed suite, in pieces.
-    pub fn finish_in_pieces(self) -> JsResult<Vec<PlaintextPiece>> {
-        self.body.finish_in_pieces().map_err(to_js)
+    /// over the plaintext held for a signed suite: the pure path's in
+    /// pieces, or the platform's arrays.
+    pub fn finish(mut self) -> JsResult<Released> {
+        if self.detached.is_none() {
+            return self
+                .body
+                .finish_in_pieces()
+                .map(Released::Pieces)
+                .map_err(to_js);
+        }
+        // Every frame was kept here: the core holds none.
+        self.body.finish(&mut Vec::new()).map_err(to_js)?;
+        Ok(Released::Arrays(self.held.take()))
     }
 
     /// One-shot: decrypts a whole message body (`input`, the bytes after the
@@ -663,7 +768,9 @@ impl DecryptDriver {
         input: &[u8],
         array: Option<&Uint8Array>,
     ) -> JsResult<Uint8Array> {
-        let DecryptDriver { mut body, detached } = self;
+        let DecryptDriver {
+            mut body, detached, ..
+        } = self;
         let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
         // The body's view of the caller's array, which holds the message.
         let source = match array {
@@ -701,7 +808,7 @@ impl DecryptDriver {
                 // The lengths of all frames add up to `out`'s.
                 out.set(plaintext, at);
                 at += len;
-                Ok(())
+                Ok(Taken::Copied)
             },
         )
         .await;
@@ -724,19 +831,22 @@ impl DecryptDriver {
 /// Opens `frames` and hands each plaintext to `each` in sequence order: a
 /// frame is handed on only once its own tag has verified, and none after a
 /// frame that failed. WebCrypto has up to [`IN_FLIGHT`] frames at once;
-/// `node:crypto` opens them one by one. Every platform copy of a plaintext
-/// is zeroed once `each` has taken it.
+/// `node:crypto` opens them one by one. A platform array of plaintext is
+/// zeroed once `each` has copied it (or failed), and left to `each` when
+/// it kept the array itself.
 async fn open_in_order(
     detached: &mut Detached,
     frames: Vec<SealedFrame>,
     source: Option<&Uint8Array>,
-    mut each: impl FnMut(SealedFrame, &Uint8Array) -> JsResult<()>,
+    mut each: impl FnMut(SealedFrame, &Uint8Array) -> JsResult<Taken>,
 ) -> JsResult<()> {
     detached.count(frames.len());
-    let mut hand_on = |frame, plaintext: Uint8Array| {
-        let handed = each(frame, &plaintext);
-        plaintext.fill(0, 0, plaintext.length());
-        handed
+    let mut hand_on = |frame, plaintext: Uint8Array| match each(frame, &plaintext) {
+        Ok(Taken::Kept) => Ok(()),
+        handed => {
+            plaintext.fill(0, 0, plaintext.length());
+            handed.map(|_| ())
+        }
     };
     match &mut detached.backend {
         Backend::Node(aes) => {
@@ -758,6 +868,14 @@ async fn open_in_order(
                 .await
         }
     }
+}
+
+/// What became of a platform's array of plaintext handed on.
+pub enum Taken {
+    /// Its bytes were copied: the array is zeroed.
+    Copied,
+    /// The array itself was kept (and is zeroed by whoever holds it).
+    Kept,
 }
 
 /// A length as JavaScript arrays take it.

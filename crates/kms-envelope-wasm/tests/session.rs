@@ -706,6 +706,65 @@ async fn signed_streams_hold_plaintext_until_the_signature_verifies_unless_asked
     assert_eq!(code(&e), "InvalidArgument");
 }
 
+/// The size of this module's wasm memory, which never shrinks.
+fn wasm_memory_bytes() -> f64 {
+    let memory = wasm_bindgen::memory();
+    get(&get(&memory, "buffer"), "byteLength").as_f64().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_signed_stream_holds_its_plaintext_outside_wasm_memory() {
+    // With a platform AES-GCM (node:crypto in Node, WebCrypto in a
+    // browser), the held plaintext of a signed stream stays in the
+    // platform's arrays: wasm memory, which never shrinks, must not grow
+    // to the message's size. Pieces keep the core's sizes (64 KiB, then
+    // doubling), and a tampered message releases nothing.
+    let session = raw_aes_session(r#", "frameLength": 4096, "suite": "0x0578""#);
+    let data: Vec<u8> = (0..6_000_000u32).map(|i| (i % 253) as u8).collect();
+    let enc = ok(session.encrypt(Uint8Array::from(&data[..]).into(), JsValue::UNDEFINED)).await;
+    let message = bytes(&get(&enc, "ciphertext"));
+    let stream_of = |ct: &[u8]| {
+        let chunks: Array = ct
+            .chunks(65_536)
+            .map(|c| JsValue::from(Uint8Array::from(c)))
+            .collect();
+        call("streamOf", &[chunks.into()])
+    };
+    let before = wasm_memory_bytes();
+    let out = session
+        .decrypt_stream(stream_of(&message), JsValue::UNDEFINED)
+        .unwrap();
+    let result = call_async("collectUntilError", &[out]).await;
+    // Measured before the test itself copies the result into wasm memory.
+    let grown = wasm_memory_bytes() - before;
+    assert_eq!(get(&result, "code").as_string(), None);
+    assert_eq!(bytes(&get(&result, "released")), data);
+    assert!(
+        grown < 2_000_000.0,
+        "wasm memory grew by {grown} bytes for a 6 MB signed stream"
+    );
+    let sizes: Vec<f64> = Array::from(&get(&result, "sizes"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(sizes[..3], [65536.0, 131072.0, 262144.0]);
+    assert_eq!(sizes.iter().sum::<f64>(), data.len() as f64);
+    assert!(platform_frames(&session, "nodeCrypto") + platform_frames(&session, "webCrypto") > 0.0);
+
+    let mut bad = message.clone();
+    let n = bad.len();
+    bad[n - 1] ^= 0x01;
+    let out = session
+        .decrypt_stream(stream_of(&bad), JsValue::UNDEFINED)
+        .unwrap();
+    let result = call_async("collectUntilError", &[out]).await;
+    assert_eq!(
+        get(&result, "code").as_string().as_deref(),
+        Some("SignatureInvalid")
+    );
+    assert_eq!(bytes(&get(&result, "released")).len(), 0);
+}
+
 /// A session made while `process.getBuiltinModule` is hidden or broken by
 /// `how` ("hideNodeCrypto", "breakNodeCrypto"); restored at once.
 fn session_without_node_crypto(how: &str, extra: &str) -> Session {

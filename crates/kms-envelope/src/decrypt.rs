@@ -741,14 +741,23 @@ impl BodyDecryptor {
         Ok(())
     }
 
+    /// Whether plaintext is held until the end: a signed suite's, unless
+    /// [`DecryptOptions::release_unverified_plaintext`] was set. A caller
+    /// that [keeps](Self::keep_frame) frames itself must then hold them
+    /// too; otherwise it may release each one as soon as it is kept.
+    pub fn holds_plaintext(&self) -> bool {
+        self.hold
+    }
+
     /// Detached, for a caller that gathers the plaintext itself: records,
     /// as [`release_frame`](Self::release_frame) does, that `frame` was
     /// opened and its tag verified (in sequence order, `plaintext_len`
     /// bytes), but takes no copy of the plaintext. The caller then holds
-    /// every frame's plaintext and must release none of it unless
-    /// [`finish`](Self::finish) succeeds: a one-shot decryption that copies
-    /// each opened frame straight into its result, which it returns only
-    /// after `finish`.
+    /// the frame's plaintext, and while [`holds_plaintext`](Self::holds_plaintext)
+    /// must release none of it unless [`finish`](Self::finish) (or
+    /// [`finish_verified`](Self::finish_verified)) succeeds: a one-shot
+    /// decryption that copies each opened frame straight into its result,
+    /// or a stream that passes on the platform's own arrays.
     pub fn keep_frame(&mut self, frame: SealedFrame, plaintext_len: usize) -> Result<(), Error> {
         let d = self.detached.as_mut().ok_or(Error::InvalidArgument(
             "release_frame is for a detached decryptor",

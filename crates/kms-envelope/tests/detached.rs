@@ -140,6 +140,11 @@ fn detached_decrypt(
 ) -> (Vec<u8>, Result<Vec<u8>, kms_envelope::Error>) {
     let opts = DecryptOptions::default().with_commitment_policy(policy_for(suite));
     let (mut body, header_len) = body_decryptor(m, message, opts);
+    assert_eq!(
+        body.holds_plaintext(),
+        suite.suite().signature.is_some(),
+        "signed suites hold their plaintext until the end"
+    );
     let key = body.detach_content_cipher().unwrap();
     if located {
         body.locate_frames().unwrap();

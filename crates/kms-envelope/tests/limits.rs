@@ -226,11 +226,13 @@ fn signed_suites_hold_plaintext_until_the_signature_verifies_unless_asked() {
     let pt = vec![9u8; 100];
     let ct = message(SIGNED, &pt, 16);
     let run = |opts: DecryptOptions| {
+        let release = opts.release_unverified_plaintext;
         let mut input = &ct[..];
         let ReadHeader::Parsed(parsed) = HeaderReader::new(opts).read(&mut input).unwrap() else {
             panic!("header incomplete");
         };
         let mut body = block_on(parsed.obtain_materials(&m)).unwrap();
+        assert_eq!(body.holds_plaintext(), !release);
         let mut out = Vec::new();
         body.update(&input[..input.len() - 1], &mut out).unwrap();
         let before = out.len();
