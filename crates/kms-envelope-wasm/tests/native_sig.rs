@@ -150,6 +150,27 @@ async fn signed_suites_sign_and_verify_natively_small_and_large() {
 }
 
 #[wasm_bindgen_test]
+async fn a_verify_that_ignores_its_callback_is_taken_at_its_word() {
+    // A node:crypto polyfill whose verify answers synchronously and never
+    // calls back must not leave a large decryption waiting forever.
+    if !has_node() {
+        return;
+    }
+    let s = session(r#", "frameLength": 4096"#);
+    let plain = data(200_000);
+    fresh();
+    let message = encrypt(&s, &plain, "0x0578").await;
+    call("ignoreVerifyCallback", &[]);
+    assert_eq!(decrypt(&s, &message).await.unwrap(), plain);
+    let mut bad = message.clone();
+    let n = bad.len();
+    bad[n - 1] ^= 1;
+    assert_eq!(decrypt(&s, &bad).await, Err("SignatureInvalid".to_string()));
+    assert_eq!(count("nodeVerifyAsync"), 2);
+    call("restore", &[]);
+}
+
+#[wasm_bindgen_test]
 async fn large_signed_messages_fail_as_on_the_pure_path_while_verifying_concurrently() {
     // Large enough that the signature is checked off the main thread while
     // the frames are opened; every failure must still be the pure path's,
