@@ -70,6 +70,23 @@ Deno.test("KMS keyrings, cache, verify and error codes in Deno", async () => {
     largeBad[largeBad.length - 200] ^= 1;
     assert((await code(s.decrypt(largeBad))) === "InvalidCiphertext", "large changed frame");
 
+    // Signed streams: hashed by node:crypto's Sign and Verify as they pass.
+    const chunked = (bytes: Uint8Array, size: number) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += size) controller.enqueue(bytes.slice(at, at + size));
+          controller.close();
+        },
+      });
+    const readAll = async (stream: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(stream).arrayBuffer());
+    const streamed = await readAll(await s.encryptStream(chunked(large, 7000), { suite: 0x0578 }));
+    const back = await readAll(s.decryptStream(chunked(streamed, 5000)));
+    assert(back.length === large.length && back.every((b, i) => b === large[i]), "signed stream round trip");
+    assert((await s.decrypt(streamed)).plaintext.length === large.length, "a signed stream decrypts whole");
+    const streamedBad = streamed.slice();
+    streamedBad[streamedBad.length - 1] ^= 1;
+    assert((await code(readAll(s.decryptStream(chunked(streamedBad, 5000))))) === "SignatureInvalid", "signed stream, changed signature");
+
     const signing = await server.admin.createKey({ KeySpec: "ECC_NIST_P384", KeyUsage: "SIGN_VERIFY" });
     const message = new TextEncoder().encode("deno verifies");
     const signed = await server.admin.call("Sign", {

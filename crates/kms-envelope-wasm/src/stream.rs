@@ -161,7 +161,8 @@ impl StreamState {
                             .obtain_materials(self.inner.manager.as_ref())
                             .await
                             .map_err(to_js)?;
-                        let mut body = DecryptDriver::new(body, Some(&self.inner.platform)).await?;
+                        let mut body =
+                            DecryptDriver::for_stream(body, &self.inner.platform).await?;
                         body.update(rest, &mut out, &mut arrays).await?;
                         self.machine = Machine::DecryptBody(Some(body));
                     }
@@ -308,7 +309,7 @@ pub fn encrypt_stream(inner: Rc<Inner>, input: JsValue, options: JsValue) -> Pro
         let encryptor = Encryptor::new(inner.manager.as_ref(), &context, &opts)
             .await
             .map_err(to_js)?;
-        let driver = EncryptDriver::new(encryptor, Some(&inner.platform)).await?;
+        let driver = EncryptDriver::for_stream(encryptor, &inner.platform).await?;
         readable(StreamState {
             inner,
             input,

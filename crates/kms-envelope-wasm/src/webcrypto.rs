@@ -24,7 +24,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::error::{JsResult, to_js};
 use crate::js;
-use crate::native_sig::MessageSigner;
+use crate::native_sig::{MessageSigner, StreamSigner, StreamVerifier};
 use crate::node_crypto::{self, NodeAes, NodeCrypto};
 use kms_envelope::PlaintextPiece;
 
@@ -354,6 +354,8 @@ impl Detached {
 pub struct EncryptDriver {
     encryptor: Encryptor,
     detached: Option<Detached>,
+    /// A stream's signature, hashed by node:crypto as it is written.
+    signer: Option<StreamSigner>,
 }
 
 impl EncryptDriver {
@@ -364,13 +366,32 @@ impl EncryptDriver {
         Ok(EncryptDriver {
             encryptor,
             detached,
+            signer: None,
         })
+    }
+
+    /// A stream's driver: as [`new`](Self::new), and a signed suite's
+    /// signature made by node:crypto where it can (see [`StreamSigner`]).
+    pub async fn for_stream(mut encryptor: Encryptor, platform: &Platform) -> JsResult<Self> {
+        let signer = StreamSigner::attach(&mut encryptor);
+        let mut driver = EncryptDriver::new(encryptor, Some(platform)).await?;
+        driver.signer = signer;
+        Ok(driver)
+    }
+
+    /// Hands the bytes appended to `out` since `start` to a stream's signer.
+    fn signed(&mut self, out: &[u8], start: usize) -> JsResult<()> {
+        match &mut self.signer {
+            Some(signer) => signer.update(out.get(start..).unwrap_or_default()),
+            None => Ok(()),
+        }
     }
 
     async fn seal_pending(&mut self, out: &mut Vec<u8>) -> JsResult<()> {
         let EncryptDriver {
             encryptor,
             detached,
+            ..
         } = self;
         let Some(detached) = detached else {
             return Ok(());
@@ -386,8 +407,10 @@ impl EncryptDriver {
 
     /// Encrypts `plaintext`, appending finished bytes to `out`.
     pub async fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> JsResult<()> {
+        let start = out.len();
         self.encryptor.update(plaintext, out).map_err(to_js)?;
-        self.seal_pending(out).await
+        self.seal_pending(out).await?;
+        self.signed(out, start)
     }
 
     /// One-shot: encrypts all of `plaintext`, the caller's own array, into
@@ -406,6 +429,7 @@ impl EncryptDriver {
         let EncryptDriver {
             mut encryptor,
             detached,
+            ..
         } = self;
         let mut detached = detached.ok_or_else(|| JsValue::from_str("no platform AES-GCM"))?;
         let signature = encryptor.header().suite().signature;
@@ -443,10 +467,15 @@ impl EncryptDriver {
     /// Ends the message.
     pub async fn finish(mut self, out: &mut Vec<u8>) -> JsResult<()> {
         if self.detached.is_some() {
+            let start = out.len();
             self.encryptor.finish_input(out).map_err(to_js)?;
             self.seal_pending(out).await?;
+            self.signed(out, start)?;
         }
-        crate::native_sig::finish_encryptor(self.encryptor, out).await
+        match self.signer {
+            Some(signer) => signer.finish(self.encryptor, out),
+            None => crate::native_sig::finish_encryptor(self.encryptor, out).await,
+        }
     }
 }
 
@@ -613,6 +642,8 @@ pub struct DecryptDriver {
     body: BodyDecryptor,
     detached: Option<Detached>,
     held: HeldArrays,
+    /// A stream's signature, checked by node:crypto as it is read.
+    verifier: Option<StreamVerifier>,
 }
 
 /// A signed stream's plaintext, held in JavaScript arrays until its
@@ -692,7 +723,19 @@ impl DecryptDriver {
             body,
             detached,
             held: HeldArrays::default(),
+            verifier: None,
         })
+    }
+
+    /// A stream's driver: as [`new`](Self::new), and with the platform's
+    /// AES-GCM, a signed suite's signature checked by node:crypto where it
+    /// can (see [`StreamVerifier`]).
+    pub async fn for_stream(body: BodyDecryptor, platform: &Platform) -> JsResult<Self> {
+        let mut driver = DecryptDriver::new(body, Some(platform)).await?;
+        if driver.detached.is_some() {
+            driver.verifier = StreamVerifier::attach(&mut driver.body);
+        }
+        Ok(driver)
     }
 
     /// Decrypts `input`. Plaintext released now is appended to `out` on
@@ -710,8 +753,12 @@ impl DecryptDriver {
             body,
             detached,
             held,
+            verifier,
         } = self;
         body.update(input, out).map_err(to_js)?;
+        if let Some(verifier) = verifier {
+            verifier.update(input, body)?;
+        }
         if let Some(detached) = detached {
             let frames = body.take_sealed_frames();
             let hold = body.holds_plaintext();
@@ -745,7 +792,15 @@ impl DecryptDriver {
                 .map_err(to_js);
         }
         // Every frame was kept here: the core holds none.
-        self.body.finish(&mut Vec::new()).map_err(to_js)?;
+        match self.verifier.take() {
+            Some(verifier) => {
+                let to_verify = self.body.take_signature_to_verify().map_err(to_js)?;
+                let verdict = verifier.verdict(to_verify)?;
+                self.body.finish_verified(verdict, &mut Vec::new())
+            }
+            None => self.body.finish(&mut Vec::new()),
+        }
+        .map_err(to_js)?;
         Ok(Released::Arrays(self.held.take()))
     }
 

@@ -7,7 +7,7 @@ const counts = {
   nodeGenerate: 0, nodeSign: 0, nodeVerify: 0, nodeDecompress: 0,
   // Of those: signatures by a running hash (createSign), verifications on
   // the thread pool (with a callback).
-  nodeSignHashed: 0, nodeVerifyAsync: 0,
+  nodeSignHashed: 0, nodeVerifyAsync: 0, nodeVerifyHashed: 0,
   subtleGenerate: 0, subtleSign: 0, subtleVerify: 0, subtleDecompress: 0,
 };
 const process = globalThis.process;
@@ -40,6 +40,16 @@ function install() {
         if (ignoreCallback) return real.verify(...args.slice(0, -1));
       }
       return real.verify(...args);
+    };
+    wrapped.createVerify = function (...args) {
+      const verifier = real.createVerify(...args);
+      const verify = verifier.verify;
+      verifier.verify = function (...a) {
+        counts.nodeVerify++;
+        counts.nodeVerifyHashed++;
+        return verify.apply(verifier, a);
+      };
+      return verifier;
     };
     wrapped.createSign = function (...args) {
       const signer = real.createSign(...args);

@@ -29,6 +29,69 @@ fn call(name: &str, args: &[JsValue]) -> JsValue {
         .unwrap()
 }
 
+/// tests/fake_kms.js, for its stream helpers.
+fn helper(name: &str, args: &[JsValue]) -> JsValue {
+    thread_local! {
+        static HELPERS: Object = Function::new_no_args(include_str!("fake_kms.js"))
+            .call0(&JsValue::NULL)
+            .unwrap()
+            .into();
+    }
+    let f: Function = HELPERS.with(|h| Reflect::get(h, &name.into()).unwrap().into());
+    f.apply(&JsValue::NULL, &args.iter().collect::<js_sys::Array>())
+        .unwrap()
+}
+
+/// A ReadableStream of `bytes` in chunks of `chunk` bytes.
+fn stream_of(bytes: &[u8], chunk: usize) -> JsValue {
+    let chunks: js_sys::Array = bytes
+        .chunks(chunk.max(1))
+        .map(|c| JsValue::from(Uint8Array::from(c)))
+        .collect();
+    helper("streamOf", &[chunks.into()])
+}
+
+/// Everything a stream released, and its error code if it failed.
+async fn read_stream(stream: JsValue) -> (Vec<u8>, Option<String>) {
+    let result = JsFuture::from(Promise::from(helper("collectUntilError", &[stream])))
+        .await
+        .unwrap();
+    (
+        bytes(&get(&result, "released")),
+        get(&result, "code").as_string(),
+    )
+}
+
+async fn encrypt_stream(session: &Session, data: &[u8], chunk: usize) -> Vec<u8> {
+    let options = js_obj(r#"{"suite": "0x0578"}"#);
+    let stream = JsFuture::from(session.encrypt_stream(stream_of(data, chunk), options))
+        .await
+        .unwrap();
+    let (message, code) = read_stream(stream).await;
+    assert_eq!(code, None);
+    message
+}
+
+async fn decrypt_stream(
+    session: &Session,
+    message: &[u8],
+    chunk: usize,
+) -> Result<Vec<u8>, String> {
+    let stream = session
+        .decrypt_stream(stream_of(message, chunk), JsValue::UNDEFINED)
+        .unwrap();
+    match read_stream(stream).await {
+        (plain, None) => Ok(plain),
+        (released, Some(code)) => {
+            assert!(
+                released.is_empty(),
+                "{code}: a failed signed stream released plaintext"
+            );
+            Err(code)
+        }
+    }
+}
+
 fn count(name: &str) -> u32 {
     let counts = call("counts", &[]);
     Reflect::get(&counts, &name.into())
@@ -144,6 +207,87 @@ async fn signed_suites_sign_and_verify_natively_small_and_large() {
                 let expected = usize::from(len >= 64 * 1024) as u32;
                 assert_eq!(count("nodeVerifyAsync"), expected, "{suite} {len}");
             }
+        }
+    }
+    call("restore", &[]);
+}
+
+#[wasm_bindgen_test]
+async fn signed_streams_hash_through_node_crypto_as_the_pure_path_would() {
+    // In Node, a signed stream's footer is signed and checked by
+    // node:crypto's Sign and Verify, which hash the message as it passes
+    // (the last bytes of a decrypted stream wait until the footer's place
+    // is known). Every chunking must give the pure path's messages and
+    // verdicts.
+    if !has_node() {
+        return;
+    }
+    let s = session(r#", "frameLength": 1000"#);
+    let plain = data(20_000);
+    fresh();
+    for chunk in [1, 7, 511, 512, 513, 4096, 100_000] {
+        let streamed = encrypt_stream(&s, &plain, chunk.max(97)).await;
+        assert_eq!(decrypt(&s, &streamed).await.unwrap(), plain, "{chunk}");
+        assert_eq!(
+            decrypt_stream(&s, &streamed, chunk).await.unwrap(),
+            plain,
+            "{chunk}"
+        );
+    }
+    assert_eq!(
+        count("nodeSignHashed"),
+        7,
+        "every stream signed by node:crypto"
+    );
+    assert_eq!(
+        count("nodeVerifyHashed"),
+        7,
+        "every stream checked by node:crypto"
+    );
+    // And the pure path reads node:crypto's streams, and the reverse.
+    let native = encrypt_stream(&s, &plain, 3000).await;
+    call("hide", &[true.into()]);
+    let p = session(r#", "frameLength": 1000"#);
+    let pure = encrypt_stream(&p, &plain, 3000).await;
+    assert_eq!(decrypt_stream(&p, &native, 3000).await.unwrap(), plain);
+    call("restore", &[]);
+    call("reset", &[]);
+    assert_eq!(decrypt_stream(&s, &pure, 3000).await.unwrap(), plain);
+    assert_eq!(count("nodeVerifyHashed"), 1);
+
+    // Tampered anywhere (the last frame, each byte of the footer region),
+    // cut short, with bytes more, or with another message's footer: the
+    // pure path's code, and nothing released.
+    let plain = data(2500);
+    let native = encrypt_stream(&s, &plain, 3000).await;
+    let other = encrypt_stream(&s, &plain, 3000).await;
+    let n = native.len();
+    let mut cases: Vec<Vec<u8>> = (n - 130..n)
+        .step_by(4)
+        .chain([n - 1, n - 500, 1500])
+        .map(|at| {
+            let mut bad = native.clone();
+            bad[at] ^= 0x20;
+            bad
+        })
+        .collect();
+    cases.push(native[..n - 1].to_vec());
+    cases.push(native[..n - 106].to_vec());
+    cases.push([&native[..], &[0]].concat());
+    cases.push([&native[..], &[0; 600]].concat());
+    let mut spliced = native[..n - 105].to_vec();
+    spliced.extend_from_slice(&other[other.len() - 105..]);
+    cases.push(spliced);
+    for (i, bad) in cases.iter().enumerate() {
+        for chunk in [1, 600] {
+            call("reset", &[]);
+            let native_code = decrypt_stream(&s, bad, chunk).await;
+            call("hide", &[true.into()]);
+            let pure_code = decrypt_stream(&session(r#", "frameLength": 1000"#), bad, chunk).await;
+            call("restore", &[]);
+            call("reset", &[]);
+            assert!(pure_code.is_err(), "case {i}: a tampered stream decrypted");
+            assert_eq!(native_code, pure_code, "case {i}, chunks of {chunk}");
         }
     }
     call("restore", &[]);

@@ -367,6 +367,7 @@ impl ParsedHeader {
             content_key,
             detached: None,
             detached_signature: None,
+            footer_at: None,
             trailing_after_footer: false,
         })
     }
@@ -403,6 +404,8 @@ pub struct BodyDecryptor {
     detached_signature: Option<DetachedVerification>,
     /// Bytes came after the footer of a detached signature.
     trailing_after_footer: bool,
+    /// Where the footer starts, once the body before it has been read.
+    footer_at: Option<u64>,
 }
 
 /// The state of a body decryptor whose footer signature the caller checks.
@@ -741,6 +744,20 @@ impl BodyDecryptor {
         Ok(())
     }
 
+    /// How many bytes from the start of the message a signed suite's
+    /// signature covers (the header and the body before the footer), once
+    /// [`update`](Self::update) has read that far; `None` before, and for
+    /// an unsigned suite. Until then every byte given is covered: a caller
+    /// that hashes the message itself (a detached signature) hashes all it
+    /// gives, then stops here.
+    pub fn signed_len(&self) -> Option<u64> {
+        self.footer_at
+    }
+
+    fn header_len(&self) -> u64 {
+        u64::try_from(self.header.len()).unwrap_or(u64::MAX)
+    }
+
     /// Whether plaintext is held until the end: a signed suite's, unless
     /// [`DecryptOptions::release_unverified_plaintext`] was set. A caller
     /// that [keeps](Self::keep_frame) frames itself must then hold them
@@ -802,6 +819,9 @@ impl BodyDecryptor {
                 self.body_seen = self
                     .body_seen
                     .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+                if self.phase == Phase::Footer && self.footer_at.is_none() {
+                    self.footer_at = Some(self.header_len().saturating_add(self.body_seen));
+                }
                 if let Some(max) = self.max_body_size {
                     if self.body_seen > max {
                         return Err(Limit::BodySize { max }.into());
@@ -944,9 +964,7 @@ impl BodyDecryptor {
             Some((key, Some(hasher))) => key.verify_digest(&hasher.finalize(), signature)?,
             Some((key, None)) => {
                 // Header and body: everything before the footer.
-                let signed_len = u64::try_from(self.header.len())
-                    .unwrap_or(u64::MAX)
-                    .saturating_add(self.body_seen);
+                let signed_len = self.header_len().saturating_add(self.body_seen);
                 self.detached_signature = Some(DetachedVerification::Read(SignatureToVerify {
                     key,
                     signature: signature.to_vec(),

@@ -702,3 +702,49 @@ fn platform_decompressed_keys_are_the_points_the_core_would_decompress() {
         );
     }
 }
+
+#[test]
+fn the_signed_length_is_known_once_the_body_before_the_footer_is_read() {
+    let generator = PlatformGenerator::default();
+    let m = manager(&generator);
+    for suite in SIGNED {
+        let message = detached_encrypt(&m, &generator, suite, &plaintext(300), true);
+        let (mut body, header_len) = body_decryptor(&m, suite, &message).unwrap();
+        body.detach_signature().unwrap();
+        let mut out = Vec::new();
+        let mut known_at = None;
+        for (i, byte) in message[header_len..].iter().enumerate() {
+            body.update(core::slice::from_ref(byte), &mut out).unwrap();
+            if known_at.is_none() && body.signed_len().is_some() {
+                known_at = Some(header_len + i + 1);
+            }
+        }
+        let to_verify = body.take_signature_to_verify().unwrap();
+        let signed = to_verify.signed_len();
+        // Known from the last byte of the final frame on, and exactly
+        // what the footer's signature covers.
+        assert_eq!(known_at, Some(signed as usize), "{suite:?}");
+        assert_eq!(body.signed_len(), Some(signed), "{suite:?}");
+        let footer_len = usize::from(u16::from_be_bytes([
+            message[signed as usize],
+            message[signed as usize + 1],
+        ]));
+        assert_eq!(signed as usize + 2 + footer_len, message.len(), "{suite:?}");
+    }
+    // Unsigned: never.
+    let generator = PlatformGenerator::default();
+    let m = manager(&generator);
+    let unsigned = AlgorithmSuiteId::Aes256GcmHkdfSha512CommitKey;
+    let message = block_on(encrypt(
+        &m,
+        &plaintext(300),
+        &context(),
+        &encrypt_options(unsigned),
+    ))
+    .unwrap();
+    let (mut body, header_len) = body_decryptor(&m, unsigned, &message.ciphertext).unwrap();
+    let mut out = Vec::new();
+    body.update(&message.ciphertext[header_len..], &mut out)
+        .unwrap();
+    assert_eq!(body.signed_len(), None);
+}
