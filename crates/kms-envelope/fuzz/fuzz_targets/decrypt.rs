@@ -1,8 +1,11 @@
-//! Decrypts arbitrary bytes with a fixed raw AES keyring three ways:
-//! one-shot, streaming (in chunks whose sizes come from the input), and
+//! Decrypts arbitrary bytes with a fixed raw AES keyring four ways:
+//! one-shot, streaming (in chunks whose sizes come from the input),
 //! detached with located frames opened outside the core from their span of
-//! the body (as the npm package does with WebCrypto): never a panic, and
-//! all paths agree on success and on the plaintext.
+//! the body (as the npm package does with WebCrypto), and streaming with a
+//! signed suite's signature detached, the signed bytes counted as the npm
+//! package hashes them (every byte given until the core says where the
+//! footer starts): never a panic, all paths agree on success and on the
+//! plaintext, and the bytes counted are exactly the bytes signed.
 #![no_main]
 
 use aes_gcm::aead::consts::U12;
@@ -67,6 +70,49 @@ fn run(manager: &DefaultMaterialsManager, data: &[u8]) {
         (Err(e), Ok(_)) => panic!("one-shot and located disagree: {e}"),
         (Err(_), Err(_)) => {}
     }
+    match (&one_shot, detached_signature(manager, message, &options, chunk)) {
+        (Ok(o), Ok(Some(plaintext))) => assert_eq!(o.plaintext, plaintext),
+        (Ok(_), Err(e)) => panic!("one-shot and detached signature disagree: {e}"),
+        (Err(e), Ok(Some(_))) => panic!("one-shot and detached signature disagree: {e}"),
+        _ => {}
+    }
+}
+
+/// Streams the body of a signed suite's message in `chunk`-byte pieces with
+/// the signature detached, counting what a caller hashing it would hash;
+/// `None` for an unsigned suite.
+fn detached_signature(
+    manager: &DefaultMaterialsManager,
+    message: &[u8],
+    options: &DecryptOptions,
+    chunk: usize,
+) -> Result<Option<Vec<u8>>, Error> {
+    let mut body_bytes = message;
+    let parsed = match HeaderReader::new(options.clone()).read(&mut body_bytes)? {
+        ReadHeader::Parsed(p) => p,
+        ReadHeader::NeedMore(_) => return Err(Error::TruncatedMessage),
+    };
+    let mut body = pollster::block_on(parsed.obtain_materials(manager))?;
+    if body.header().suite().signature.is_none() {
+        return Ok(None);
+    }
+    body.detach_signature()?;
+    let mut hashed = (message.len() - body_bytes.len()) as u64;
+    let mut out = Vec::new();
+    for c in body_bytes.chunks(chunk) {
+        body.update(c, &mut out)?;
+        let covered = match body.signed_len() {
+            None => c.len() as u64,
+            Some(end) => end.saturating_sub(hashed).min(c.len() as u64),
+        };
+        hashed += covered;
+    }
+    let to_verify = body.take_signature_to_verify()?;
+    assert_eq!(hashed, to_verify.signed_len(), "the bytes counted are the bytes signed");
+    assert_eq!(body.signed_len(), Some(hashed));
+    let verdict = to_verify.verify_in_crate(message);
+    body.finish_verified(verdict, &mut out)?;
+    Ok(Some(out))
 }
 
 /// Decrypts the whole `message` with the content cipher detached and the
