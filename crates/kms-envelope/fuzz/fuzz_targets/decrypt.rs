@@ -70,7 +70,10 @@ fn run(manager: &DefaultMaterialsManager, data: &[u8]) {
         (Err(e), Ok(_)) => panic!("one-shot and located disagree: {e}"),
         (Err(_), Err(_)) => {}
     }
-    match (&one_shot, detached_signature(manager, message, &options, chunk)) {
+    match (
+        &one_shot,
+        detached_signature(manager, message, &options, chunk),
+    ) {
         (Ok(o), Ok(Some(plaintext))) => assert_eq!(o.plaintext, plaintext),
         (Ok(_), Err(e)) => panic!("one-shot and detached signature disagree: {e}"),
         (Err(e), Ok(Some(_))) => panic!("one-shot and detached signature disagree: {e}"),
@@ -108,7 +111,11 @@ fn detached_signature(
         hashed += covered;
     }
     let to_verify = body.take_signature_to_verify()?;
-    assert_eq!(hashed, to_verify.signed_len(), "the bytes counted are the bytes signed");
+    assert_eq!(
+        hashed,
+        to_verify.signed_len(),
+        "the bytes counted are the bytes signed"
+    );
     assert_eq!(body.signed_len(), Some(hashed));
     let verdict = to_verify.verify_in_crate(message);
     body.finish_verified(verdict, &mut out)?;

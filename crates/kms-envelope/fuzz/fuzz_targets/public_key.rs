@@ -10,7 +10,9 @@ fuzz_target!(|data: &[u8]| {
     // Layout: key length (u16, big-endian), key, signature length (u16),
     // signature, message.
     let (der, rest) = split_prefixed(data);
-    let Ok(key) = PublicKey::from_der(der) else { return };
+    let Ok(key) = PublicKey::from_der(der) else {
+        return;
+    };
     let (signature, message) = split_prefixed(rest);
     for alg in SigningAlgorithm::ALL {
         let _ = key.verify(alg, Message::Raw(message), signature);
@@ -21,6 +23,8 @@ fuzz_target!(|data: &[u8]| {
 /// Splits off a field whose u16 big-endian length comes first (clamped to
 /// what is there).
 fn split_prefixed(data: &[u8]) -> (&[u8], &[u8]) {
-    let [a, b, rest @ ..] = data else { return (&[], &[]) };
+    let [a, b, rest @ ..] = data else {
+        return (&[], &[]);
+    };
     rest.split_at(usize::from(u16::from_be_bytes([*a, *b])).min(rest.len()))
 }
