@@ -41,26 +41,21 @@ function install() {
       }
       return real.verify(...args);
     };
-    wrapped.createVerify = function (...args) {
-      const verifier = real.createVerify(...args);
-      const verify = verifier.verify;
-      verifier.verify = function (...a) {
-        counts.nodeVerify++;
-        counts.nodeVerifyHashed++;
-        return verify.apply(verifier, a);
+    // Sign and Verify objects: their final call counted as a signature or
+    // verification made by a running hash.
+    const hashing = (create, method, counter, hashedCounter) =>
+      function (...args) {
+        const object = real[create](...args);
+        const original = object[method];
+        object[method] = function (...a) {
+          counts[counter]++;
+          counts[hashedCounter]++;
+          return original.apply(object, a);
+        };
+        return object;
       };
-      return verifier;
-    };
-    wrapped.createSign = function (...args) {
-      const signer = real.createSign(...args);
-      const sign = signer.sign;
-      signer.sign = function (...a) {
-        counts.nodeSign++;
-        counts.nodeSignHashed++;
-        return sign.apply(signer, a);
-      };
-      return signer;
-    };
+    wrapped.createVerify = hashing("createVerify", "verify", "nodeVerify", "nodeVerifyHashed");
+    wrapped.createSign = hashing("createSign", "sign", "nodeSign", "nodeSignHashed");
     wrapped.createPublicKey = real.createPublicKey.bind(real);
     // A class, as node:crypto's is (a function, not a plain object), with
     // its static convertKey counted.

@@ -392,11 +392,7 @@ async fn credential_functions_are_called_per_request() {
 async fn streams_round_trip_with_progress() {
     let session = raw_aes_session(r#", "frameLength": 1000"#);
     let data: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
-    let chunks: Array = data
-        .chunks(3333)
-        .map(|c| JsValue::from(Uint8Array::from(c)))
-        .collect();
-    let input = call("streamOf", &[chunks.into()]);
+    let input = chunked_stream(&data, 3333);
     let options = ctx(r#"{"s": "1"}"#);
     let progress = Function::new_with_args("n", "globalThis.__progress = n;");
     Reflect::set(&options, &"onProgress".into(), &progress).unwrap();
@@ -414,16 +410,11 @@ async fn streams_round_trip_with_progress() {
     assert_eq!(bytes(&get(&dec, "plaintext")), data);
     // Streamed decrypt, in odd-sized chunks, with the header callback.
     let ct = bytes(&ciphertext);
-    let chunks: Array = ct
-        .chunks(777)
-        .map(|c| JsValue::from(Uint8Array::from(c)))
-        .collect();
+    let chunks = chunked_stream(&ct, 777);
     let options = obj("{}");
     let on_header = Function::new_with_args("h", "globalThis.__header = h;");
     Reflect::set(&options, &"onHeader".into(), &on_header).unwrap();
-    let out = session
-        .decrypt_stream(call("streamOf", &[chunks.into()]), options)
-        .unwrap();
+    let out = session.decrypt_stream(chunks, options).unwrap();
     let plaintext = call_async("collect", &[out]).await;
     assert_eq!(bytes(&plaintext), data);
     let header = Reflect::get(&js_sys::global(), &"__header".into()).unwrap();
@@ -444,13 +435,8 @@ async fn a_tampered_stream_errors_the_output_stream() {
     let mut ct = bytes(&get(&enc, "ciphertext"));
     let n = ct.len();
     ct[n - 20] ^= 0x80;
-    let chunks: Array = ct
-        .chunks(64)
-        .map(|c| JsValue::from(Uint8Array::from(c)))
-        .collect();
-    let out = session
-        .decrypt_stream(call("streamOf", &[chunks.into()]), JsValue::UNDEFINED)
-        .unwrap();
+    let chunks = chunked_stream(&ct, 64);
+    let out = session.decrypt_stream(chunks, JsValue::UNDEFINED).unwrap();
     let collect: Function = Reflect::get(&api(), &"collect".into()).unwrap().into();
     let e = JsFuture::from(Promise::from(collect.call1(&JsValue::NULL, &out).unwrap()))
         .await
@@ -459,12 +445,8 @@ async fn a_tampered_stream_errors_the_output_stream() {
     assert_eq!(code(&e), "InvalidCiphertext");
     // Truncated: the stream ends before the final frame.
     let ct = bytes(&get(&enc, "ciphertext"));
-    let chunks: Array = [JsValue::from(Uint8Array::from(&ct[..ct.len() - 50]))]
-        .into_iter()
-        .collect();
-    let out = session
-        .decrypt_stream(call("streamOf", &[chunks.into()]), JsValue::UNDEFINED)
-        .unwrap();
+    let chunks = chunked_stream(&ct[..ct.len() - 50], ct.len());
+    let out = session.decrypt_stream(chunks, JsValue::UNDEFINED).unwrap();
     let e = JsFuture::from(Promise::from(collect.call1(&JsValue::NULL, &out).unwrap()))
         .await
         .err()
@@ -549,13 +531,8 @@ async fn large_one_shot_messages_take_the_webcrypto_path_for_every_frame() {
         .await;
         assert_eq!(bytes(&get(&dec, "plaintext")), data, "{suite}");
         // Streamed in small chunks: the same frames, opened one by one.
-        let chunks: Array = ciphertext
-            .chunks(5000)
-            .map(|c| JsValue::from(Uint8Array::from(c)))
-            .collect();
-        let out = session
-            .decrypt_stream(call("streamOf", &[chunks.into()]), JsValue::UNDEFINED)
-            .unwrap();
+        let chunks = chunked_stream(&ciphertext, 5000);
+        let out = session.decrypt_stream(chunks, JsValue::UNDEFINED).unwrap();
         assert_eq!(
             bytes(&call_async("collect", &[out]).await),
             data,
@@ -637,13 +614,7 @@ async fn signed_streams_hold_plaintext_until_the_signature_verifies_unless_asked
     let mut bad = good.clone();
     let n = bad.len();
     bad[n - 1] ^= 0x01;
-    let stream_of = |ct: &[u8]| {
-        let chunks: Array = ct
-            .chunks(64)
-            .map(|c| JsValue::from(Uint8Array::from(c)))
-            .collect();
-        call("streamOf", &[chunks.into()])
-    };
+    let stream_of = |ct: &[u8]| chunked_stream(ct, 64);
     let released = |result: &JsValue| bytes(&get(result, "released"));
     let code_of = |result: &JsValue| get(result, "code").as_string();
 
@@ -706,6 +677,15 @@ async fn signed_streams_hold_plaintext_until_the_signature_verifies_unless_asked
     assert_eq!(code(&e), "InvalidArgument");
 }
 
+/// A ReadableStream of `bytes` in chunks of `size`.
+fn chunked_stream(bytes: &[u8], size: usize) -> JsValue {
+    let chunks: Array = bytes
+        .chunks(size)
+        .map(|c| JsValue::from(Uint8Array::from(c)))
+        .collect();
+    call("streamOf", &[chunks.into()])
+}
+
 /// The size of this module's wasm memory, which never shrinks.
 fn wasm_memory_bytes() -> f64 {
     let memory = wasm_bindgen::memory();
@@ -723,13 +703,7 @@ async fn a_signed_stream_holds_its_plaintext_outside_wasm_memory() {
     let data: Vec<u8> = (0..6_000_000u32).map(|i| (i % 253) as u8).collect();
     let enc = ok(session.encrypt(Uint8Array::from(&data[..]).into(), JsValue::UNDEFINED)).await;
     let message = bytes(&get(&enc, "ciphertext"));
-    let stream_of = |ct: &[u8]| {
-        let chunks: Array = ct
-            .chunks(65_536)
-            .map(|c| JsValue::from(Uint8Array::from(c)))
-            .collect();
-        call("streamOf", &[chunks.into()])
-    };
+    let stream_of = |ct: &[u8]| chunked_stream(ct, 65_536);
     let before = wasm_memory_bytes();
     let out = session
         .decrypt_stream(stream_of(&message), JsValue::UNDEFINED)
