@@ -509,19 +509,20 @@ enum Body {
 impl Body {
     /// The body in one array (the pieces copied into it once).
     fn contiguous(&mut self, len: u32) -> Uint8Array {
-        if let Body::Pieces(pieces) = self {
-            let array = Uint8Array::new_with_length(len);
-            let mut at = 0;
-            for piece in pieces.iter() {
-                array.set(piece, at);
-                at += piece.length();
+        let array = match self {
+            Body::Array(array) => return array.clone(),
+            Body::Pieces(pieces) => {
+                let array = Uint8Array::new_with_length(len);
+                let mut at = 0;
+                for piece in pieces.iter() {
+                    array.set(piece, at);
+                    at += piece.length();
+                }
+                array
             }
-            *self = Body::Array(array);
-        }
-        match self {
-            Body::Array(array) => array.clone(),
-            Body::Pieces(_) => Uint8Array::new_with_length(0),
-        }
+        };
+        *self = Body::Array(array.clone());
+        array
     }
 }
 
@@ -691,9 +692,12 @@ impl HeldArrays {
     fn take(&mut self) -> Vec<Uint8Array> {
         std::mem::take(&mut self.pieces)
             .into_iter()
-            .map(|(piece, used)| match used == piece.length() {
-                true => piece,
-                false => piece.subarray(0, used),
+            .map(|(piece, used)| {
+                if used == piece.length() {
+                    piece
+                } else {
+                    piece.subarray(0, used)
+                }
             })
             .collect()
     }
