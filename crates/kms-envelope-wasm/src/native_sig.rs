@@ -563,6 +563,13 @@ impl StreamSigner {
         Ok(())
     }
 
+    /// Hashes the next bytes of the message, in a JavaScript array.
+    pub fn update_array(&mut self, bytes: &Uint8Array) -> JsResult<()> {
+        self.sign.update(bytes).map_err(native_failed)?;
+        self.hashed += u64::from(bytes.length());
+        Ok(())
+    }
+
     /// Ends the message: its last frame (hashed here) and the footer are
     /// appended to `out`.
     pub fn finish(mut self, encryptor: Encryptor, out: &mut Vec<u8>) -> JsResult<()> {

@@ -119,13 +119,13 @@ impl StreamState {
         match (&mut self.machine, chunk) {
             (Machine::Encrypt(e), Some(data)) => {
                 if let Some(e) = e.as_mut() {
-                    e.update(&data, &mut out).await?;
+                    arrays.extend(e.update_chunk(&data).await?);
                 }
                 self.report(data.len());
             }
             (Machine::Encrypt(e), None) => {
                 if let Some(e) = e.take() {
-                    e.finish(&mut out).await?;
+                    arrays.extend(e.finish_chunk().await?);
                 }
                 self.machine = Machine::Finished;
             }

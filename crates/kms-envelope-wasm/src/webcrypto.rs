@@ -379,6 +379,89 @@ impl EncryptDriver {
         Ok(driver)
     }
 
+    /// Whether a stream's frames are placed straight into its output
+    /// chunks (the platform seals them and nothing hashes them in the core:
+    /// an unsigned suite, or a signature node:crypto makes).
+    fn places_frames(&self) -> bool {
+        self.detached.is_some()
+            && (self.signer.is_some() || self.encryptor.header().suite().signature.is_none())
+    }
+
+    /// A stream's next output: encrypts `plaintext` into one chunk (`None`
+    /// when no frame is finished yet). Where frames are placed, the chunk
+    /// is built from the platform's sealed arrays, each copied once, and
+    /// never passes through wasm memory.
+    pub async fn update_chunk(&mut self, plaintext: &[u8]) -> JsResult<Option<Uint8Array>> {
+        let mut out = Vec::new();
+        if !self.places_frames() {
+            self.update(plaintext, &mut out).await?;
+            return Ok(Chunk::of(&out));
+        }
+        let mut chunk = Chunk::default();
+        self.encryptor.update(plaintext, &mut out).map_err(to_js)?;
+        chunk.bytes(&out)?;
+        self.place_pending(&mut chunk).await?;
+        self.chunk_signed(chunk)
+    }
+
+    /// A stream's last output: the final frame and, for a signed suite,
+    /// the footer.
+    pub async fn finish_chunk(mut self) -> JsResult<Option<Uint8Array>> {
+        let mut out = Vec::new();
+        if !self.places_frames() {
+            self.finish(&mut out).await?;
+            return Ok(Chunk::of(&out));
+        }
+        let mut chunk = Chunk::default();
+        self.encryptor.finish_input(&mut out).map_err(to_js)?;
+        chunk.bytes(&out)?;
+        self.place_pending(&mut chunk).await?;
+        let body = self.chunk_signed(chunk)?;
+        // Writes the footer only: the header and every frame were placed.
+        let mut footer = Vec::new();
+        match self.signer {
+            Some(signer) => signer.finish(self.encryptor, &mut footer)?,
+            None => self.encryptor.finish(&mut footer).map_err(to_js)?,
+        }
+        let mut last = Chunk::default();
+        if let Some(body) = &body {
+            last.array(body)?;
+        }
+        last.bytes(&footer)?;
+        Ok(last.build())
+    }
+
+    /// Places the frames cut so far into `chunk`, sealed by the platform.
+    async fn place_pending(&mut self, chunk: &mut Chunk) -> JsResult<()> {
+        let EncryptDriver {
+            encryptor,
+            detached,
+            ..
+        } = self;
+        let Some(detached) = detached else {
+            return Ok(());
+        };
+        let frames = encryptor.take_frames_to_seal();
+        seal_in_order(detached, frames, None, |frame, parts| {
+            let len = parts.iter().map(|p| p.length() as usize).sum();
+            chunk.bytes(&encryptor.place_frame(frame, len).map_err(to_js)?)?;
+            for part in parts {
+                chunk.array(part)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// `chunk` built, and hashed by a stream's signer.
+    fn chunk_signed(&mut self, chunk: Chunk) -> JsResult<Option<Uint8Array>> {
+        let built = chunk.build();
+        if let (Some(signer), Some(built)) = (&mut self.signer, &built) {
+            signer.update_array(built)?;
+        }
+        Ok(built)
+    }
+
     /// Hands the bytes appended to `out` since `start` to a stream's signer.
     fn signed(&mut self, out: &[u8], start: usize) -> JsResult<()> {
         match &mut self.signer {
@@ -476,6 +559,51 @@ impl EncryptDriver {
             Some(signer) => signer.finish(self.encryptor, out),
             None => crate::native_sig::finish_encryptor(self.encryptor, out).await,
         }
+    }
+}
+
+/// One output chunk of a stream, gathered from wasm bytes and platform
+/// arrays in order and built into one array.
+#[derive(Default)]
+struct Chunk {
+    parts: Vec<Uint8Array>,
+    len: u32,
+}
+
+impl Chunk {
+    /// `bytes` as a chunk of their own (`None` if empty).
+    fn of(bytes: &[u8]) -> Option<Uint8Array> {
+        (!bytes.is_empty()).then(|| js::uint8array(bytes))
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> JsResult<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.array(&js::uint8array(bytes))
+    }
+
+    fn array(&mut self, part: &Uint8Array) -> JsResult<()> {
+        self.len = self
+            .len
+            .checked_add(part.length())
+            .ok_or_else(|| JsValue::from_str("a stream chunk over 4 GiB"))?;
+        self.parts.push(part.clone());
+        Ok(())
+    }
+
+    /// The parts in one array of its own (`None` if empty).
+    fn build(self) -> Option<Uint8Array> {
+        if self.len == 0 {
+            return None;
+        }
+        let out = Uint8Array::new_with_length(self.len);
+        let mut at = 0;
+        for part in &self.parts {
+            out.set(part, at);
+            at += part.length();
+        }
+        Some(out)
     }
 }
 
