@@ -1,7 +1,6 @@
 //! The encryption context: non-secret key-value pairs bound to a message as
 //! additional authenticated data, and their serialization.
 
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -16,8 +15,19 @@ pub const PUBLIC_KEY_KEY: &str = "aws-crypto-public-key";
 
 /// An encryption context: UTF-8 keys mapped to UTF-8 values, kept sorted by
 /// key bytes, which is the order the message format serializes them in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct EncryptionContext(BTreeMap<String, String>);
+///
+/// The pairs are a sorted vector, not a map: a context holds a handful of
+/// pairs, and a `BTreeMap` instantiation was about 11 KB of the .wasm.
+/// Bulk construction (parsing, collecting, caller input) sorts once, so a
+/// header with thousands of pairs costs O(n log n), not O(n^2).
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct EncryptionContext(Vec<(String, String)>);
+
+impl core::fmt::Debug for EncryptionContext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
 
 impl EncryptionContext {
     /// An empty context.
@@ -31,43 +41,75 @@ impl EncryptionContext {
         K: Into<String>,
         V: Into<String>,
     {
-        let mut context = EncryptionContext::new();
+        let mut all = Vec::new();
         for (k, v) in pairs {
-            context.insert_caller(k.into(), v.into())?;
+            all.push((k.into(), v.into()));
         }
-        Ok(context)
+        Self::from_caller_pairs(all)
     }
 
-    /// One caller pair, refusing a reserved key. Not generic, so the map
-    /// insertion is compiled once here rather than again in each crate
-    /// that calls `from_caller` (~3 KB of wasm per copy).
-    fn insert_caller(&mut self, key: String, value: String) -> Result<(), Error> {
-        if key.starts_with(RESERVED_PREFIX) {
-            return Err(ContextError::ReservedKey(key).into());
+    /// Caller pairs, refusing a reserved key. Not generic, so the checks are
+    /// compiled once here rather than again in each crate that calls
+    /// `from_caller`.
+    fn from_caller_pairs(pairs: Vec<(String, String)>) -> Result<Self, Error> {
+        if let Some((key, _)) = pairs.iter().find(|(k, _)| k.starts_with(RESERVED_PREFIX)) {
+            return Err(ContextError::ReservedKey(key.clone()).into());
         }
-        self.0.insert(key, value);
-        Ok(())
+        Ok(Self::from_pairs(pairs))
+    }
+
+    /// Sorts `pairs` by key; of equal keys the last one given stays, as
+    /// inserting them one by one would leave it.
+    fn from_pairs(mut pairs: Vec<(String, String)>) -> Self {
+        // Stable: equal keys keep their order, so the last is the one given
+        // last.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+        for pair in pairs {
+            match out.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => out.push(pair),
+            }
+        }
+        EncryptionContext(out)
+    }
+
+    /// Where `key` is, or where it would go.
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
     /// Inserts a pair without the reserved-prefix check (for materials
-    /// managers that add the SDK's own keys).
+    /// managers that add the SDK's own keys); returns the value it replaced.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.0.insert(key.into(), value.into())
+        self.insert_pair(key.into(), value.into())
+    }
+
+    fn insert_pair(&mut self, key: String, value: String) -> Option<String> {
+        match self.find(&key) {
+            Ok(at) => Some(core::mem::replace(&mut self.0[at].1, value)),
+            Err(at) => {
+                self.0.insert(at, (key, value));
+                None
+            }
+        }
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        let at = self.find(key).ok()?;
+        self.0.get(at).map(|(_, v)| v.as_str())
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.0.remove(key)
+        let at = self.find(key).ok()?;
+        Some(self.0.remove(at).1)
     }
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.0.contains_key(key)
+        self.find(key).is_ok()
     }
 
     /// Number of pairs.
@@ -83,11 +125,6 @@ impl EncryptionContext {
     /// The pairs, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// The underlying map.
-    pub fn as_map(&self) -> &BTreeMap<String, String> {
-        &self.0
     }
 
     /// Checks that every pair of `expected` is present here with the same
@@ -149,9 +186,8 @@ impl EncryptionContext {
     /// refused; key order is not checked here because the header's
     /// authentication tag covers the bytes as written.
     pub fn deserialize(bytes: &[u8]) -> Result<Self, Error> {
-        let mut map = BTreeMap::new();
         if bytes.is_empty() {
-            return Ok(EncryptionContext(map));
+            return Ok(EncryptionContext::new());
         }
         let mut rest = bytes;
         let count = take_u16(&mut rest)?;
@@ -161,13 +197,13 @@ impl EncryptionContext {
                 "a non-zero pair count (an empty context serializes to zero bytes)",
             ));
         }
+        // Each pair takes at least four bytes, so `count` is not trusted
+        // for the allocation beyond what `bytes` could hold.
+        let mut pairs = Vec::with_capacity(usize::from(count).min(rest.len() / 4));
         for _ in 0..count {
             let key = take_str(&mut rest)?;
             let value = take_str(&mut rest)?;
-            if map.contains_key(&key) {
-                return Err(ContextError::DuplicateKey(key).into());
-            }
-            map.insert(key, value);
+            pairs.push((key, value));
         }
         if !rest.is_empty() {
             return Err(Error::invalid_field(
@@ -175,7 +211,11 @@ impl EncryptionContext {
                 "no bytes after the last pair",
             ));
         }
-        Ok(EncryptionContext(map))
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(pair) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(ContextError::DuplicateKey(pair[0].0.clone()).into());
+        }
+        Ok(EncryptionContext(pairs))
     }
 }
 
@@ -183,7 +223,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EncryptionContex
     /// Collects pairs without the reserved-prefix check; use
     /// [`EncryptionContext::from_caller`] for caller input.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        EncryptionContext(
+        Self::from_pairs(
             iter.into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
@@ -217,6 +257,7 @@ fn take_str(rest: &mut &[u8]) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
 
     #[test]
     fn empty_context_serializes_to_nothing() {
@@ -235,6 +276,59 @@ mod tests {
             ]
         );
         assert_eq!(EncryptionContext::deserialize(&bytes).unwrap(), ctx);
+    }
+
+    #[test]
+    fn it_behaves_as_a_map_sorted_by_key_bytes() {
+        // The last of equal keys wins, as inserting one by one would.
+        let mut ctx: EncryptionContext =
+            [("b", "1"), ("a", "2"), ("b", "3"), ("é", "4"), ("Z", "5")]
+                .into_iter()
+                .collect();
+        assert_eq!(
+            ctx.iter().collect::<Vec<_>>(),
+            [("Z", "5"), ("a", "2"), ("b", "3"), ("é", "4")]
+        );
+        assert_eq!(ctx.insert("c", "6"), None);
+        assert_eq!(ctx.insert("a", "7").as_deref(), Some("2"));
+        assert_eq!(ctx.get("a"), Some("7"));
+        assert_eq!(ctx.get("c"), Some("6"));
+        assert_eq!(ctx.get("d"), None);
+        assert!(ctx.contains_key("Z") && !ctx.contains_key("z"));
+        assert_eq!(ctx.remove("b").as_deref(), Some("3"));
+        assert_eq!(ctx.remove("b"), None);
+        assert_eq!(ctx.len(), 4);
+        assert_eq!(
+            ctx.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["Z", "a", "c", "é"]
+        );
+        let caller = EncryptionContext::from_caller([("k", "1"), ("j", "2"), ("k", "3")]).unwrap();
+        assert_eq!(caller.iter().collect::<Vec<_>>(), [("j", "2"), ("k", "3")]);
+        assert_eq!(format!("{caller:?}"), r#"{"j": "2", "k": "3"}"#);
+    }
+
+    #[test]
+    fn a_header_with_thousands_of_pairs_parses_in_any_order() {
+        // 16,000 pairs, written in reverse: sorted once, not per pair.
+        let mut bytes = 16_000u16.to_be_bytes().to_vec();
+        for i in (0..16_000u32).rev() {
+            let key = format!("{i:05}");
+            bytes.extend_from_slice(&(key.len() as u16).to_be_bytes());
+            bytes.extend_from_slice(key.as_bytes());
+            bytes.extend_from_slice(&0u16.to_be_bytes());
+        }
+        let ctx = EncryptionContext::deserialize(&bytes).unwrap();
+        assert_eq!(ctx.len(), 16_000);
+        assert_eq!(ctx.iter().next(), Some(("00000", "")));
+        assert_eq!(ctx.get("15999"), Some(""));
+        // A duplicate anywhere is refused.
+        let mut dup = bytes.clone();
+        let first: Vec<u8> = dup[2..11].to_vec();
+        dup[2 + 9 * 100..2 + 9 * 101].copy_from_slice(&first);
+        assert!(matches!(
+            EncryptionContext::deserialize(&dup),
+            Err(Error::EncryptionContext(ContextError::DuplicateKey(_)))
+        ));
     }
 
     #[test]

@@ -14,7 +14,6 @@
 //! state is a `RefCell` that is never borrowed across an `.await`.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -203,14 +202,59 @@ struct Entry {
 
 #[derive(Default)]
 struct State {
-    entries: BTreeMap<CacheKey, Entry>,
-    /// Keys being fetched now, with the wakers of requests waiting for them.
-    /// A list, not a map: it holds one item per concurrent KMS fetch, and a
-    /// second BTreeMap instantiation costs ~10 KB of wasm.
+    entries: Entries,
+    /// Keys being fetched now, with the wakers of requests waiting for them:
+    /// one item per concurrent fetch.
     in_flight: Vec<(CacheKey, Vec<Waker>)>,
     /// Logical time of the last use, for LRU order.
     tick: u64,
     stats: CacheStats,
+}
+
+/// The entries, sorted by key: found by binary search, and inserted or
+/// removed by moving the (boxed, so small) items after them. Not a
+/// `BTreeMap`: an instantiation of one was about 11 KB of the .wasm, and
+/// the least-recently-used eviction scans every entry either way.
+#[derive(Default)]
+struct Entries(Vec<(CacheKey, Box<Entry>)>);
+
+impl Entries {
+    fn find(&self, key: &CacheKey) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    fn get_mut(&mut self, key: &CacheKey) -> Option<&mut Entry> {
+        let at = self.find(key).ok()?;
+        self.0.get_mut(at).map(|(_, e)| &mut **e)
+    }
+
+    fn insert(&mut self, key: CacheKey, entry: Entry) {
+        match self.find(&key) {
+            Ok(at) => *self.0[at].1 = entry,
+            Err(at) => self.0.insert(at, (key, Box::new(entry))),
+        }
+    }
+
+    fn remove(&mut self, key: &CacheKey) -> Option<Box<Entry>> {
+        let at = self.find(key).ok()?;
+        Some(self.0.remove(at).1)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The key of the least recently used entry.
+    fn oldest(&self) -> Option<CacheKey> {
+        self.0
+            .iter()
+            .min_by_key(|(_, e)| e.last_used)
+            .map(|(k, _)| *k)
+    }
 }
 
 impl State {
@@ -226,12 +270,7 @@ impl State {
         entry.last_used = self.tick;
         self.entries.insert(key, entry);
         while self.entries.len() > capacity {
-            let oldest = self
-                .entries
-                .iter()
-                .min_by_key(|(_, e)| e.last_used)
-                .map(|(k, _)| *k);
-            match oldest {
+            match self.entries.oldest() {
                 Some(k) => self.remove(&k),
                 None => break,
             }
