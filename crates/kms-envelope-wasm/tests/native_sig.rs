@@ -597,5 +597,8 @@ async fn node_crypto_is_used_in_node() {
         count("subtleSign") + count("subtleVerify") + count("subtleDecompress"),
         0
     );
+    // Node 20 deadlocks when a garbage collection lands inside a JWK export
+    // of a generateKeyPairSync key: key pairs come from ECDH instead.
+    assert_eq!(count("nodeKeyPairSync"), 0);
     call("restore", &[]);
 }
