@@ -433,6 +433,22 @@ impl EncryptDriver {
 
     /// Places the frames cut so far into `chunk`, sealed by the platform.
     async fn place_pending(&mut self, chunk: &mut Chunk) -> JsResult<()> {
+        self.seal_cut(|encryptor, frame, parts| {
+            let len = parts.iter().map(|p| p.length() as usize).sum();
+            chunk.bytes(&encryptor.place_frame(frame, len).map_err(to_js)?)?;
+            for part in parts {
+                chunk.array(part)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Seals the frames cut so far, handing each to `each` in order.
+    async fn seal_cut(
+        &mut self,
+        mut each: impl FnMut(&mut Encryptor, FrameToSeal, &[Uint8Array]) -> JsResult<()>,
+    ) -> JsResult<()> {
         let EncryptDriver {
             encryptor,
             detached,
@@ -443,12 +459,7 @@ impl EncryptDriver {
         };
         let frames = encryptor.take_frames_to_seal();
         seal_in_order(detached, frames, None, |frame, parts| {
-            let len = parts.iter().map(|p| p.length() as usize).sum();
-            chunk.bytes(&encryptor.place_frame(frame, len).map_err(to_js)?)?;
-            for part in parts {
-                chunk.array(part)?;
-            }
-            Ok(())
+            each(encryptor, frame, parts)
         })
         .await
     }
@@ -471,16 +482,7 @@ impl EncryptDriver {
     }
 
     async fn seal_pending(&mut self, out: &mut Vec<u8>) -> JsResult<()> {
-        let EncryptDriver {
-            encryptor,
-            detached,
-            ..
-        } = self;
-        let Some(detached) = detached else {
-            return Ok(());
-        };
-        let frames = encryptor.take_frames_to_seal();
-        seal_in_order(detached, frames, None, |frame, parts| {
+        self.seal_cut(|encryptor, frame, parts| {
             encryptor
                 .complete_frame(frame, &js::concat(parts), out)
                 .map_err(to_js)
