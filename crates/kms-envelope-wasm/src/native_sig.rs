@@ -498,7 +498,7 @@ async fn sign_native(key: &SigningKey, data: &[u8]) -> Option<Vec<u8>> {
     let alg = key.algorithm();
     match registered(&key.public_key_sec1())? {
         NativeKey::Node(private) => {
-            let spec = node_sign_spec(&private);
+            let spec = node_key_spec(&private);
             let sig = node_crypto()?.sign(node_hash(alg), data, &spec).ok()?;
             Some(sig.to_vec())
         }
@@ -561,7 +561,7 @@ impl MessageSigner {
         let native = registered(&footer.signing_key().public_key_sec1());
         let mut out = Vec::new();
         if let (Some(NativeKey::Node(private)), Some(hashed)) = (&native, &self.node) {
-            if let Ok(signature) = hashed.sign_hashed(&node_sign_spec(private)) {
+            if let Ok(signature) = hashed.sign_hashed(&node_key_spec(private)) {
                 footer
                     .complete(&signature.to_vec(), &mut out)
                     .map_err(to_js)?;
@@ -572,7 +572,7 @@ impl MessageSigner {
         let signature = match native {
             Some(NativeKey::Node(private)) => node_crypto()
                 .and_then(|c| {
-                    c.sign_array(node_hash(alg), &signed, &node_sign_spec(&private))
+                    c.sign_array(node_hash(alg), &signed, &node_key_spec(&private))
                         .ok()
                 })
                 .map(|sig| sig.to_vec()),
@@ -590,10 +590,11 @@ impl MessageSigner {
     }
 }
 
-/// The key object node:crypto signs with, r || s out.
-fn node_sign_spec(private: &JsValue) -> Object {
+/// A node:crypto key (private to sign, public to verify) with signatures
+/// as r || s.
+fn node_key_spec(key: &JsValue) -> Object {
     let spec = Object::new();
-    js::set(&spec, "key", private);
+    js::set(&spec, "key", key);
     js::set(&spec, "dsaEncoding", &"ieee-p1363".into());
     spec
 }
@@ -635,14 +636,18 @@ impl StreamSigner {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.sign.update_bytes(bytes).map_err(native_failed)?;
+        self.sign
+            .update_bytes(bytes)
+            .map_err(crate::node_crypto::failed)?;
         self.hashed += bytes.len() as u64;
         Ok(())
     }
 
     /// Hashes the next bytes of the message, in a JavaScript array.
     pub fn update_array(&mut self, bytes: &Uint8Array) -> JsResult<()> {
-        self.sign.update(bytes).map_err(native_failed)?;
+        self.sign
+            .update(bytes)
+            .map_err(crate::node_crypto::failed)?;
         self.hashed += u64::from(bytes.length());
         Ok(())
     }
@@ -660,8 +665,8 @@ impl StreamSigner {
         }
         let signature = self
             .sign
-            .sign_hashed(&node_sign_spec(&self.private))
-            .map_err(native_failed)?;
+            .sign_hashed(&node_key_spec(&self.private))
+            .map_err(crate::node_crypto::failed)?;
         footer.complete(&signature.to_vec(), out).map_err(to_js)
     }
 }
@@ -718,31 +723,23 @@ impl StreamVerifier {
         let crypto = node_crypto().ok_or_else(|| JsValue::from_str("node:crypto went away"))?;
         let public = crypto
             .create_public_key(&spki_import(to_verify.algorithm(), &to_verify))
-            .map_err(native_failed)?;
-        let spec = Object::new();
-        js::set(&spec, "key", &public);
-        js::set(&spec, "dsaEncoding", &"ieee-p1363".into());
+            .map_err(crate::node_crypto::failed)?;
+        let spec = node_key_spec(&public);
         let valid = self
             .verify
             .verify_hashed(&spec, &fixed)
-            .map_err(native_failed)?;
+            .map_err(crate::node_crypto::failed)?;
         Ok(to_verify.verdict(valid))
     }
 }
 
 fn hash_into(verify: &NodeVerify, bytes: &[u8]) -> JsResult<()> {
     if !bytes.is_empty() {
-        verify.update_bytes(bytes).map_err(native_failed)?;
+        verify
+            .update_bytes(bytes)
+            .map_err(crate::node_crypto::failed)?;
     }
     Ok(())
-}
-
-/// A node:crypto exception as an `External` error.
-fn native_failed(e: JsValue) -> JsValue {
-    let message = js::get(&e, "message")
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| "an exception".to_owned());
-    to_js(Error::External(format!("node:crypto: {message}").into()))
 }
 
 /// The options to import a message's public key into node:crypto, as
@@ -852,9 +849,7 @@ async fn start_native(
         // a JWK takes (121 against 383 us for P-384 here), which was a
         // quarter of a 1 KiB signed decryption.
         if let Ok(public) = crypto.create_public_key(&spki_import(alg, to_verify)) {
-            let spec = Object::new();
-            js::set(&spec, "key", &public);
-            js::set(&spec, "dsaEncoding", &"ieee-p1363".into());
+            let spec = node_key_spec(&public);
             if !concurrent {
                 if let Ok(valid) = crypto.verify(node_hash(alg), data, &spec, fixed) {
                     return Check::Done(valid);

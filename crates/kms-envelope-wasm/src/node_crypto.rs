@@ -244,7 +244,7 @@ impl NodeAes {
 }
 
 /// A `node:crypto` exception as an `External` error.
-fn failed(e: JsValue) -> JsValue {
+pub(crate) fn failed(e: JsValue) -> JsValue {
     let message = js::get(&e, "message")
         .and_then(|m| m.as_string())
         .unwrap_or_else(|| "an exception".to_owned());
