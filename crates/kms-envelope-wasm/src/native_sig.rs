@@ -31,19 +31,24 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use base64::Engine as _;
+#[cfg(feature = "ecdsa")]
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+#[cfg(feature = "ecdsa")]
+use kms_envelope::LocalBoxFuture;
 use kms_envelope::cmm::MaterialsManager;
 use kms_envelope::context::PUBLIC_KEY_KEY;
 use kms_envelope::detached_signature::{FooterToSign, SignatureToVerify, SignatureVerdict};
-use kms_envelope::signing::{SignatureKeys, SigningKey, VerificationKey};
+use kms_envelope::signing::SigningKey;
+#[cfg(feature = "ecdsa")]
+use kms_envelope::signing::{SignatureKeys, VerificationKey};
 use kms_envelope::suite::SignatureAlgorithm;
 use kms_envelope::{
     BodyDecryptor, DecryptOptions, EncryptOptions, EncryptionContext, Encryptor, Error,
-    LocalBoxFuture,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+#[cfg(feature = "ecdsa")]
 use zeroize::Zeroizing;
 
 use crate::error::{JsResult, to_js};
@@ -160,8 +165,10 @@ extern "C" {
 /// cost more than it overlaps.
 const CONCURRENT_VERIFY_MIN: usize = 64 * 1024;
 
-/// A private key of the runtime's ECDSA.
+/// A private key of the runtime's ECDSA (none is made without the `ecdsa`
+/// feature, where the signing paths are never reached).
 #[derive(Clone)]
+#[cfg_attr(not(feature = "ecdsa"), allow(dead_code))]
 enum NativeKey {
     /// A node:crypto `KeyObject`.
     Node(JsValue),
@@ -183,6 +190,7 @@ thread_local! {
         RefCell::new(VecDeque::with_capacity(REGISTRY_CAPACITY));
 }
 
+#[cfg(feature = "ecdsa")]
 fn register(entry: Registered) {
     REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
@@ -247,6 +255,7 @@ fn curve(alg: SignatureAlgorithm) -> &'static str {
     }
 }
 
+#[cfg(feature = "ecdsa")]
 fn node_curve(alg: SignatureAlgorithm) -> &'static str {
     match alg {
         SignatureAlgorithm::EcdsaP256Sha256 => "prime256v1",
@@ -282,12 +291,14 @@ async fn call_async(target: &JsValue, name: &str, args: &Array) -> JsResult<JsVa
 }
 
 /// A base64url field of a JWK, decoded into zeroizing memory.
+#[cfg(feature = "ecdsa")]
 fn jwk_field(jwk: &JsValue, name: &str) -> Option<Zeroizing<Vec<u8>>> {
     let text = Zeroizing::new(js::get(jwk, name)?.as_string()?);
     BASE64URL.decode(text.as_bytes()).ok().map(Zeroizing::new)
 }
 
 /// The core's key from a private JWK (`d`, `x`, `y`).
+#[cfg(feature = "ecdsa")]
 fn key_from_jwk(alg: SignatureAlgorithm, jwk: &JsValue) -> Option<SigningKey> {
     let d = jwk_field(jwk, "d")?;
     let x = jwk_field(jwk, "x")?;
@@ -308,6 +319,7 @@ fn key_from_jwk(alg: SignatureAlgorithm, jwk: &JsValue) -> Option<SigningKey> {
 /// strings, and a garbage collection at that moment finalizes an earlier
 /// generation job, which takes the same mutex: the main thread deadlocks
 /// (seen here within a few thousand signed encryptions in a loop).
+#[cfg(feature = "ecdsa")]
 fn generate_node(
     crypto: &NodeCrypto,
     alg: SignatureAlgorithm,
@@ -343,6 +355,7 @@ fn generate_node(
 
 /// `scalar` left-padded to the curve's scalar length (node:crypto may drop
 /// leading zero bytes), in zeroizing memory.
+#[cfg(feature = "ecdsa")]
 fn padded_scalar(alg: SignatureAlgorithm, scalar: &Uint8Array) -> Option<Zeroizing<Vec<u8>>> {
     let len = match alg {
         SignatureAlgorithm::EcdsaP256Sha256 => 32,
@@ -359,6 +372,7 @@ fn padded_scalar(alg: SignatureAlgorithm, scalar: &Uint8Array) -> Option<Zeroizi
 
 /// An ECPrivateKey (RFC 5915) of the curve: version 1, the scalar, the
 /// curve's OID and the uncompressed public point.
+#[cfg(feature = "ecdsa")]
 fn sec1_private_key(alg: SignatureAlgorithm, d: &[u8], point: &[u8]) -> Vec<u8> {
     let oid: &[u8] = match alg {
         SignatureAlgorithm::EcdsaP256Sha256 => &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
@@ -386,6 +400,7 @@ fn sec1_private_key(alg: SignatureAlgorithm, d: &[u8], point: &[u8]) -> Vec<u8> 
     der
 }
 
+#[cfg(feature = "ecdsa")]
 async fn generate_subtle(
     subtle: &JsValue,
     alg: SignatureAlgorithm,
@@ -411,6 +426,7 @@ async fn generate_subtle(
 
 /// The uncompressed form of a compressed point, decompressed by the
 /// runtime (a square root in wasm costs half a millisecond on P-384).
+#[cfg(feature = "ecdsa")]
 async fn decompress_native(alg: SignatureAlgorithm, compressed: &[u8]) -> Option<Vec<u8>> {
     if let Some(crypto) = node_crypto() {
         let convert = js::get(&js::get(&crypto, "ECDH")?, "convertKey")?
@@ -444,12 +460,14 @@ async fn decompress_native(alg: SignatureAlgorithm, compressed: &[u8]) -> Option
 
 /// Signing keys from the runtime's ECDSA, pure ones where it has none; and
 /// message public keys decompressed by it.
+#[cfg(feature = "ecdsa")]
 pub struct NativeSignatureKeys {
     /// The materials are not cached: each key signs one message, and its
     /// native half is forgotten once it has.
     pub single_use: bool,
 }
 
+#[cfg(feature = "ecdsa")]
 impl SignatureKeys for NativeSignatureKeys {
     fn generate<'a>(
         &'a self,

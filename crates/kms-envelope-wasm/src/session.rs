@@ -238,12 +238,14 @@ impl Session {
             js::get(&config, "keyring").ok_or_else(|| invalid("`keyring` is required"))?;
         let keyring = keyrings::build(&keyring_config, clients.as_ref())?;
         let cache_config = js::get(&config, "cache").filter(|c| c.as_bool() != Some(false));
-        let default: Rc<dyn MaterialsManager> =
-            Rc::new(DefaultMaterialsManager::new(keyring).with_signature_keys(
-                native_sig::NativeSignatureKeys {
-                    single_use: cache_config.is_none(),
-                },
-            ));
+        let default = DefaultMaterialsManager::new(keyring);
+        // Without ECDSA no suite needs signature keys: none are installed,
+        // and their code is not in the build.
+        #[cfg(feature = "ecdsa")]
+        let default = default.with_signature_keys(native_sig::NativeSignatureKeys {
+            single_use: cache_config.is_none(),
+        });
+        let default: Rc<dyn MaterialsManager> = Rc::new(default);
         let (manager, cache) = match cache_config {
             Some(c) => {
                 let max_age =

@@ -641,7 +641,8 @@ impl BodyDecryptor {
 
     /// Whether the signature is [detached](Self::detach_signature).
     pub fn is_signature_detached(&self) -> bool {
-        self.detached_signature.is_some()
+        // Constant without ECDSA, so that a binding's detached paths fold away.
+        cfg!(feature = "ecdsa") && self.detached_signature.is_some()
     }
 
     /// A detached signature whose footer is read: bytes after it are an
@@ -763,7 +764,9 @@ impl BodyDecryptor {
     /// that [keeps](Self::keep_frame) frames itself must then hold them
     /// too; otherwise it may release each one as soon as it is kept.
     pub fn holds_plaintext(&self) -> bool {
-        self.hold
+        // Constant without ECDSA (no suite that holds is supported), so that
+        // a binding's holding paths fold away.
+        cfg!(feature = "ecdsa") && self.hold
     }
 
     /// Detached, for a caller that gathers the plaintext itself: records,

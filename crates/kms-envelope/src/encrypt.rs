@@ -394,7 +394,8 @@ impl Encryptor {
 
     /// Whether the signature is [detached](Self::detach_signature).
     pub fn is_signature_detached(&self) -> bool {
-        matches!(self.signer, Some((_, None, _)))
+        // Constant without ECDSA, so that a binding's detached paths fold away.
+        cfg!(feature = "ecdsa") && matches!(self.signer, Some((_, None, _)))
     }
 
     /// Like [`finish`](Self::finish), for an encryptor whose signature is
