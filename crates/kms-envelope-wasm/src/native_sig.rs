@@ -10,7 +10,10 @@
 //! core still writes and parses every byte, derives the keys, checks
 //! commitment and header tag, and converts the signatures between the
 //! format's DER and the runtimes' r || s
-//! ([`kms_envelope::detached_signature`]). Streams keep the pure path.
+//! ([`kms_envelope::detached_signature`]). Streams sign and verify through
+//! node:crypto's `Sign`/`Verify` where it is here ([`StreamSigner`],
+//! [`StreamVerifier`]); in browsers, whose WebCrypto cannot hash
+//! incrementally, they keep the pure path.
 //!
 //! Anything the runtime lacks or refuses falls back to the pure ECDSA: no
 //! node:crypto and no `crypto.subtle` (or no ECDSA in it) means pure keys;
@@ -19,13 +22,14 @@
 //! verified in the crate. A native verification that answers `false` is a
 //! failed signature, reported as the pure path reports it.
 //!
-//! Key pairs: the generator exports the private scalar (JWK) so that the
-//! core's [`SigningKey`] stays usable on the pure path (a cached key used
-//! by a stream); its copies in wasm memory zeroize (the JWK's strings in
-//! the JavaScript heap cannot be cleared, only dropped). The native private
-//! key is kept in a small registry under its public key, so the caching
-//! materials manager's cached keys keep signing natively; a session
-//! without a cache forgets it after its one signature.
+//! Key pairs: the private scalar is read out of the runtime (from
+//! node:crypto's `ECDH`, whose bytes are zeroed once read; from a WebCrypto
+//! JWK export, whose strings in the JavaScript heap cannot be cleared, only
+//! dropped) so that the core's [`SigningKey`] stays usable on the pure path
+//! (a cached key used by a browser stream); its copies in wasm memory
+//! zeroize. The native private key is kept in a small registry under its
+//! public key, so the caching materials manager's cached keys keep signing
+//! natively; a session without a cache forgets it after its one signature.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
