@@ -44,7 +44,7 @@ const SUITES: &[Suite] = &[
     },
     Suite {
         name: "pkg-tests",
-        what: "the packed npm package in Node, Deno, workerd and Chromium (one page built by Vite and by webpack) against a kms-server, and with the Python ESDK",
+        what: "the packed npm package in Node (20.0, the machine's, 22, 24 and 26), Deno, workerd and Chromium (one page built by Vite and by webpack) against a kms-server, and with the Python ESDK",
         run: pkg_tests,
     },
     Suite {
@@ -255,11 +255,16 @@ fn pkg_tests() -> Result<()> {
     }
     let root = util::root();
     copy_dir(&root.join("pkg-tests"), &project)?;
+    let other_nodes = other_node_packages()?;
     std::fs::write(
         project.join("package.json"),
         format!(
-            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"workerd\": \"{WORKERD_VERSION}\", \"vite\": \"{VITE_VERSION}\", \"playwright-core\": \"{PLAYWRIGHT_VERSION}\", \"webpack\": \"{WEBPACK_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"}}}}\n",
-            tarball.display()
+            "{{\"private\": true, \"type\": \"module\", \"dependencies\": {{\"kms-envelope\": \"file:{}\", \"deno\": \"{DENO_VERSION}\", \"workerd\": \"{WORKERD_VERSION}\", \"vite\": \"{VITE_VERSION}\", \"playwright-core\": \"{PLAYWRIGHT_VERSION}\", \"webpack\": \"{WEBPACK_VERSION}\", \"@types/node\": \"{TYPES_NODE_VERSION}\"{}}}}}\n",
+            tarball.display(),
+            other_nodes
+                .iter()
+                .map(|(alias, spec)| format!(", \"{alias}\": \"{spec}\""))
+                .collect::<String>()
         ),
     )?;
     run(Command::new("npm")
@@ -279,6 +284,19 @@ fn pkg_tests() -> Result<()> {
         .env("KMS_SERVER_BIN", &server)
         .env("PYTHON", venv.join("python"))
         .current_dir(&project))?;
+    // The Node tests again on the other Node releases: the oldest the
+    // package supports (which lacks process.getBuiltinModule, so it takes
+    // the browser's WebCrypto paths) and the LTS lines. The file is named:
+    // from Node 21, `--test` takes globs, not directories.
+    for (alias, _) in &other_nodes {
+        run(
+            Command::new(project.join("node_modules").join(alias).join("bin/node"))
+                .args(["--test", "--test-reporter=spec", "node/package.test.mjs"])
+                .env("KMS_SERVER_BIN", &server)
+                .env("PYTHON", venv.join("python"))
+                .current_dir(&project),
+        )?;
+    }
     // Deno type-checks the test against the package's .d.ts, then runs it
     // through the package's `deno` export condition.
     run(Command::new(project.join("node_modules/.bin/deno"))
@@ -324,6 +342,27 @@ const WEBPACK_VERSION: &str = "5.113.0";
 const PLAYWRIGHT_VERSION: &str = "1.65.1";
 /// Types for pkg-tests/lib (Node APIs) under Deno's type check.
 const TYPES_NODE_VERSION: &str = "20.19.43";
+/// The Node releases the Node tests run on besides the machine's own: the
+/// package's oldest supported (its `engines` field) and the LTS lines.
+const OTHER_NODE_VERSIONS: &[&str] = &["20.0.0", "22.23.5", "24.22.3", "26.12.1"];
+
+/// Each release in [`OTHER_NODE_VERSIONS`] as an npm alias and spec: the
+/// registry's `node-<os>-<arch>` packages hold Node's release binaries.
+fn other_node_packages() -> Result<Vec<(String, String)>> {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        os => os,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        other => bail!("no Node release binaries for {other} in the npm registry"),
+    };
+    Ok(OTHER_NODE_VERSIONS
+        .iter()
+        .map(|v| (format!("node-{v}"), format!("npm:node-{os}-{arch}@{v}")))
+        .collect())
+}
 
 /// Copies a directory tree (small: the pkg-tests sources).
 pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
