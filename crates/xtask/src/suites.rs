@@ -587,20 +587,56 @@ fn fuzz() -> Result<()> {
             .args(["+nightly", "fuzz", "build", "--target-dir"])
             .arg(&target_dir))?;
     }
-    let seconds = fuzz_seconds();
-    let mut failed = Vec::new();
+    let mut queue = Vec::new();
     for dir in &dirs {
         for target in fuzz_targets(dir)? {
-            let outcome = run(Command::new("cargo")
-                .current_dir(dir)
+            queue.push((dir, target));
+        }
+    }
+    // libFuzzer runs on one core, so as many targets run at once as there
+    // are cores, each for its full time. Each one's output goes to a log,
+    // printed if it fails.
+    let seconds = fuzz_seconds();
+    let logs = util::target_dir().join("fuzz-logs");
+    std::fs::create_dir_all(&logs)?;
+    let at_once = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut failed = Vec::new();
+    for batch in queue.chunks(at_once) {
+        let mut running = Vec::new();
+        for (dir, target) in batch {
+            let log = logs.join(format!("{target}.log"));
+            let out = std::fs::File::create(&log)?;
+            let mut cmd = Command::new("cargo");
+            cmd.current_dir(dir)
                 .args(["+nightly", "fuzz", "run", "--target-dir"])
                 .arg(&target_dir)
-                .args([&target, "--"])
+                .args([target.as_str(), "--"])
                 .arg(format!("-max_total_time={seconds}"))
-                .arg("-rss_limit_mb=2048"));
-            if let Err(e) = outcome {
-                eprintln!("fuzz target {target} failed: {e:#}");
-                failed.push(target);
+                .arg("-rss_limit_mb=2048")
+                .stdout(out.try_clone()?)
+                .stderr(out);
+            eprintln!("$ {} > {}", util::describe(&cmd), log.display());
+            let child = cmd
+                .spawn()
+                .with_context(|| format!("cannot start {}", util::describe(&cmd)))?;
+            running.push((target, log, child));
+        }
+        for (target, log, mut child) in running {
+            let status = child.wait()?;
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if status.success() {
+                let done = text.lines().rev().find(|l| l.starts_with("Done "));
+                eprintln!("fuzz target {target}: {}", done.unwrap_or("finished"));
+            } else {
+                let lines: Vec<&str> = text.lines().collect();
+                for line in &lines[lines.len().saturating_sub(80)..] {
+                    eprintln!("{line}");
+                }
+                eprintln!(
+                    "fuzz target {target} failed with {status} (log: {})",
+                    log.display()
+                );
+                failed.push(target.clone());
             }
         }
     }
