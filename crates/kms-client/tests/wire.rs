@@ -281,6 +281,7 @@ proptest! {
             key_usage,
             encryption_algorithms: encryption.clone(),
             signing_algorithms: signing.clone(),
+            key_agreement_algorithms: None,
         };
         let expected_encryption: Vec<&str> = encryption.iter().flatten().map(|a| a.as_str()).collect();
         let expected_signing: Vec<&str> = signing.iter().flatten().map(|a| a.as_str()).collect();

@@ -576,6 +576,7 @@ const REDACTED: &[&str] = &[
     "GrantToken",
     "GrantTokens",
     "CiphertextForRecipient",
+    "SharedSecret",
     "Recipient",
 ];
 
@@ -641,6 +642,7 @@ fn cryptographic(operation: &str) -> bool {
             | "VerifyMac"
             | "Sign"
             | "Verify"
+            | "DeriveSharedSecret"
     )
 }
 

@@ -193,6 +193,12 @@ impl Access {
             Request::GetPublicKey(r) => {
                 tokens = r.grant_tokens.as_deref().unwrap_or_default();
             }
+            Request::DeriveSharedSecret(r) => {
+                tokens = r.grant_tokens.as_deref().unwrap_or_default();
+                if let Some(a) = r.key_agreement_algorithm {
+                    conditions.set_one("kms:KeyAgreementAlgorithm", a.to_string());
+                }
+            }
             Request::DescribeKey(r) => {
                 tokens = r.grant_tokens.as_deref().unwrap_or_default();
             }
@@ -303,6 +309,7 @@ fn kms_action(name: &str) -> &'static str {
         "Decrypt",
         "DeleteAlias",
         "DeleteImportedKeyMaterial",
+        "DeriveSharedSecret",
         "DisableKeyRotation",
         "EnableKeyRotation",
         "GetKeyRotationStatus",
@@ -352,6 +359,7 @@ fn cross_account_action(action: &str) -> bool {
         action,
         "kms:CreateGrant"
             | "kms:Decrypt"
+            | "kms:DeriveSharedSecret"
             | "kms:DescribeKey"
             | "kms:Encrypt"
             | "kms:GenerateDataKey"

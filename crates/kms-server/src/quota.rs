@@ -220,6 +220,7 @@ pub fn quota_of(registry: &Registry, ctx: &Ctx, request: &Request) -> &'static s
         Request::ReEncrypt(r) => by_key(r.source_key_id.as_deref()),
         Request::Sign(r) => by_key(Some(&r.key_id)),
         Request::Verify(r) => by_key(Some(&r.key_id)),
+        Request::DeriveSharedSecret(r) => by_key(Some(&r.key_id)),
         Request::GenerateDataKey(_)
         | Request::GenerateDataKeyWithoutPlaintext(_)
         | Request::GenerateMac(_)

@@ -1,5 +1,5 @@
 //! Encrypt, Decrypt, ReEncrypt, the GenerateDataKey family, GenerateRandom,
-//! GetPublicKey, Sign, Verify, GenerateMac, VerifyMac.
+//! GetPublicKey, Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret.
 
 mod common;
 
@@ -622,4 +622,138 @@ async fn cross_account_use_by_key_arn() {
         )
         .await;
     assert_eq!(v["__type"], "NotFoundException");
+}
+
+#[tokio::test]
+async fn derive_shared_secret_agrees_from_both_sides() {
+    let s = TestServer::new();
+    for (spec, len) in [
+        ("ECC_NIST_P256", 32),
+        ("ECC_NIST_P384", 48),
+        ("ECC_NIST_P521", 66),
+    ] {
+        let agreement = json!({"KeySpec": spec, "KeyUsage": "KEY_AGREEMENT"});
+        let alice = s.create_key(agreement.clone()).await;
+        let bob = s.create_key(agreement).await;
+        let md = s.ok("DescribeKey", json!({"KeyId": alice})).await;
+        assert_eq!(md["KeyMetadata"]["KeyAgreementAlgorithms"], json!(["ECDH"]));
+        assert!(md["KeyMetadata"].get("SigningAlgorithms").is_none());
+        let public = |v: Value| v["PublicKey"].clone();
+        let alice_pub = s.ok("GetPublicKey", json!({"KeyId": alice})).await;
+        assert_eq!(alice_pub["KeyAgreementAlgorithms"], json!(["ECDH"]));
+        assert_eq!(alice_pub["KeyUsage"], "KEY_AGREEMENT");
+        let bob_pub = s.ok("GetPublicKey", json!({"KeyId": bob})).await;
+        let derive = |key: &str, peer: Value| json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer});
+        let ab = s
+            .ok("DeriveSharedSecret", derive(&alice, public(bob_pub)))
+            .await;
+        let ba = s
+            .ok("DeriveSharedSecret", derive(&bob, public(alice_pub)))
+            .await;
+        assert_eq!(
+            unb64(&ab["SharedSecret"]),
+            unb64(&ba["SharedSecret"]),
+            "{spec}"
+        );
+        assert_eq!(unb64(&ab["SharedSecret"]).len(), len, "{spec}");
+        assert!(ab["KeyId"].as_str().unwrap().ends_with(&alice));
+        assert_eq!(ab["KeyAgreementAlgorithm"], "ECDH");
+        assert_eq!(ab["KeyOrigin"], "AWS_KMS");
+    }
+}
+
+#[tokio::test]
+async fn derive_shared_secret_errors() {
+    let s = TestServer::new();
+    let key = s
+        .create_key(json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}))
+        .await;
+    let p384 = s
+        .create_key(json!({"KeySpec": "ECC_NIST_P384", "KeyUsage": "KEY_AGREEMENT"}))
+        .await;
+    let p384_pub = s.ok("GetPublicKey", json!({"KeyId": p384})).await["PublicKey"].clone();
+    let own_pub = s.ok("GetPublicKey", json!({"KeyId": key})).await["PublicKey"].clone();
+    let req = |key: &str, extra: Value| {
+        let mut body = json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH", "PublicKey": own_pub});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let cases = [
+        (
+            req(&key, json!({"PublicKey": p384_pub})),
+            "ValidationException",
+        ),
+        (
+            req(&key, json!({"PublicKey": b64(b"not a key")})),
+            "ValidationException",
+        ),
+        (
+            req(&key, json!({"KeyAgreementAlgorithm": "DH"})),
+            "ValidationException",
+        ),
+        (
+            json!({"KeyId": key, "PublicKey": own_pub}),
+            "ValidationException",
+        ),
+        (
+            json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH"}),
+            "ValidationException",
+        ),
+        (
+            req(&key, json!({"DryRun": true})),
+            "DryRunOperationException",
+        ),
+        (
+            req(
+                &key,
+                json!({"Recipient": {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256",
+                "AttestationDocument": b64(b"doc")}}),
+            ),
+            "UnsupportedOperationException",
+        ),
+        (
+            req(&key, json!({"GrantTokens": ["forged"]})),
+            "InvalidGrantTokenException",
+        ),
+        (req("alias/none", json!({})), "NotFoundException"),
+    ];
+    for (body, code) in cases {
+        assert_eq!(
+            s.err("DeriveSharedSecret", body.clone()).await,
+            code,
+            "{body}"
+        );
+    }
+    let signing = s.create_key(json!({"KeySpec": "ECC_NIST_P256"})).await;
+    let sym = s.create_key(empty()).await;
+    for other in [&signing, &sym] {
+        assert_eq!(
+            s.err("DeriveSharedSecret", req(other, json!({}))).await,
+            "InvalidKeyUsageException"
+        );
+    }
+    // secp256k1 signs only, as in AWS; symmetric keys never agree.
+    for spec in [
+        "ECC_SECG_P256K1",
+        "SYMMETRIC_DEFAULT",
+        "RSA_2048",
+        "HMAC_256",
+    ] {
+        assert_eq!(
+            s.err(
+                "CreateKey",
+                json!({"KeySpec": spec, "KeyUsage": "KEY_AGREEMENT"})
+            )
+            .await,
+            "ValidationException",
+            "{spec}"
+        );
+    }
+    s.ok("DisableKey", json!({"KeyId": key})).await;
+    assert_eq!(
+        s.err("DeriveSharedSecret", req(&key, json!({}))).await,
+        "DisabledException"
+    );
 }

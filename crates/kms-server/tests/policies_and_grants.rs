@@ -442,3 +442,58 @@ async fn grant_requests_are_validated() {
         "AccessDeniedException"
     );
 }
+
+#[tokio::test]
+async fn derive_shared_secret_is_allowed_by_a_grant_or_a_condition_on_its_algorithm() {
+    let s = TestServer::new();
+    let key = s
+        .create_key(json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}))
+        .await;
+    let public = s.ok("GetPublicKey", json!({"KeyId": key})).await["PublicKey"].clone();
+    let derive = json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH", "PublicKey": public});
+    let app = TestServer::app();
+    assert_eq!(
+        code_as(&s, &app, "DeriveSharedSecret", derive.clone()).await,
+        "AccessDeniedException"
+    );
+    // Grants on a key agreement key may allow only what such a key does.
+    assert_eq!(
+        s.err(
+            "CreateGrant",
+            json!({"KeyId": key, "GranteePrincipal": app_arn(), "Operations": ["Decrypt"]}),
+        )
+        .await,
+        "ValidationException"
+    );
+    let grant = s
+        .ok(
+            "CreateGrant",
+            json!({"KeyId": key, "GranteePrincipal": app_arn(),
+                   "Operations": ["DeriveSharedSecret"]}),
+        )
+        .await;
+    assert_eq!(
+        code_as(&s, &app, "DeriveSharedSecret", derive.clone()).await,
+        "ok"
+    );
+    s.ok(
+        "RevokeGrant",
+        json!({"KeyId": key, "GrantId": grant["GrantId"]}),
+    )
+    .await;
+    assert_eq!(
+        code_as(&s, &app, "DeriveSharedSecret", derive.clone()).await,
+        "AccessDeniedException"
+    );
+    // A key policy statement conditioned on kms:KeyAgreementAlgorithm.
+    put_policy(
+        &s,
+        &key,
+        json!([root_statement(),
+               {"Effect": "Allow", "Principal": {"AWS": app_arn()},
+                "Action": "kms:DeriveSharedSecret", "Resource": "*",
+                "Condition": {"StringEquals": {"kms:KeyAgreementAlgorithm": "ECDH"}}}]),
+    )
+    .await;
+    assert_eq!(code_as(&s, &app, "DeriveSharedSecret", derive).await, "ok");
+}

@@ -1,5 +1,6 @@
 //! Cryptographic operations: Encrypt, Decrypt, ReEncrypt, the GenerateDataKey
-//! family, GenerateRandom, GetPublicKey, Sign, Verify, GenerateMac, VerifyMac.
+//! family, GenerateRandom, GetPublicKey, Sign, Verify, GenerateMac, VerifyMac,
+//! DeriveSharedSecret.
 
 use std::collections::BTreeMap;
 
@@ -7,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::{Validate, Validator};
 use super::{
-    Blob, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeySpec, KeyUsageType,
-    MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
+    Blob, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec,
+    KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType, OriginType, SigningAlgorithmSpec,
 };
 
 /// An encryption context: non-secret key-value pairs bound to a ciphertext as AAD.
@@ -372,6 +373,9 @@ pub struct GetPublicKeyResponse {
     /// Signing algorithms (signing keys only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub signing_algorithms: Option<Vec<SigningAlgorithmSpec>>,
+    /// Key agreement algorithms (key agreement keys only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_agreement_algorithms: Option<Vec<KeyAgreementAlgorithmSpec>>,
 }
 
 /// `Sign` input.
@@ -557,4 +561,75 @@ pub struct VerifyMacResponse {
     pub mac_valid: bool,
     /// Algorithm used.
     pub mac_algorithm: MacAlgorithmSpec,
+}
+
+/// Largest public key `DeriveSharedSecret` accepts (`PublicKeyType`).
+pub const MAX_PUBLIC_KEY: usize = 8192;
+
+/// `Recipient`: a Nitro Enclaves or NitroTPM attestation document whose
+/// public key the response is encrypted to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RecipientInfo {
+    /// `RSAES_OAEP_SHA_256`, the only value AWS accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_encryption_algorithm: Option<String>,
+    /// The signed attestation document (1 byte to 256 KiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation_document: Option<Blob>,
+}
+
+/// `DeriveSharedSecret` input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeriveSharedSecretRequest {
+    /// Key agreement key: id, ARN, alias name or alias ARN.
+    pub key_id: String,
+    /// `ECDH` (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithm: Option<KeyAgreementAlgorithmSpec>,
+    /// The peer's public key: SubjectPublicKeyInfo DER on the key's curve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<Blob>,
+    /// Grant tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_tokens: Option<Vec<String>>,
+    /// Check permissions only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// Attested recipient (refused by kms-server, which has no enclaves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientInfo>,
+}
+
+impl Validate for DeriveSharedSecretRequest {
+    fn check(&self, v: &mut Validator) {
+        v.length("keyId", &self.key_id, 1, 2048);
+        v.required("keyAgreementAlgorithm", &self.key_agreement_algorithm);
+        v.required("publicKey", &self.public_key);
+        v.opt_blob("publicKey", &self.public_key, 1, MAX_PUBLIC_KEY);
+        v.grant_tokens(&self.grant_tokens);
+        if let Some(r) = &self.recipient {
+            v.opt_blob(
+                "recipient.attestationDocument",
+                &r.attestation_document,
+                1,
+                256 * 1024,
+            );
+        }
+    }
+}
+
+/// `DeriveSharedSecret` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeriveSharedSecretResponse {
+    /// Key ARN.
+    pub key_id: String,
+    /// The raw shared secret (zeroized on drop, as every [`Blob`]).
+    pub shared_secret: Blob,
+    /// Algorithm used.
+    pub key_agreement_algorithm: KeyAgreementAlgorithmSpec,
+    /// `AWS_KMS` or `EXTERNAL`.
+    pub key_origin: OriginType,
 }

@@ -219,6 +219,15 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// Key agreement algorithm (`KeyAgreementAlgorithmSpec`).
+    KeyAgreementAlgorithmSpec {
+        /// Elliptic Curve Cryptography Cofactor Diffie-Hellman Primitive
+        /// (NIST SP 800-56A), the raw shared x-coordinate.
+        Ecdh = "ECDH",
+    }
+}
+
+wire_enum! {
     /// Whether Sign/Verify input is the message or its digest (`MessageType`).
     MessageType {
         /// The message; KMS hashes it.
@@ -372,7 +381,9 @@ impl KeySpec {
             KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521 => {
                 &[SignVerify, KeyAgreement]
             }
-            KeySpec::EccSecgP256k1 => &[SignVerify, KeyAgreement],
+            // AWS: "For asymmetric KMS keys with ECC_SECG_P256K1 key pairs,
+            // specify SIGN_VERIFY."
+            KeySpec::EccSecgP256k1 => &[SignVerify],
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 &[GenerateVerifyMac]
             }
@@ -410,6 +421,16 @@ impl KeySpec {
             }
             KeySpec::Sm2 => &[Sm2Pke],
             _ => &[],
+        }
+    }
+
+    /// Key agreement algorithms valid for this key spec (empty unless it
+    /// can be a `KEY_AGREEMENT` key).
+    pub fn key_agreement_algorithms(self) -> &'static [KeyAgreementAlgorithmSpec] {
+        if self.allowed_usages().contains(&KeyUsageType::KeyAgreement) {
+            &[KeyAgreementAlgorithmSpec::Ecdh]
+        } else {
+            &[]
         }
     }
 

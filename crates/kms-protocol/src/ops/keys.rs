@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::{Validate, Validator};
 use super::{
-    EncryptionAlgorithmSpec, ExpirationModelType, KeyManagerType, KeySpec, KeyState, KeyUsageType,
-    MacAlgorithmSpec, MultiRegionKeyType, OriginType, SigningAlgorithmSpec, Tag, Timestamp,
+    EncryptionAlgorithmSpec, ExpirationModelType, KeyAgreementAlgorithmSpec, KeyManagerType,
+    KeySpec, KeyState, KeyUsageType, MacAlgorithmSpec, MultiRegionKeyType, OriginType,
+    SigningAlgorithmSpec, Tag, Timestamp,
 };
 
 /// `CreateKey` input.
@@ -271,6 +272,9 @@ pub struct KeyMetadata {
     /// Signing algorithms (signing keys only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub signing_algorithms: Option<Vec<SigningAlgorithmSpec>>,
+    /// Key agreement algorithms (key agreement keys only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_agreement_algorithms: Option<Vec<KeyAgreementAlgorithmSpec>>,
     /// MAC algorithms (HMAC keys only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub mac_algorithms: Option<Vec<MacAlgorithmSpec>>,

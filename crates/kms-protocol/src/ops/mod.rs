@@ -274,6 +274,7 @@ operations! {
         Verify(VerifyRequest) -> VerifyResponse,
         GenerateMac(GenerateMacRequest) -> GenerateMacResponse,
         VerifyMac(VerifyMacRequest) -> VerifyMacResponse,
+        DeriveSharedSecret(DeriveSharedSecretRequest) -> DeriveSharedSecretResponse,
         GetKeyPolicy(GetKeyPolicyRequest) -> GetKeyPolicyResponse,
         PutKeyPolicy(PutKeyPolicyRequest) -> EmptyResponse,
         ListKeyPolicies(ListKeyPoliciesRequest) -> ListKeyPoliciesResponse,
@@ -295,7 +296,7 @@ operations! {
     }
     unmodeled {
         ConnectCustomKeyStore, CreateCustomKeyStore, Decapsulate,
-        DeleteCustomKeyStore, DeriveSharedSecret, DescribeCustomKeyStores,
+        DeleteCustomKeyStore, DescribeCustomKeyStores,
         DisconnectCustomKeyStore, Encapsulate, GetKeyLastUsage, UpdateCustomKeyStore,
     }
 }

@@ -8,6 +8,7 @@
 //! - [`rsa_encrypt`]: RSAES-OAEP Encrypt/Decrypt with AWS's size limits.
 //! - [`sign`]: Sign/Verify for every (KeySpec, SigningAlgorithmSpec) pair.
 //! - [`mac`]: GenerateMac and VerifyMac.
+//! - [`agree`]: DeriveSharedSecret (ECDH).
 //! - [`datakey`]: data keys and data key pairs.
 //! - [`import`]: wrapping key pairs and unwrapping of imported material.
 //!
@@ -32,6 +33,7 @@
 //!   [`KeyMaterial::generate`], [`datakey::generate_data_key_pair`] and
 //!   [`import::WrappingKeyPair::generate`] off the async worker threads.
 
+pub mod agree;
 pub mod ciphertext;
 pub mod datakey;
 pub mod error;
@@ -42,6 +44,8 @@ pub mod root;
 pub mod rsa_encrypt;
 pub mod sign;
 
+#[cfg(test)]
+mod agree_vectors;
 #[cfg(test)]
 mod import_vectors;
 #[cfg(test)]

@@ -27,12 +27,13 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
     let r = &entry.record;
     let arn = arn_of(entry);
-    let (enc, sign, mac) = match r.usage {
-        KeyUsageType::EncryptDecrypt => (Some(r.spec.encryption_algorithms().to_vec()), None, None),
-        KeyUsageType::SignVerify => (None, Some(r.spec.signing_algorithms().to_vec()), None),
-        KeyUsageType::GenerateVerifyMac => (None, None, Some(r.spec.mac_algorithms().to_vec())),
-        KeyUsageType::KeyAgreement => (None, None, None),
-    };
+    let usage = r.usage;
+    let enc =
+        (usage == KeyUsageType::EncryptDecrypt).then(|| r.spec.encryption_algorithms().to_vec());
+    let sign = (usage == KeyUsageType::SignVerify).then(|| r.spec.signing_algorithms().to_vec());
+    let mac = (usage == KeyUsageType::GenerateVerifyMac).then(|| r.spec.mac_algorithms().to_vec());
+    let agree =
+        (usage == KeyUsageType::KeyAgreement).then(|| r.spec.key_agreement_algorithms().to_vec());
     KeyMetadata {
         aws_account_id: r.scope.account.clone(),
         key_id: r.key_id.clone(),
@@ -61,6 +62,7 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
         key_spec: r.spec,
         encryption_algorithms: enc,
         signing_algorithms: sign,
+        key_agreement_algorithms: agree,
         mac_algorithms: mac,
         multi_region: r.multi_region,
         multi_region_configuration: r.extra.multi_region.as_ref().map(|m| {

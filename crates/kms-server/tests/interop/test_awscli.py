@@ -56,6 +56,23 @@ def test_cli_key_lifecycle_and_cryptography(server, tmp_path):
     assert pub["KeySpec"] == "ECC_NIST_P256"
 
 
+def test_cli_derive_shared_secret_between_two_kms_keys(server, tmp_path):
+    def key_agreement_key():
+        return aws(server, "create-key", "--key-spec", "ECC_NIST_P384", "--key-usage", "KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
+
+    alice, bob = key_agreement_key(), key_agreement_key()
+    secrets = []
+    for me, peer in ((alice, bob), (bob, alice)):
+        public = base64.b64decode(aws(server, "get-public-key", "--key-id", peer)["PublicKey"])
+        (tmp_path / "peer.der").write_bytes(public)
+        out = aws(
+            server, "derive-shared-secret", "--key-id", me, "--key-agreement-algorithm", "ECDH",
+            "--public-key", f"fileb://{tmp_path / 'peer.der'}",
+        )
+        secrets.append(base64.b64decode(out["SharedSecret"]))
+    assert secrets[0] == secrets[1] and len(secrets[0]) == 48
+
+
 def test_cli_reports_aws_error_codes(server, tmp_path):
     result = aws(server, "describe-key", "--key-id", "alias/does-not-exist", check=False)
     assert result.returncode != 0 and "NotFoundException" in result.stderr

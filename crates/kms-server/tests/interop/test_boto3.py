@@ -59,6 +59,9 @@ def test_create_key_defaults_match_aws(kms):
         ("ECC_NIST_P384", "SIGN_VERIFY"),
         ("ECC_NIST_P521", "SIGN_VERIFY"),
         ("ECC_SECG_P256K1", "SIGN_VERIFY"),
+        ("ECC_NIST_P256", "KEY_AGREEMENT"),
+        ("ECC_NIST_P384", "KEY_AGREEMENT"),
+        ("ECC_NIST_P521", "KEY_AGREEMENT"),
         ("HMAC_224", "GENERATE_VERIFY_MAC"),
         ("HMAC_256", "GENERATE_VERIFY_MAC"),
         ("HMAC_384", "GENERATE_VERIFY_MAC"),
@@ -72,11 +75,15 @@ def test_create_key_of_every_spec(kms, spec, usage):
         assert md["SigningAlgorithms"]
     if usage == "GENERATE_VERIFY_MAC":
         assert md["MacAlgorithms"]
+    if usage == "KEY_AGREEMENT":
+        assert md["KeyAgreementAlgorithms"] == ["ECDH"]
+        assert "SigningAlgorithms" not in md
 
 
 def test_create_key_validation(kms):
     expect_error("ValidationException", kms.create_key, KeySpec="ECC_NIST_P256", KeyUsage="ENCRYPT_DECRYPT")
     expect_error("ValidationException", kms.create_key, KeySpec="HMAC_256", KeyUsage="ENCRYPT_DECRYPT")
+    expect_error("ValidationException", kms.create_key, KeySpec="ECC_SECG_P256K1", KeyUsage="KEY_AGREEMENT")
     expect_error("ValidationException", kms.create_key, Description="x" * 8193)
 
 
@@ -340,6 +347,46 @@ def test_sign_verify_ecc_and_rsa(kms):
                 public.verify(sig, b"other", padding.PKCS1v15() if "PKCS1" in alg else padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
         expect_error("KMSInvalidSignatureException", kms.verify, KeyId=key, Message=b"other", Signature=sig, SigningAlgorithm=alg)
         expect_error("ValidationException", kms.sign, KeyId=key, Message=b"short", MessageType="DIGEST", SigningAlgorithm=alg)
+
+
+def test_derive_shared_secret_matches_a_local_ecdh(kms):
+    """Alice's key lives in KMS; Bob's pair is made here by `cryptography`.
+    Both sides must arrive at the same raw shared secret."""
+    for spec, curve in (
+        ("ECC_NIST_P256", ec.SECP256R1()),
+        ("ECC_NIST_P384", ec.SECP384R1()),
+        ("ECC_NIST_P521", ec.SECP521R1()),
+    ):
+        alice = kms.create_key(KeySpec=spec, KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
+        pub = kms.get_public_key(KeyId=alice)
+        assert pub["KeyUsage"] == "KEY_AGREEMENT" and pub["KeyAgreementAlgorithms"] == ["ECDH"]
+        alice_public = serialization.load_der_public_key(pub["PublicKey"])
+        bob = ec.generate_private_key(curve)
+        bob_spki = bob.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        out = kms.derive_shared_secret(KeyId=alice, KeyAgreementAlgorithm="ECDH", PublicKey=bob_spki)
+        assert out["SharedSecret"] == bob.exchange(ec.ECDH(), alice_public), spec
+        assert out["KeyId"].endswith(alice)
+        assert out["KeyAgreementAlgorithm"] == "ECDH" and out["KeyOrigin"] == "AWS_KMS"
+
+    other_curve = ec.generate_private_key(ec.SECP384R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    p256 = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
+    expect_error(
+        "ValidationException", kms.derive_shared_secret,
+        KeyId=p256, KeyAgreementAlgorithm="ECDH", PublicKey=other_curve,
+    )
+    expect_error(
+        "DryRunOperationException", kms.derive_shared_secret,
+        KeyId=p256, KeyAgreementAlgorithm="ECDH", PublicKey=other_curve, DryRun=True,
+    )
+    signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    expect_error(
+        "InvalidKeyUsageException", kms.derive_shared_secret,
+        KeyId=signing, KeyAgreementAlgorithm="ECDH", PublicKey=other_curve,
+    )
 
 
 def test_sign_with_algorithm_of_another_spec(kms):
