@@ -14,11 +14,14 @@ use super::material::{EcKey, KeyMaterial, Loaded};
 /// peer's SubjectPublicKeyInfo DER, which must name the same curve and hold
 /// a point on it (the identity cannot be encoded in SPKI).
 macro_rules! ecdh {
-    ($curve:ident, $scalar:expr, $peer:expr, $expected:literal) => {{
+    ($curve:ident, $scalar:expr, $peer:expr, $name:literal) => {{
         let peer = $curve::PublicKey::from_public_key_der($peer).map_err(|_| {
             CryptoError::InvalidInput {
                 what: "publicKey",
-                expected: $expected,
+                expected: concat!(
+                    "a DER SubjectPublicKeyInfo of a point on the key's curve, ",
+                    $name
+                ),
             }
         })?;
         let shared = $curve::ecdh::diffie_hellman($scalar, peer.as_affine());
@@ -33,24 +36,11 @@ pub fn derive_shared_secret(
     peer_spki: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     Ok(match &material.loaded {
-        Loaded::Ec(EcKey::P256(k)) => ecdh!(
-            p256,
-            k.as_nonzero_scalar(),
-            peer_spki,
-            "a DER SubjectPublicKeyInfo of a point on the key's curve, P-256"
-        ),
-        Loaded::Ec(EcKey::P384(k)) => ecdh!(
-            p384,
-            k.as_nonzero_scalar(),
-            peer_spki,
-            "a DER SubjectPublicKeyInfo of a point on the key's curve, P-384"
-        ),
-        Loaded::Ec(EcKey::P521(k)) => ecdh!(
-            p521,
-            k.signing.as_nonzero_scalar(),
-            peer_spki,
-            "a DER SubjectPublicKeyInfo of a point on the key's curve, P-521"
-        ),
+        Loaded::Ec(EcKey::P256(k)) => ecdh!(p256, k.as_nonzero_scalar(), peer_spki, "P-256"),
+        Loaded::Ec(EcKey::P384(k)) => ecdh!(p384, k.as_nonzero_scalar(), peer_spki, "P-384"),
+        Loaded::Ec(EcKey::P521(k)) => {
+            ecdh!(p521, k.signing.as_nonzero_scalar(), peer_spki, "P-521")
+        }
         Loaded::Ec(EcKey::K256(_)) | Loaded::Symmetric(_) | Loaded::Hmac(_) | Loaded::Rsa(_) => {
             return Err(CryptoError::OperationNotValidForKey {
                 operation: "DeriveSharedSecret",

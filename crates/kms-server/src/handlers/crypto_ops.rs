@@ -1,21 +1,22 @@
 //! Encrypt, Decrypt, ReEncrypt, GetPublicKey, Sign, Verify, GenerateMac,
-//! VerifyMac, DeriveSharedSecret. Every one reads only memory: no store access on this path.
+//! VerifyMac, DeriveSharedSecret. Every one reads only memory: no store
+//! access on this path.
 
 use std::sync::Arc;
 
 use kms_protocol::ops::{
     Blob, DecryptRequest, DecryptResponse, DeriveSharedSecretRequest, DeriveSharedSecretResponse,
     EncryptRequest, EncryptResponse, EncryptionAlgorithmSpec, EncryptionContext,
-    GenerateMacRequest, GenerateMacResponse, GetPublicKeyRequest, GetPublicKeyResponse,
-    KeyAgreementAlgorithmSpec, KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType,
-    ReEncryptRequest, ReEncryptResponse, SignRequest, SignResponse, SigningAlgorithmSpec,
-    VerifyMacRequest, VerifyMacResponse, VerifyRequest, VerifyResponse,
+    GenerateMacRequest, GenerateMacResponse, GetPublicKeyRequest, GetPublicKeyResponse, KeySpec,
+    KeyUsageType, MacAlgorithmSpec, MessageType, ReEncryptRequest, ReEncryptResponse, SignRequest,
+    SignResponse, SigningAlgorithmSpec, VerifyMacRequest, VerifyMacResponse, VerifyRequest,
+    VerifyResponse,
 };
 use zeroize::Zeroizing;
 
 use super::{
-    Allow, Ctx, arn_of, blocking, check_usable, check_usage, cpu_bound, dry_run, find_key,
-    required, resolve_key,
+    Allow, Ctx, UsageAlgorithms, arn_of, blocking, check_usable, check_usage, cpu_bound, dry_run,
+    find_key, required, resolve_key,
 };
 use crate::authz::{authorize_key, authorize_key_with};
 use crate::crypto::{agree, ciphertext, mac, rsa_encrypt, sign};
@@ -325,18 +326,17 @@ pub fn get_public_key(
     }
     let (_, material) = current(&entry)?;
     let usage = entry.record.usage;
+    // HMAC keys were refused above, so there is no MAC list to report.
+    let algorithms = UsageAlgorithms::of(spec, usage);
     Ok(GetPublicKeyResponse {
         key_id: arn_of(&entry),
         public_key: Blob::from(material.public_key_der()?),
         customer_master_key_spec: spec,
         key_spec: spec,
         key_usage: usage,
-        encryption_algorithms: (usage == KeyUsageType::EncryptDecrypt)
-            .then(|| spec.encryption_algorithms().to_vec()),
-        signing_algorithms: (usage == KeyUsageType::SignVerify)
-            .then(|| spec.signing_algorithms().to_vec()),
-        key_agreement_algorithms: (usage == KeyUsageType::KeyAgreement)
-            .then(|| spec.key_agreement_algorithms().to_vec()),
+        encryption_algorithms: algorithms.encryption,
+        signing_algorithms: algorithms.signing,
+        key_agreement_algorithms: algorithms.key_agreement,
     })
 }
 
@@ -523,8 +523,8 @@ pub async fn derive_shared_secret(
         blocking(move || Ok(agree::derive_shared_secret(&material, peer.as_bytes())?)).await?;
     Ok(DeriveSharedSecretResponse {
         key_id: arn_of(&entry),
-        shared_secret: Blob::new(secret.to_vec()),
-        key_agreement_algorithm: KeyAgreementAlgorithmSpec::Ecdh,
+        shared_secret: Blob::from(secret.as_slice()),
+        key_agreement_algorithm: algorithm,
         key_origin: entry.record.origin,
     })
 }

@@ -14,7 +14,7 @@ use kms_protocol::ops::{
 };
 
 use super::tags::check_new_tags;
-use super::{Allow, Ctx, arn_of, blocking, find_key, is_expired};
+use super::{Allow, Ctx, UsageAlgorithms, arn_of, blocking, find_key, is_expired};
 use crate::crypto::KeyMaterial;
 use crate::error::KmsError;
 use crate::registry::KeyEntry;
@@ -27,13 +27,7 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
     let r = &entry.record;
     let arn = arn_of(entry);
-    let usage = r.usage;
-    let enc =
-        (usage == KeyUsageType::EncryptDecrypt).then(|| r.spec.encryption_algorithms().to_vec());
-    let sign = (usage == KeyUsageType::SignVerify).then(|| r.spec.signing_algorithms().to_vec());
-    let mac = (usage == KeyUsageType::GenerateVerifyMac).then(|| r.spec.mac_algorithms().to_vec());
-    let agree =
-        (usage == KeyUsageType::KeyAgreement).then(|| r.spec.key_agreement_algorithms().to_vec());
+    let algorithms = UsageAlgorithms::of(r.spec, r.usage);
     KeyMetadata {
         aws_account_id: r.scope.account.clone(),
         key_id: r.key_id.clone(),
@@ -60,10 +54,10 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
         },
         customer_master_key_spec: r.spec,
         key_spec: r.spec,
-        encryption_algorithms: enc,
-        signing_algorithms: sign,
-        key_agreement_algorithms: agree,
-        mac_algorithms: mac,
+        encryption_algorithms: algorithms.encryption,
+        signing_algorithms: algorithms.signing,
+        key_agreement_algorithms: algorithms.key_agreement,
+        mac_algorithms: algorithms.mac,
         multi_region: r.multi_region,
         multi_region_configuration: r.extra.multi_region.as_ref().map(|m| {
             let member = |region: &str| MultiRegionKey {

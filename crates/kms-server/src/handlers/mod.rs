@@ -13,7 +13,10 @@ pub mod tags;
 
 use std::sync::Arc;
 
-use kms_protocol::ops::{KeyState, KeyUsageType};
+use kms_protocol::ops::{
+    EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeySpec, KeyState, KeyUsageType,
+    MacAlgorithmSpec, SigningAlgorithmSpec,
+};
 
 use crate::authz::{Access, authorize_key};
 use crate::credentials::Principal;
@@ -152,6 +155,33 @@ pub fn check_usable(entry: &KeyEntry) -> Result<(), KmsError> {
         other => Err(KmsError::InvalidState(format!(
             "{arn} is not usable in state {other}."
         ))),
+    }
+}
+
+/// The algorithm lists DescribeKey and GetPublicKey report: only the list of
+/// the key's usage is present.
+pub struct UsageAlgorithms {
+    /// `EncryptionAlgorithms` (ENCRYPT_DECRYPT keys).
+    pub encryption: Option<Vec<EncryptionAlgorithmSpec>>,
+    /// `SigningAlgorithms` (SIGN_VERIFY keys).
+    pub signing: Option<Vec<SigningAlgorithmSpec>>,
+    /// `KeyAgreementAlgorithms` (KEY_AGREEMENT keys).
+    pub key_agreement: Option<Vec<KeyAgreementAlgorithmSpec>>,
+    /// `MacAlgorithms` (GENERATE_VERIFY_MAC keys).
+    pub mac: Option<Vec<MacAlgorithmSpec>>,
+}
+
+impl UsageAlgorithms {
+    /// The lists of a key of `spec` used for `usage`.
+    pub fn of(spec: KeySpec, usage: KeyUsageType) -> Self {
+        use KeyUsageType::*;
+        UsageAlgorithms {
+            encryption: (usage == EncryptDecrypt).then(|| spec.encryption_algorithms().to_vec()),
+            signing: (usage == SignVerify).then(|| spec.signing_algorithms().to_vec()),
+            key_agreement: (usage == KeyAgreement)
+                .then(|| spec.key_agreement_algorithms().to_vec()),
+            mac: (usage == GenerateVerifyMac).then(|| spec.mac_algorithms().to_vec()),
+        }
     }
 }
 
