@@ -362,5 +362,10 @@ async fn handle(
         now_ms: state.clock.now_ms(),
     };
     let bytes = dispatch(state, &ctx, request).await?;
+    if let Some(used) = crate::usage::tracked(operation) {
+        ctx.resources.with(|keys| {
+            state.usage.record(used, keys, ctx.now_ms, &ctx.request_id);
+        });
+    }
     Ok((ctx.principal.arn, bytes))
 }

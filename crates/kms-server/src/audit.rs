@@ -196,8 +196,9 @@ impl AuditEntry {
 }
 
 /// A unique event id without a random-number call per record: a UUID
-/// (version 4 layout) made from a hash of the unique request id.
-fn event_id(request_id: &str) -> String {
+/// (version 4 layout) made from a hash of the unique request id, so that
+/// `GetKeyLastUsage` can name a request's record without waiting for it.
+pub fn event_id(request_id: &str) -> String {
     let h = Sha256::digest(format!("kms-server event id\0{request_id}").as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&h[..16]);
@@ -623,7 +624,11 @@ fn camel(s: &str) -> String {
 
 /// Operations whose responses CloudTrail does not record (data plane).
 pub fn response_is_logged(operation: &str) -> bool {
-    !(cryptographic(operation) || matches!(operation, "GetPublicKey" | "GetParametersForImport"))
+    !(cryptographic(operation)
+        || matches!(
+            operation,
+            "GetPublicKey" | "GetParametersForImport" | "GetKeyLastUsage"
+        ))
 }
 
 /// The cryptographic (data-plane) operations.

@@ -312,6 +312,7 @@ fn kms_action(name: &str) -> &'static str {
         "DeriveSharedSecret",
         "DisableKeyRotation",
         "EnableKeyRotation",
+        "GetKeyLastUsage",
         "GetKeyRotationStatus",
         "GetParametersForImport",
         "ImportKeyMaterial",

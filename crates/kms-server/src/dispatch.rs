@@ -36,6 +36,7 @@ pub async fn dispatch(
         Request::UpdateKeyDescription(r) => json(keys::update_key_description(state, ctx, r).await),
         Request::EnableKey(r) => json(keys::enable_key(state, ctx, r).await),
         Request::DisableKey(r) => json(keys::disable_key(state, ctx, r).await),
+        Request::GetKeyLastUsage(r) => json(keys::get_key_last_usage(s, ctx, r)),
         Request::ScheduleKeyDeletion(r) => json(keys::schedule_key_deletion(state, ctx, r).await),
         Request::CancelKeyDeletion(r) => json(keys::cancel_key_deletion(state, ctx, r).await),
         Request::CreateAlias(r) => json(aliases::create_alias(state, ctx, r).await),

@@ -45,6 +45,7 @@ pub mod registry;
 pub mod resolve;
 pub mod state;
 pub mod store;
+pub mod usage;
 
 pub use app::app;
 pub use state::AppState;

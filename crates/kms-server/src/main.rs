@@ -11,6 +11,8 @@ use tracing_subscriber::EnvFilter;
 
 /// How often due rotations run and keys past their deletion date are removed.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// How often keys' last use is written to the store.
+const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -121,6 +123,21 @@ async fn main() -> anyhow::Result<()> {
         }
     });
 
+    // Keys' last use reaches the store in batches, off the request path.
+    let flusher_state = Arc::clone(&state);
+    let flusher = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(USAGE_FLUSH_INTERVAL);
+        loop {
+            tick.tick().await;
+            let st = Arc::clone(&flusher_state);
+            match tokio::task::spawn_blocking(move || st.flush_usage()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "saving keys' last use failed"),
+                Err(e) => tracing::error!(error = %e, "key last use flush task failed"),
+            }
+        }
+    });
+
     let app = kms_server::app(Arc::clone(&state));
     axum::serve(
         listener,
@@ -129,6 +146,10 @@ async fn main() -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     sweeper.abort();
+    flusher.abort();
+    if let Err(e) = state.flush_usage() {
+        tracing::error!(error = %e, "saving keys' last use at shutdown failed");
+    }
     if let Some(audit) = &state.audit {
         audit.close();
     }

@@ -16,7 +16,8 @@ use crate::metrics::Metrics;
 use crate::policy::IdentityPolicies;
 use crate::quota::Quotas;
 use crate::registry::Registry;
-use crate::store::{Change, SqliteStore, Store};
+use crate::store::{Change, SqliteStore, Store, StoreError};
+use crate::usage::UsageTracker;
 
 /// File names inside the data directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
@@ -84,6 +85,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The audit log (absent for a server without a data directory).
     pub audit: Option<AuditLog>,
+    /// Each key's last successful cryptographic operation.
+    pub usage: UsageTracker,
     /// Serializes writers so the store and the registry change in one order.
     write_lock: Mutex<()>,
 }
@@ -116,7 +119,8 @@ impl AppState {
         access_keys: AccessKeys,
         options: ServerOptions,
     ) -> anyhow::Result<Self> {
-        let snapshot = store.load()?;
+        let mut snapshot = store.load()?;
+        let usage = UsageTracker::load(&mut snapshot);
         let registry = Registry::load(snapshot, &root)?;
         let clock = if options.test_clock {
             Clock::adjustable()
@@ -129,6 +133,7 @@ impl AppState {
             quotas,
             metrics: Metrics::default(),
             audit: None,
+            usage,
             options,
             access_keys,
             registry,
@@ -203,10 +208,23 @@ impl AppState {
             let (changes, result) = plan(&state.registry)?;
             state.store.apply(&changes)?;
             state.registry.apply(&changes);
+            for change in &changes {
+                if let Change::DeleteKey { scope, key_id } = change {
+                    state.usage.forget(&scope.key_arn(key_id));
+                }
+            }
             Ok(result)
         })
         .await
         .map_err(|e| KmsError::Internal(format!("write task failed: {e}")))?
+    }
+}
+
+impl AppState {
+    /// Writes the keys' last use recorded since the previous flush (the
+    /// server does every second and on shutdown); returns how many keys.
+    pub fn flush_usage(&self) -> Result<usize, StoreError> {
+        self.usage.flush(self.store.as_ref())
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::*;
-use kms_server::store::{Change, Snapshot, SqliteStore, Store, StoreError};
+use kms_server::store::{Change, Snapshot, SqliteStore, Store, StoreError, UsageRecord};
 use serde_json::json;
 
 /// Wraps the SQLite store, counting calls and failing writes on demand.
@@ -42,6 +42,10 @@ impl Store for Instrumented {
             return Err(StoreError("disk full (injected)".into()));
         }
         self.inner.apply(changes)
+    }
+
+    fn save_usage(&self, records: &[UsageRecord]) -> Result<(), StoreError> {
+        self.inner.save_usage(records)
     }
 
     fn load(&self) -> Result<Snapshot, StoreError> {

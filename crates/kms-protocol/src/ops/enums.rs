@@ -371,6 +371,41 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// A cryptographic operation `GetKeyLastUsage` reports
+    /// (`KeyLastUsageTrackingOperation`).
+    KeyLastUsageTrackingOperation {
+        /// `Decrypt`.
+        Decrypt = "Decrypt",
+        /// `DeriveSharedSecret`.
+        DeriveSharedSecret = "DeriveSharedSecret",
+        /// `Encrypt`.
+        Encrypt = "Encrypt",
+        /// `GenerateDataKey`.
+        GenerateDataKey = "GenerateDataKey",
+        /// `GenerateDataKeyPair`.
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        /// `GenerateDataKeyPairWithoutPlaintext`.
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        /// `GenerateDataKeyWithoutPlaintext`.
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        /// `GenerateMac`.
+        GenerateMac = "GenerateMac",
+        /// `ReEncrypt` (recorded on both of its keys).
+        ReEncrypt = "ReEncrypt",
+        /// `Sign`.
+        Sign = "Sign",
+        /// `Verify`.
+        Verify = "Verify",
+        /// `VerifyMac`.
+        VerifyMac = "VerifyMac",
+        /// `Encapsulate` (ML-KEM keys).
+        Encapsulate = "Encapsulate",
+        /// `Decapsulate` (ML-KEM keys).
+        Decapsulate = "Decapsulate",
+    }
+}
+
 impl KeySpec {
     /// The key usages AWS allows for this key spec; the first is the default.
     pub fn allowed_usages(self) -> &'static [KeyUsageType] {

@@ -1,13 +1,13 @@
 //! Key lifecycle operations: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription,
-//! EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion.
+//! EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion, GetKeyLastUsage.
 
 use serde::{Deserialize, Serialize};
 
 use super::validate::{Validate, Validator};
 use super::{
-    EncryptionAlgorithmSpec, ExpirationModelType, KeyAgreementAlgorithmSpec, KeyManagerType,
-    KeySpec, KeyState, KeyUsageType, MacAlgorithmSpec, MultiRegionKeyType, OriginType,
-    SigningAlgorithmSpec, Tag, Timestamp,
+    EncryptionAlgorithmSpec, ExpirationModelType, KeyAgreementAlgorithmSpec,
+    KeyLastUsageTrackingOperation, KeyManagerType, KeySpec, KeyState, KeyUsageType,
+    MacAlgorithmSpec, MultiRegionKeyType, OriginType, SigningAlgorithmSpec, Tag, Timestamp,
 };
 
 /// `CreateKey` input.
@@ -119,6 +119,43 @@ impl Validate for DescribeKeyRequest {
 pub struct DescribeKeyResponse {
     /// The key.
     pub key_metadata: KeyMetadata,
+}
+
+/// `GetKeyLastUsage` output (the input is a [`super::KeyOnlyRequest`]: key
+/// id or key ARN, no alias).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyLastUsageResponse {
+    /// The key's id.
+    pub key_id: String,
+    /// The last successful cryptographic operation; every member is absent
+    /// (an empty object) when the key has not been used since
+    /// `TrackingStartDate`.
+    #[serde(default)]
+    pub key_last_usage: KeyLastUsageData,
+    /// Since when usage is recorded for this key: the later of its creation
+    /// and the start of tracking.
+    pub tracking_start_date: Timestamp,
+    /// When the key was created.
+    pub key_creation_date: Timestamp,
+}
+
+/// The last successful cryptographic operation with a key (`KeyLastUsageData`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct KeyLastUsageData {
+    /// Which operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<KeyLastUsageTrackingOperation>,
+    /// When (whole seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    /// The `eventID` of the operation's audit (CloudTrail) record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_trail_event_id: Option<String>,
+    /// The operation's request id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_request_id: Option<String>,
 }
 
 /// `ListKeys` input.

@@ -293,11 +293,12 @@ operations! {
         GetParametersForImport(GetParametersForImportRequest) -> GetParametersForImportResponse,
         ImportKeyMaterial(ImportKeyMaterialRequest) -> KeyMaterialResponse,
         DeleteImportedKeyMaterial(DeleteImportedKeyMaterialRequest) -> KeyMaterialResponse,
+        GetKeyLastUsage(KeyOnlyRequest) -> GetKeyLastUsageResponse,
     }
     unmodeled {
         ConnectCustomKeyStore, CreateCustomKeyStore, Decapsulate,
         DeleteCustomKeyStore, DescribeCustomKeyStores,
-        DisconnectCustomKeyStore, Encapsulate, GetKeyLastUsage, UpdateCustomKeyStore,
+        DisconnectCustomKeyStore, Encapsulate, UpdateCustomKeyStore,
     }
 }
 

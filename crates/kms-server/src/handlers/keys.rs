@@ -7,10 +7,11 @@ use std::sync::Arc;
 use kms_protocol::ops::{
     CancelKeyDeletionRequest, CancelKeyDeletionResponse, CreateKeyRequest, CreateKeyResponse,
     DescribeKeyRequest, DescribeKeyResponse, DisableKeyRequest, EmptyResponse, EnableKeyRequest,
-    ExpirationModelType, KeyListEntry, KeyManagerType, KeyMetadata, KeySpec, KeyState,
-    KeyUsageType, ListKeysRequest, ListKeysResponse, MultiRegionConfiguration, MultiRegionKey,
-    MultiRegionKeyType, OriginType, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
-    Timestamp, UpdateKeyDescriptionRequest,
+    ExpirationModelType, GetKeyLastUsageResponse, KeyLastUsageData, KeyListEntry, KeyManagerType,
+    KeyMetadata, KeyOnlyRequest, KeySpec, KeyState, KeyUsageType, ListKeysRequest,
+    ListKeysResponse, MultiRegionConfiguration, MultiRegionKey, MultiRegionKeyType, OriginType,
+    ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse, Timestamp,
+    UpdateKeyDescriptionRequest,
 };
 
 use super::tags::check_new_tags;
@@ -241,6 +242,35 @@ pub fn describe_key(
     let entry = find_key(&state.registry, ctx, &req.key_id, Allow::KeysAndAliases)?;
     Ok(DescribeKeyResponse {
         key_metadata: key_metadata(&entry),
+    })
+}
+
+/// `GetKeyLastUsage`: the key's last successful cryptographic operation, in
+/// any key state. Key id or key ARN only, and only in the caller's account
+/// (`kms:GetKeyLastUsage` is not a cross-account action).
+pub fn get_key_last_usage(
+    state: &AppState,
+    ctx: &Ctx,
+    req: KeyOnlyRequest,
+) -> Result<GetKeyLastUsageResponse, KmsError> {
+    let entry = find_key(&state.registry, ctx, &req.key_id, Allow::KeysOnly)?;
+    let created = entry.record.created_ms;
+    let key_last_usage = state
+        .usage
+        .last(&arn_of(&entry))
+        .map(|u| KeyLastUsageData {
+            operation: Some(u.operation),
+            // Whole seconds, as CloudTrail's eventTime.
+            timestamp: Some(Timestamp::from_millis(u.at_ms - u.at_ms.rem_euclid(1000))),
+            cloud_trail_event_id: Some(u.event_id),
+            kms_request_id: Some(u.request_id),
+        })
+        .unwrap_or_default();
+    Ok(GetKeyLastUsageResponse {
+        key_id: entry.record.key_id.clone(),
+        key_last_usage,
+        tracking_start_date: Timestamp::from_millis(created.max(state.usage.tracking_start_ms())),
+        key_creation_date: Timestamp::from_millis(created),
     })
 }
 

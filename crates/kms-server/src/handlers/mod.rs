@@ -55,6 +55,11 @@ impl Resources {
         }
     }
 
+    /// Runs `f` on the keys noted so far, without copying them.
+    pub fn with<R>(&self, f: impl FnOnce(&[String]) -> R) -> R {
+        f(&self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// The keys noted so far.
     pub fn list(&self) -> Vec<String> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()

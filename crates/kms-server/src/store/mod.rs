@@ -1,4 +1,5 @@
-//! Durable storage of keys, key material versions, aliases and tags.
+//! Durable storage of keys, key material versions, aliases, tags, grants and
+//! each key's last use.
 //!
 //! The server serves every read from memory ([`crate::registry`]); the store
 //! is written first, in one transaction per request, and read in full only at
@@ -16,7 +17,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kms_protocol::ids::partition_of_region;
-use kms_protocol::ops::{GrantOperation, KeySpec, KeyState, KeyUsageType, OriginType};
+use kms_protocol::ops::{
+    GrantOperation, KeyLastUsageTrackingOperation, KeySpec, KeyState, KeyUsageType, OriginType,
+};
 
 use crate::crypto::KeyMaterial;
 
@@ -292,6 +295,30 @@ pub struct TagRecord {
     pub tag_value: String,
 }
 
+/// A key's last successful cryptographic operation (`GetKeyLastUsage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastUsage {
+    /// Which operation.
+    pub operation: KeyLastUsageTrackingOperation,
+    /// When, ms since the epoch (lifecycle clock).
+    pub at_ms: i64,
+    /// The `eventID` of the request's audit record.
+    pub event_id: String,
+    /// The request's `x-amzn-RequestId`.
+    pub request_id: String,
+}
+
+/// One key's [`LastUsage`] as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRecord {
+    /// Key scope.
+    pub scope: Scope,
+    /// Key id.
+    pub key_id: String,
+    /// Its last use.
+    pub usage: LastUsage,
+}
+
 /// Everything in the store, read at start-up.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -305,6 +332,10 @@ pub struct Snapshot {
     pub tags: Vec<TagRecord>,
     /// All grants.
     pub grants: Vec<GrantRecord>,
+    /// Every key's last use, where recorded.
+    pub usage: Vec<UsageRecord>,
+    /// Since when the store records last use, ms since the epoch (0: always).
+    pub usage_tracking_start_ms: i64,
 }
 
 /// A store failure; its detail goes to the log, never to the client.
@@ -324,6 +355,10 @@ impl std::error::Error for StoreError {}
 pub trait Store: Send + Sync + 'static {
     /// Applies `changes` in one transaction.
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
+    /// Records keys' last use in one transaction, each only if its key still
+    /// exists and the record is not older than the stored one. Called in
+    /// batches off the request path (see [`crate::usage`]).
+    fn save_usage(&self, records: &[UsageRecord]) -> Result<(), StoreError>;
     /// Reads everything.
     fn load(&self) -> Result<Snapshot, StoreError>;
 }

@@ -5,7 +5,8 @@
 //! a process kill (NORMAL in WAL mode would survive `kill -9` but may lose
 //! the last commits on power loss). One connection, behind a mutex, does
 //! every write; writes are rare next to the crypto hot path, which never
-//! touches SQLite.
+//! touches SQLite (its keys' last use arrives in batches, at most about once
+//! a second).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -13,8 +14,8 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    AliasRecord, Change, KeyExtra, KeyRecord, Scope, SealedMaterial, Snapshot, Store, StoreError,
-    TagRecord,
+    AliasRecord, Change, KeyExtra, KeyRecord, LastUsage, Scope, SealedMaterial, Snapshot, Store,
+    StoreError, TagRecord, UsageRecord,
 };
 
 const SCHEMA_VERSION: i64 = 1;
@@ -76,7 +77,22 @@ CREATE TABLE IF NOT EXISTS grants (
     body TEXT NOT NULL,
     PRIMARY KEY (account, region, key_id, grant_id)
 );
+CREATE TABLE IF NOT EXISTS key_last_usage (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    PRIMARY KEY (account, region, key_id)
+);
 ";
+
+/// The meta row that says since when last use is recorded (added with the
+/// `key_last_usage` table; a database made before it starts tracking on the
+/// first start that has it).
+const USAGE_TRACKING_START: &str = "usage_tracking_start_ms";
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
@@ -143,6 +159,14 @@ impl SqliteStore {
                 )));
             }
         }
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (name, value) VALUES (?1, ?2)",
+            params![USAGE_TRACKING_START, now_ms.to_string()],
+        )
+        .map_err(err)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -199,7 +223,7 @@ fn apply_one(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
             )?;
         }
         Change::DeleteKey { scope, key_id } => {
-            for table in ["keys", "key_materials", "tags", "grants"] {
+            for table in ["keys", "key_materials", "tags", "grants", "key_last_usage"] {
                 tx.execute(
                     &format!(
                         "DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND key_id = ?3"
@@ -299,6 +323,42 @@ impl Store for SqliteStore {
         let tx = conn.transaction().map_err(err)?;
         for change in changes {
             apply_one(&tx, change).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn save_usage(&self, records: &[UsageRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO key_last_usage
+                       (account, region, key_id, operation, at_ms, event_id, request_id)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+                     WHERE EXISTS (SELECT 1 FROM keys
+                                   WHERE account = ?1 AND region = ?2 AND key_id = ?3)
+                     ON CONFLICT (account, region, key_id) DO UPDATE SET
+                       operation = excluded.operation, at_ms = excluded.at_ms,
+                       event_id = excluded.event_id, request_id = excluded.request_id
+                     WHERE excluded.at_ms >= key_last_usage.at_ms",
+                )
+                .map_err(err)?;
+            for r in records {
+                stmt.execute(params![
+                    r.scope.account,
+                    r.scope.region,
+                    r.key_id,
+                    r.usage.operation.as_str(),
+                    r.usage.at_ms,
+                    r.usage.event_id,
+                    r.usage.request_id,
+                ])
+                .map_err(err)?;
+            }
         }
         tx.commit().map_err(err)
     }
@@ -444,6 +504,50 @@ impl Store for SqliteStore {
             snap.grants
                 .push(serde_json::from_str(&body).map_err(|e| err(format!("grant record: {e}")))?);
         }
+
+        let mut stmt = conn
+            .prepare(
+                "SELECT account, region, key_id, operation, at_ms, event_id, request_id
+                 FROM key_last_usage",
+            )
+            .map_err(err)?;
+        type UsageRow = (String, String, String, String, i64, String, String);
+        let rows = stmt
+            .query_map([], |r| -> rusqlite::Result<UsageRow> {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (account, region, key_id, operation, at_ms, event_id, request_id) =
+                row.map_err(err)?;
+            snap.usage.push(UsageRecord {
+                scope: Scope::new(account, region),
+                key_id,
+                usage: LastUsage {
+                    operation: parse(&operation)?,
+                    at_ms,
+                    event_id,
+                    request_id,
+                },
+            });
+        }
+        let start: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE name = ?1",
+                params![USAGE_TRACKING_START],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        snap.usage_tracking_start_ms = start.as_deref().map(parse).transpose()?.unwrap_or(0);
         Ok(snap)
     }
 }

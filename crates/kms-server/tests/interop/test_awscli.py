@@ -73,6 +73,20 @@ def test_cli_derive_shared_secret_between_two_kms_keys(server, tmp_path):
     assert secrets[0] == secrets[1] and len(secrets[0]) == 48
 
 
+def test_cli_get_key_last_usage(server):
+    key = aws(server, "create-key")["KeyMetadata"]
+    out = aws(server, "get-key-last-usage", "--key-id", key["KeyId"])
+    assert out["KeyId"] == key["KeyId"]
+    assert out["KeyLastUsage"] == {}
+    assert out["TrackingStartDate"] == key["CreationDate"]
+    aws(server, "generate-data-key-without-plaintext", "--key-id", key["Arn"], "--key-spec", "AES_256")
+    used = aws(server, "get-key-last-usage", "--key-id", key["Arn"])["KeyLastUsage"]
+    assert used["Operation"] == "GenerateDataKeyWithoutPlaintext"
+    assert set(used) == {"Operation", "Timestamp", "CloudTrailEventId", "KmsRequestId"}
+    failed = aws(server, "get-key-last-usage", "--key-id", "alias/aws/nothing", check=False)
+    assert failed.returncode != 0 and "NotFoundException" in failed.stderr
+
+
 def test_cli_reports_aws_error_codes(server, tmp_path):
     result = aws(server, "describe-key", "--key-id", "alias/does-not-exist", check=False)
     assert result.returncode != 0 and "NotFoundException" in result.stderr

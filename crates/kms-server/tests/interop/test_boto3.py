@@ -484,3 +484,55 @@ def test_unknown_operation(server):
     body = json.loads(excinfo.value.read())
     assert body["__type"].endswith("UnknownOperationException")
     assert excinfo.value.headers.get("x-amzn-RequestId")
+
+
+# ---------------------------------------------------------------- key last usage
+
+def test_get_key_last_usage_reports_the_last_successful_use(server, kms):
+    from conftest import wait_until
+
+    meta = kms.create_key(Description="usage")["KeyMetadata"]
+    key = meta["KeyId"]
+    fresh = kms.get_key_last_usage(KeyId=meta["Arn"])
+    assert fresh["KeyId"] == key
+    assert fresh["KeyLastUsage"] == {}
+    assert fresh["KeyCreationDate"] == meta["CreationDate"]
+    assert fresh["TrackingStartDate"] == meta["CreationDate"]
+
+    other = kms.create_key(Description="usage destination")["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"k": "v"})["CiphertextBlob"]
+    expect_error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=blob,
+                 EncryptionContext={"k": "other"})
+    used = kms.get_key_last_usage(KeyId=key)["KeyLastUsage"]
+    assert used["Operation"] == "Encrypt", "a failed Decrypt is no use"
+    assert used["Timestamp"].microsecond == 0, "whole seconds"
+    assert used["Timestamp"] >= meta["CreationDate"].replace(microsecond=0)
+
+    out = kms.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"k": "v"},
+                         DestinationKeyId=other)
+    request_id = out["ResponseMetadata"]["RequestId"]
+    for k in (key, other):
+        u = kms.get_key_last_usage(KeyId=k)["KeyLastUsage"]
+        assert u["Operation"] == "ReEncrypt"
+        assert u["KmsRequestId"] == request_id
+
+    # The event id is the one in the audit log's record of that request.
+    log = server.data_dir + "/audit/events.jsonl"
+
+    def record():
+        with open(log) as f:
+            for line in f:
+                event = json.loads(line)["event"]
+                if event["requestID"] == request_id:
+                    return event
+        return None
+
+    assert wait_until(lambda: record() is not None)
+    assert record()["eventID"] == u["CloudTrailEventId"]
+
+    expect_error("NotFoundException", kms.get_key_last_usage, KeyId="alias/aws/none")
+    kms.create_alias(AliasName="alias/usage-by-alias", TargetKeyId=key)
+    expect_error("NotFoundException", kms.get_key_last_usage, KeyId="alias/usage-by-alias")
+    expect_error("InvalidArnException", kms.get_key_last_usage, KeyId="arn:aws:kms:bad")
+    expect_error("NotFoundException", kms.get_key_last_usage,
+                 KeyId="11111111-2222-3333-4444-555555555555")

@@ -86,3 +86,37 @@ def test_kill_9_during_write_burst_loses_no_acknowledged_write(tmp_path):
             assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == key.encode()
     finally:
         server.stop()
+
+
+def test_key_last_usage_survives_a_clean_restart_and_kill_9_after_a_second(tmp_path):
+    server = Server(tmp_path / "data").start()
+    try:
+        kms = server.client()
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        kms.generate_data_key(KeyId=key, KeySpec="AES_256")
+        before = kms.get_key_last_usage(KeyId=key)
+        assert before["KeyLastUsage"]["Operation"] == "GenerateDataKey"
+    finally:
+        server.stop()
+
+    server.start()
+    try:
+        kms = server.client()
+        after = kms.get_key_last_usage(KeyId=key)
+        for member in ("KeyId", "KeyLastUsage", "TrackingStartDate", "KeyCreationDate"):
+            assert after[member] == before[member], member
+        kms.sign(KeyId=signing, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+        signed = kms.get_key_last_usage(KeyId=signing)["KeyLastUsage"]
+        # The flusher writes within about a second; kill -9 after it has.
+        time.sleep(2.5)
+    finally:
+        server.stop(signal.SIGKILL)
+
+    server.start()
+    try:
+        kms = server.client()
+        assert kms.get_key_last_usage(KeyId=signing)["KeyLastUsage"] == signed
+        assert kms.get_key_last_usage(KeyId=key)["KeyLastUsage"] == before["KeyLastUsage"]
+    finally:
+        server.stop()
