@@ -9,13 +9,20 @@
 //!   this server, which has no services); `Action`/`NotAction` and
 //!   `Resource`/`NotResource` with `*` and `?` wildcards.
 //! - `Condition` operators `String(Not)Equals(IgnoreCase)`, `String(Not)Like`,
-//!   `Arn(Not)Equals`, `Arn(Not)Like`, `Bool`, `Null`, each with the
-//!   `IfExists` suffix and the `ForAnyValue:`/`ForAllValues:` prefixes.
-//!   Condition key names are case-insensitive, values case-sensitive.
+//!   `Arn(Not)Equals`, `Arn(Not)Like`, `Numeric(Not)Equals`,
+//!   `NumericLessThan(Equals)`, `NumericGreaterThan(Equals)`, the same six
+//!   `Date...` operators, `Bool`, `Null`, each with the `IfExists` suffix
+//!   and the `ForAnyValue:`/`ForAllValues:` prefixes. Condition key names are
+//!   case-insensitive, values case-sensitive. Numeric values are integers or
+//!   decimals; dates are W3C ISO 8601 (`2026-12-03`, `2026-12-03T10:00Z`,
+//!   `2026-12-03T10:00:00.5+01:00`) or epoch seconds. A policy value that is
+//!   not a number (or date) is a malformed policy; a request value that is
+//!   not one matches nothing.
 //!
-//! Policy variables (`${aws:username}`) and numeric/date operators are not
-//! supported: a policy using an unknown operator is rejected with
+//! A policy using an unknown operator is rejected with
 //! `MalformedPolicyDocumentException` rather than silently mis-evaluated.
+//! Policy variables (`${aws:username}`) are not substituted: they are read
+//! as literal text.
 
 use std::collections::BTreeMap;
 
@@ -74,6 +81,33 @@ enum Op {
     ArnLike,
     Bool,
     Null,
+    /// Compares numbers.
+    Numeric(Cmp),
+    /// Compares points in time (as epoch seconds).
+    Date(Cmp),
+}
+
+/// How a numeric or date condition compares the request's value with the
+/// policy's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    fn holds(self, actual: f64, policy: f64) -> bool {
+        match self {
+            Cmp::Eq => actual == policy,
+            Cmp::Lt => actual < policy,
+            Cmp::Le => actual <= policy,
+            Cmp::Gt => actual > policy,
+            Cmp::Ge => actual >= policy,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +125,8 @@ struct Condition {
     /// Lower-cased key name.
     key: String,
     values: Vec<String>,
+    /// For numeric and date operators: `values` parsed, once.
+    numbers: Vec<f64>,
 }
 
 /// The values of the condition keys of one request, by lower-cased name.
@@ -346,7 +382,15 @@ impl Condition {
                 None => self.if_exists || self.negated,
             };
         };
-        let matches_one = |v: &str| self.values.iter().any(|c| self.op.matches(c, v));
+        let matches_one = |v: &str| match self.op {
+            Op::Numeric(cmp) => {
+                parse_number(v).is_some_and(|x| self.numbers.iter().any(|&n| cmp.holds(x, n)))
+            }
+            Op::Date(cmp) => {
+                parse_date(v).is_some_and(|x| self.numbers.iter().any(|&n| cmp.holds(x, n)))
+            }
+            _ => self.values.iter().any(|c| self.op.matches(c, v)),
+        };
         match self.set {
             Some(SetOp::AllValues) => actual.iter().all(|v| matches_one(v) != self.negated),
             Some(SetOp::AnyValue) => actual.iter().any(|v| matches_one(v) != self.negated),
@@ -365,9 +409,116 @@ impl Op {
             Op::StringEqualsIgnoreCase => pattern.eq_ignore_ascii_case(value),
             Op::StringLike | Op::ArnLike => wildcard_match(pattern, value, false),
             Op::Bool => pattern.eq_ignore_ascii_case(value),
-            Op::Null => false,
+            // Compared as numbers in `Condition::holds`.
+            Op::Null | Op::Numeric(_) | Op::Date(_) => false,
         }
     }
+}
+
+/// A numeric condition value: an integer or a decimal, optionally signed.
+fn parse_number(s: &str) -> Option<f64> {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty()
+        || !all_digits(int)
+        || !all_digits(frac)
+        || (digits.contains('.') && frac.is_empty())
+    {
+        return None;
+    }
+    s.parse().ok().filter(|n: &f64| n.is_finite())
+}
+
+/// A date condition value as epoch seconds: epoch seconds themselves, or a
+/// W3C profile ISO 8601 date or time (`YYYY-MM`, `YYYY-MM-DD`, or
+/// `YYYY-MM-DDThh:mm[:ss[.s+]]` followed by `Z` or `±hh:mm`; a bare year
+/// would read as epoch seconds).
+pub fn parse_date(s: &str) -> Option<f64> {
+    if let Some(n) = parse_number(s) {
+        return Some(n);
+    }
+    let num = |t: &str, len: usize| -> Option<i64> {
+        (t.len() == len && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut parts = date.split('-');
+    let year = num(parts.next()?, 4)?;
+    let month = num(parts.next()?, 2)?;
+    let day = parts.next().map_or(Some(1), |d| num(d, 2))?;
+    if parts.next().is_some() || !(1..=12).contains(&month) || day < 1 || day > days_in(year, month)
+    {
+        return None;
+    }
+    let mut seconds = days_from_civil(year, month, day) as f64 * 86_400.0;
+    if let Some(time) = time {
+        if date.len() != 10 {
+            return None;
+        }
+        let (clock, offset_s) = if let Some(c) = time.strip_suffix('Z') {
+            (c, 0)
+        } else {
+            let at = time.rfind(['+', '-'])?;
+            let (c, zone) = time.split_at(at);
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let (h, m) = zone[1..].split_once(':')?;
+            let (h, m) = (num(h, 2)?, num(m, 2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            (c, sign * (h * 3600 + m * 60))
+        };
+        let mut fields = clock.splitn(3, ':');
+        let hour = num(fields.next()?, 2)?;
+        let minute = num(fields.next()?, 2)?;
+        let second = match fields.next() {
+            None => 0.0,
+            Some(sec) => {
+                let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
+                let whole = num(whole, 2)?;
+                if sec.contains('.')
+                    && (frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return None;
+                }
+                if whole > 59 {
+                    return None;
+                }
+                sec.parse::<f64>().ok()?
+            }
+        };
+        if hour > 23 || minute > 59 {
+            return None;
+        }
+        seconds += (hour * 3600 + minute * 60 - offset_s) as f64 + second;
+    }
+    Some(seconds)
+}
+
+fn days_in(year: i64, month: i64) -> i64 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// `*` matches any run of characters, `?` any one character.
@@ -607,6 +758,18 @@ fn parse_conditions(value: &Value) -> Result<Vec<Condition>, String> {
             "ArnNotEquals" => (Op::ArnEquals, true),
             "ArnLike" => (Op::ArnLike, false),
             "ArnNotLike" => (Op::ArnLike, true),
+            "NumericEquals" => (Op::Numeric(Cmp::Eq), false),
+            "NumericNotEquals" => (Op::Numeric(Cmp::Eq), true),
+            "NumericLessThan" => (Op::Numeric(Cmp::Lt), false),
+            "NumericLessThanEquals" => (Op::Numeric(Cmp::Le), false),
+            "NumericGreaterThan" => (Op::Numeric(Cmp::Gt), false),
+            "NumericGreaterThanEquals" => (Op::Numeric(Cmp::Ge), false),
+            "DateEquals" => (Op::Date(Cmp::Eq), false),
+            "DateNotEquals" => (Op::Date(Cmp::Eq), true),
+            "DateLessThan" => (Op::Date(Cmp::Lt), false),
+            "DateLessThanEquals" => (Op::Date(Cmp::Le), false),
+            "DateGreaterThan" => (Op::Date(Cmp::Gt), false),
+            "DateGreaterThanEquals" => (Op::Date(Cmp::Ge), false),
             "Bool" => (Op::Bool, false),
             "Null" if !if_exists && set.is_none() => (Op::Null, false),
             _ => return Err(format!("Condition operator {op_name:?} is not supported.")),
@@ -621,6 +784,22 @@ fn parse_conditions(value: &Value) -> Result<Vec<Condition>, String> {
             let values = condition_values(values).ok_or_else(|| {
                 format!("Condition {op_name} {key}: values must be strings, numbers or booleans.")
             })?;
+            let parse: Option<fn(&str) -> Option<f64>> = match op {
+                Op::Numeric(_) => Some(parse_number),
+                Op::Date(_) => Some(parse_date),
+                _ => None,
+            };
+            let numbers = match parse {
+                None => Vec::new(),
+                Some(parse) => values
+                    .iter()
+                    .map(|v| {
+                        parse(v).ok_or_else(|| {
+                            format!("Condition {op_name} {key}: {v:?} is not a valid value.")
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
             out.push(Condition {
                 op,
                 negated,
@@ -628,6 +807,7 @@ fn parse_conditions(value: &Value) -> Result<Vec<Condition>, String> {
                 set,
                 key: key.to_ascii_lowercase(),
                 values,
+                numbers,
             });
         }
     }

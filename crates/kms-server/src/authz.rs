@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use kms_protocol::ops::{EncryptionContext, GrantOperation, Request};
+use kms_protocol::ops::{EncryptionContext, ExpirationModelType, GrantOperation, Request};
 
 use crate::credentials::Principal;
 use crate::error::KmsError;
@@ -276,6 +276,33 @@ impl Access {
                     conditions.set_one("kms:ScheduleKeyDeletionPendingWindowInDays", d.to_string());
                 }
             }
+            Request::EnableKeyRotation(r) => {
+                conditions.set_one(
+                    "kms:RotationPeriodInDays",
+                    r.rotation_period_in_days.unwrap_or(365).to_string(),
+                );
+            }
+            Request::GetParametersForImport(r) => {
+                if let Some(a) = r.wrapping_algorithm {
+                    conditions.set_one("kms:WrappingAlgorithm", a.to_string());
+                }
+                if let Some(s) = r.wrapping_key_spec {
+                    conditions.set_one("kms:WrappingKeySpec", s.to_string());
+                }
+            }
+            Request::ImportKeyMaterial(r) => {
+                // The model the import gets: ValidTo alone means it expires.
+                let model = r.expiration_model.unwrap_or(if r.valid_to.is_some() {
+                    ExpirationModelType::KeyMaterialExpires
+                } else {
+                    ExpirationModelType::KeyMaterialDoesNotExpire
+                });
+                conditions.set_one("kms:ExpirationModel", model.to_string());
+                if let Some(t) = r.valid_to {
+                    // Epoch seconds, for the numeric operators.
+                    conditions.set_one("kms:ValidTo", t.0.to_string());
+                }
+            }
             _ => {}
         }
         for token in tokens {
@@ -427,6 +454,7 @@ fn key_conditions(
     c.set_one("aws:PrincipalAccount", ctx.principal.account.clone());
     c.set_one("aws:SecureTransport", "false");
     c.set_one("aws:RequestedRegion", ctx.scope.region.clone());
+    set_request_time(&mut c, ctx.now_ms);
     let r = &entry.record;
     c.set_one("kms:KeySpec", r.spec.to_string());
     c.set_one("kms:KeyUsage", r.usage.to_string());
@@ -444,6 +472,13 @@ fn key_conditions(
         }
     }
     c
+}
+
+/// `aws:CurrentTime` (ISO 8601, UTC, whole seconds) and `aws:EpochTime`
+/// (seconds) of a request, by the lifecycle clock.
+fn set_request_time(c: &mut ConditionContext, now_ms: i64) {
+    c.set_one("aws:CurrentTime", crate::audit::event_time(now_ms));
+    c.set_one("aws:EpochTime", now_ms.div_euclid(1000).to_string());
 }
 
 fn identity_verdict(ctx: &Ctx, action: &str, resource: &str, c: &ConditionContext) -> Verdict {
@@ -587,6 +622,7 @@ pub fn keeps_caller_in_control(
     let mut c = ConditionContext::default();
     c.set_one("kms:CallerAccount", ctx.principal.account.clone());
     c.set_one("aws:PrincipalArn", ctx.principal.arn.clone());
+    set_request_time(&mut c, ctx.now_ms);
     policy_decision(ctx, policy, key_account, "kms:PutKeyPolicy", key_arn, &c).is_ok()
 }
 
@@ -598,6 +634,7 @@ pub fn authorize_account(ctx: &Ctx, action: &str, resource: &str) -> Result<(), 
     c.set_one("aws:PrincipalArn", ctx.principal.arn.clone());
     c.set_one("aws:PrincipalAccount", ctx.principal.account.clone());
     c.set_one("aws:RequestedRegion", ctx.scope.region.clone());
+    set_request_time(&mut c, ctx.now_ms);
     let v = identity_verdict(ctx, action, resource, &c);
     if v.deny {
         return Err(denied(

@@ -286,3 +286,57 @@ async fn aws_managed_keys_appear_on_first_use_and_cannot_be_administered() {
         "NotFoundException"
     );
 }
+
+#[tokio::test]
+async fn import_conditions_see_the_wrapping_choice_and_the_expiry() {
+    let s = TestServer::new();
+    let key = s.create_key(json!({"Origin": "EXTERNAL"})).await;
+    // Imports must expire within 30 days, and wrapping must use OAEP SHA-256.
+    let limit = (s.state.clock.now_ms() + 30 * DAY_MS) / 1000;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:ImportKeyMaterial", "Resource": "*",
+         "Condition": {"StringNotEquals": {"kms:ExpirationModel": "KEY_MATERIAL_EXPIRES"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:ImportKeyMaterial", "Resource": "*",
+         "Condition": {"NumericGreaterThan": {"kms:ValidTo": limit.to_string()}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:GetParametersForImport",
+         "Resource": "*",
+         "Condition": {"StringNotEquals": {"kms:WrappingAlgorithm": "RSAES_OAEP_SHA_256"}}}]});
+    s.ok(
+        "PutKeyPolicy",
+        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
+    )
+    .await;
+    let (_, v) = s
+        .call(
+            "GetParametersForImport",
+            json!({"KeyId": key, "WrappingAlgorithm": "RSA_AES_KEY_WRAP_SHA_256",
+                   "WrappingKeySpec": "RSA_2048"}),
+        )
+        .await;
+    assert_eq!(v["__type"], "AccessDeniedException", "{v}");
+    let p = params(&s, &key, "RSAES_OAEP_SHA_256").await;
+    let material = [0x11u8; 32];
+    let days = |d: i64| (s.state.clock.now_ms() + d * DAY_MS) as f64 / 1000.0;
+    for (extra, why) in [
+        (json!({}), "never expires"),
+        (
+            json!({"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+            "never expires, said so",
+        ),
+        (json!({"ValidTo": days(60)}), "expires too late"),
+    ] {
+        let (_, v) = import(&s, &key, &p, wrap_oaep_sha256(&p, &material), extra).await;
+        assert_eq!(v["__type"], "AccessDeniedException", "{why}: {v}");
+    }
+    let (status, v) = import(
+        &s,
+        &key,
+        &p,
+        wrap_oaep_sha256(&p, &material),
+        json!({"ValidTo": days(20)}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+}

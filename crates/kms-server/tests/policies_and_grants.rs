@@ -6,6 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use kms_server::handlers::lifecycle::DAY_MS;
 use serde_json::{Value, json};
 
 fn root_statement() -> Value {
@@ -496,4 +497,71 @@ async fn derive_shared_secret_is_allowed_by_a_grant_or_a_condition_on_its_algori
     )
     .await;
     assert_eq!(code_as(&s, &app, "DeriveSharedSecret", derive).await, "ok");
+}
+
+#[tokio::test]
+async fn numeric_and_date_conditions_see_request_values_and_the_clock() {
+    let s = TestServer::new();
+    let key = s.create_key(empty()).await;
+    let now = s.state.clock.now_ms();
+    let until = kms_server::audit::event_time(now + 2 * DAY_MS);
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": app_arn()},
+         "Action": ["kms:Encrypt"], "Resource": "*",
+         "Condition": {"DateLessThan": {"aws:CurrentTime": until},
+                       "NumericGreaterThanEquals": {"aws:EpochTime": now / 1000 - 60}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:ScheduleKeyDeletion",
+         "Resource": "*",
+         "Condition": {"NumericLessThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": 14}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:EnableKeyRotation",
+         "Resource": "*",
+         "Condition": {"NumericGreaterThan": {"kms:RotationPeriodInDays": "180"}}}]});
+    s.ok(
+        "PutKeyPolicy",
+        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
+    )
+    .await;
+
+    let encrypt = json!({"KeyId": key, "Plaintext": b64(b"x")});
+    let (status, v) = s
+        .call_as(&TestServer::app(), "Encrypt", encrypt.clone())
+        .await;
+    assert_eq!(status, 200, "{v}");
+    s.state.clock.advance(3 * DAY_MS).unwrap();
+    let (_, v) = s.call_as(&TestServer::app(), "Encrypt", encrypt).await;
+    assert_eq!(
+        v["__type"], "AccessDeniedException",
+        "the window closed: {v}"
+    );
+
+    // The default rotation period is 365 days, over the limit.
+    for (body, expect) in [
+        (json!({"KeyId": key}), "AccessDeniedException"),
+        (
+            json!({"KeyId": key, "RotationPeriodInDays": 365}),
+            "AccessDeniedException",
+        ),
+    ] {
+        assert_eq!(s.err("EnableKeyRotation", body).await, expect);
+    }
+    s.ok(
+        "EnableKeyRotation",
+        json!({"KeyId": key, "RotationPeriodInDays": 90}),
+    )
+    .await;
+    assert_eq!(
+        s.err(
+            "ScheduleKeyDeletion",
+            json!({"KeyId": key, "PendingWindowInDays": 7})
+        )
+        .await,
+        "AccessDeniedException"
+    );
+    s.ok(
+        "ScheduleKeyDeletion",
+        json!({"KeyId": key, "PendingWindowInDays": 20}),
+    )
+    .await;
 }

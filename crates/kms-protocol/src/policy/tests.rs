@@ -235,6 +235,136 @@ fn bool_null_and_arn_operators() {
 }
 
 #[test]
+fn numeric_operators_compare_numbers_not_strings() {
+    let p = key_policy(
+        r#"{"Effect":"Allow","Principal":"*","Action":"kms:ScheduleKeyDeletion","Resource":"*",
+            "Condition":{"NumericGreaterThanEquals":{"kms:ScheduleKeyDeletionPendingWindowInDays":"14"},
+                         "NumericLessThan":{"kms:ScheduleKeyDeletionPendingWindowInDays":30}}}"#,
+    );
+    let days = |d: &str| {
+        let mut c = ConditionContext::default();
+        c.set_one("kms:ScheduleKeyDeletionPendingWindowInDays", d);
+        ask(&p, &alice(), "kms:ScheduleKeyDeletion", &c).allow_principal
+    };
+    assert!(!days("7"));
+    assert!(days("14"));
+    assert!(days("29"), "29 < 30 as numbers (as strings \"29\" > \"3\")");
+    assert!(!days("30"));
+    assert!(!days("100"), "as strings \"100\" < \"14\"");
+    assert!(
+        !days("fourteen"),
+        "a value that is no number matches nothing"
+    );
+    assert!(
+        !ask(&p, &alice(), "kms:ScheduleKeyDeletion", &ec(&[])).allow_principal,
+        "an absent key fails a numeric condition"
+    );
+
+    let cases = [
+        ("NumericEquals", "1.5", "1.50", true),
+        ("NumericEquals", "2", "2.0", true),
+        ("NumericNotEquals", "2", "2.0", false),
+        ("NumericNotEquals", "2", "3", true),
+        ("NumericLessThanEquals", "-1", "-1", true),
+        ("NumericGreaterThan", "-1", "0", true),
+        ("NumericGreaterThan", "-1", "-2", false),
+        ("NumericLessThan", "1546257599.0", "1546257598", true),
+    ];
+    for (op, policy, actual, expect) in cases {
+        let p = key_policy(&format!(
+            r#"{{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*",
+                "Condition":{{"{op}":{{"k:n":"{policy}"}}}}}}"#
+        ));
+        let mut c = ConditionContext::default();
+        c.set_one("k:n", actual);
+        assert_eq!(
+            ask(&p, &alice(), "kms:Encrypt", &c).allow_principal,
+            expect,
+            "{op} {policy} against {actual}"
+        );
+    }
+    for bad in ["", "1.", ".5", "1e3", "0x10", "1,5", " 1", "NaN", "inf"] {
+        assert_eq!(super::parse_number(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn date_operators_take_iso_8601_and_epoch_seconds() {
+    use super::parse_date;
+    assert_eq!(parse_date("1970-01-01T00:00:00Z"), Some(0.0));
+    assert_eq!(parse_date("2026-12-03T10:00:00Z"), Some(1_796_292_000.0));
+    assert_eq!(parse_date("2026-12-03"), Some(1_796_256_000.0));
+    assert_eq!(parse_date("2026-12"), parse_date("2026-12-01"));
+    assert_eq!(
+        parse_date("2026"),
+        Some(2026.0),
+        "a bare number is epoch seconds"
+    );
+    assert_eq!(
+        parse_date("2026-12-03T11:30:00+01:30"),
+        parse_date("2026-12-03T10:00:00Z")
+    );
+    assert_eq!(
+        parse_date("2026-12-03T05:00-05:00"),
+        parse_date("2026-12-03T10:00:00Z")
+    );
+    assert_eq!(
+        parse_date("2026-12-03T10:00:00.25Z"),
+        Some(1_796_292_000.25)
+    );
+    assert_eq!(parse_date("2024-02-29"), Some(1_709_164_800.0), "leap day");
+    assert_eq!(parse_date("1796292000"), Some(1_796_292_000.0));
+    assert_eq!(parse_date("1546257599.5"), Some(1_546_257_599.5));
+    for bad in [
+        "",
+        "2026-12-3",
+        "2026-13-01",
+        "2025-02-29",
+        "2026-12-03T10:00:00",
+        "2026-12-03T24:00Z",
+        "2026-12-03T10:60Z",
+        "2026-12-03T10:00:61Z",
+        "2026-12-03T10:00:00.Z",
+        "2026-12-03T10:00+1:00",
+        "2026-12T10:00Z",
+        "2026-12-03 10:00Z",
+        "yesterday",
+    ] {
+        assert_eq!(parse_date(bad), None, "{bad:?}");
+    }
+
+    let p = key_policy(
+        r#"{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
+            "Condition":{"DateGreaterThanEquals":{"aws:CurrentTime":"2026-12-01T00:00:00Z"},
+                         "DateLessThan":{"aws:EpochTime":"1796292000"}}}"#,
+    );
+    let at = |current: &str, epoch: &str| {
+        let mut c = ConditionContext::default();
+        c.set_one("aws:CurrentTime", current);
+        c.set_one("aws:EpochTime", epoch);
+        ask(&p, &alice(), "kms:Decrypt", &c).allow_principal
+    };
+    assert!(at("2026-12-02T09:00:00Z", "1796202000"));
+    assert!(
+        !at("2026-11-30T23:59:59Z", "1796083199"),
+        "before the window"
+    );
+    assert!(!at("2026-12-03T10:00:00Z", "1796292000"), "at its end");
+    let not = key_policy(
+        r#"{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*",
+            "Condition":{"DateNotEquals":{"k:d":["2026-12-03","2026-12-04T00:00:00Z"]}}}"#,
+    );
+    let denied = |d: &str| {
+        let mut c = ConditionContext::default();
+        c.set_one("k:d", d);
+        ask(&not, &alice(), "kms:Decrypt", &c).deny
+    };
+    assert!(!denied("2026-12-03T00:00:00Z"));
+    assert!(!denied("1796342400"), "the second date, as epoch seconds");
+    assert!(denied("2026-12-05"));
+}
+
+#[test]
 fn malformed_documents_are_rejected_with_a_reason() {
     for (doc, kind) in [
         ("not json", PolicyKind::Key),
@@ -270,7 +400,15 @@ fn malformed_documents_are_rejected_with_a_reason() {
             PolicyKind::Key,
         ),
         (
-            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Condition":{"NumericLessThan":{"a":"1"}}}}"#,
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Condition":{"NumericLessThan":{"a":"ten"}}}}"#,
+            PolicyKind::Key,
+        ),
+        (
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Condition":{"DateLessThan":{"aws:CurrentTime":"2026-02-30"}}}}"#,
+            PolicyKind::Key,
+        ),
+        (
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Condition":{"NumericLike":{"a":"1"}}}}"#,
             PolicyKind::Key,
         ),
         (

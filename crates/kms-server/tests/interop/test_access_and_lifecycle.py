@@ -124,7 +124,13 @@ def test_malformed_policies_and_the_lockout_check(admin):
     for bad in ["{", json.dumps({"Statement": []}),
                 policy({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}),
                 policy({"Effect": "Allow", "Principal": "*", "Action": "kms:*",
-                        "Condition": {"DateLessThan": {"aws:CurrentTime": "2030-01-01"}}})]:
+                        "Condition": {"DateLessThan": {"aws:CurrentTime": "2030-02-30"}}}),
+                policy(root_statement(),
+                       {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                        "Condition": {"NumericLessThan": {"kms:RotationPeriodInDays": "a year"}}}),
+                policy(root_statement(),
+                       {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                        "Condition": {"DateLike": {"aws:CurrentTime": "2030-*"}}})]:
         assert code(admin.put_key_policy, KeyId=key, PolicyName="default",
                     Policy=bad) == "MalformedPolicyDocumentException", bad
     lockout = policy({"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:*",
@@ -133,6 +139,28 @@ def test_malformed_policies_and_the_lockout_check(admin):
                 Policy=lockout) == "MalformedPolicyDocumentException"
     assert code(admin.create_key, Policy=lockout) == "MalformedPolicyDocumentException"
     admin.create_key(Policy=lockout, BypassPolicyLockoutSafetyCheck=True)
+
+
+def test_date_and_numeric_conditions(srv, admin):
+    meta = admin.create_key()["KeyMetadata"]
+    key = meta["KeyId"]
+    # The key's creation date is the server's (test) clock now.
+    now = meta["CreationDate"].astimezone(datetime.timezone.utc)
+    until = (now + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    admin.put_key_policy(KeyId=key, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"DateLessThan": {"aws:CurrentTime": until}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
+         "Condition": {"NumericLessThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": 10}}},
+    ))
+    app = client_as(srv, APP)
+    app.encrypt(KeyId=key, Plaintext=b"x")
+    advance(srv, 2 * DAY)
+    assert code(app.encrypt, KeyId=key, Plaintext=b"x") == "AccessDeniedException"
+    assert code(admin.schedule_key_deletion, KeyId=key,
+                PendingWindowInDays=7) == "AccessDeniedException"
+    admin.schedule_key_deletion(KeyId=key, PendingWindowInDays=10)
 
 
 def test_identity_policies_explicit_deny_and_cross_account(srv, admin):
