@@ -19,10 +19,17 @@
 //!   not a number (or date) is a malformed policy; a request value that is
 //!   not one matches nothing.
 //!
+//! - Policy variables in `Resource`/`NotResource` and in the values of the
+//!   string, ARN and `Bool` operators, in `Version` `2012-10-17` documents
+//!   (older ones read them as text, as IAM does): `${key}` takes the
+//!   request's single value of a condition key, `${key, 'default'}` a
+//!   default when it has none, and `${*}`, `${?}`, `${$}` stand for those
+//!   characters taken literally. A substituted value never acts as a
+//!   wildcard. A variable without a value (and no default) makes its
+//!   pattern or condition value match nothing.
+//!
 //! A policy using an unknown operator is rejected with
 //! `MalformedPolicyDocumentException` rather than silently mis-evaluated.
-//! Policy variables (`${aws:username}`) are not substituted: they are read
-//! as literal text.
 
 use std::collections::BTreeMap;
 
@@ -52,8 +59,55 @@ struct Statement {
     allow: bool,
     principal: Option<Principals>,
     actions: Patterns,
-    resources: Option<Patterns>,
+    resources: Option<Resources>,
     conditions: Vec<Condition>,
+    /// Whether any resource or condition value holds a policy variable.
+    variables: bool,
+}
+
+/// `Resource`/`NotResource`.
+#[derive(Debug, Clone, PartialEq)]
+struct Resources {
+    not: bool,
+    patterns: Vec<Text>,
+}
+
+/// A policy string: plain, or with policy variables to resolve per request.
+#[derive(Debug, Clone, PartialEq)]
+enum Text {
+    Plain(String),
+    Template(Vec<Part>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    /// Policy text (its `*` and `?` are wildcards where the operator has them).
+    Text(String),
+    /// `${*}`, `${?}`, `${$}`: the character itself, never a wildcard.
+    Char(char),
+    /// `${key}` or `${key, 'default'}`; the key lower-cased.
+    Var {
+        key: String,
+        default: Option<String>,
+    },
+}
+
+/// One character of a resolved pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    Char(char),
+    /// `*`: any run of characters.
+    Star,
+    /// `?`: any one character.
+    One,
+}
+
+/// How a policy string is compared with a request value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compare {
+    Exact,
+    ExactIgnoreCase,
+    Wildcard,
 }
 
 /// `Principal` or `NotPrincipal`.
@@ -124,7 +178,7 @@ struct Condition {
     set: Option<SetOp>,
     /// Lower-cased key name.
     key: String,
-    values: Vec<String>,
+    values: Vec<Text>,
     /// For numeric and date operators: `values` parsed, once.
     numbers: Vec<f64>,
 }
@@ -148,6 +202,14 @@ impl ConditionContext {
 
     fn get(&self, key: &str) -> Option<&[String]> {
         self.values.get(key).map(Vec::as_slice)
+    }
+
+    /// The one value of a key, for a policy variable.
+    fn single(&self, key: &str) -> Option<&str> {
+        match self.get(key)? {
+            [one] => Some(one),
+            _ => None,
+        }
     }
 }
 
@@ -222,10 +284,12 @@ impl Policy {
         }
     }
 
-    /// Whether any statement has a condition (requests need their
-    /// condition keys only then).
+    /// Whether any statement has a condition or a policy variable
+    /// (requests need their condition keys only then).
     pub fn has_conditions(&self) -> bool {
-        self.statements.iter().any(|s| !s.conditions.is_empty())
+        self.statements
+            .iter()
+            .any(|s| !s.conditions.is_empty() || s.variables)
     }
 
     /// Parses and checks a policy document.
@@ -246,6 +310,8 @@ impl Policy {
         let Value::Object(doc) = value else {
             return Err("The policy must be a JSON object.".into());
         };
+        // Only the 2012-10-17 grammar has policy variables.
+        let variables = doc.get("Version").and_then(Value::as_str) == Some("2012-10-17");
         for (k, v) in doc {
             match k.as_str() {
                 "Version" => match v.as_str() {
@@ -271,7 +337,7 @@ impl Policy {
         }
         let statements = statements
             .into_iter()
-            .map(|s| parse_statement(s, kind))
+            .map(|s| parse_statement(s, kind, variables))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Policy { statements })
     }
@@ -291,7 +357,7 @@ impl Policy {
                 continue;
             }
             if let Some(resources) = &s.resources
-                && !resources.matches(req.resource, false)
+                && !resources.matches(req.resource, req.context)
             {
                 continue;
             }
@@ -365,14 +431,163 @@ impl Patterns {
     }
 }
 
+impl Resources {
+    fn matches(&self, resource: &str, ctx: &ConditionContext) -> bool {
+        let mut hit = false;
+        for p in &self.patterns {
+            match p.matches(resource, Compare::Wildcard, ctx) {
+                Some(true) => hit = true,
+                Some(false) => {}
+                // A NotResource that cannot be resolved excludes nothing
+                // for sure: the statement does not apply.
+                None if self.not => return false,
+                None => {}
+            }
+        }
+        hit != self.not
+    }
+}
+
+impl Text {
+    /// Reads a policy string; `variables` when the grammar has them.
+    fn parse(s: &str, variables: bool) -> Result<Text, String> {
+        if !variables || !s.contains("${") {
+            return Ok(Text::Plain(s.to_owned()));
+        }
+        let mut parts = Vec::new();
+        let mut rest = s;
+        while let Some(at) = rest.find("${") {
+            if at > 0 {
+                parts.push(Part::Text(rest[..at].to_owned()));
+            }
+            let after = &rest[at + 2..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("Unterminated policy variable in {s:?}."))?;
+            let inner = after[..end].trim();
+            parts.push(match inner {
+                "*" => Part::Char('*'),
+                "?" => Part::Char('?'),
+                "$" => Part::Char('$'),
+                _ => {
+                    let (key, default) = match inner.split_once(',') {
+                        None => (inner, None),
+                        Some((k, d)) => {
+                            let d = d.trim();
+                            let quoted = d
+                                .strip_prefix('\'')
+                                .and_then(|d| d.strip_suffix('\''))
+                                .filter(|d| !d.contains('\''))
+                                .ok_or_else(|| {
+                                    format!("The default of a policy variable in {s:?} must be quoted with '.")
+                                })?;
+                            (k.trim(), Some(quoted.to_owned()))
+                        }
+                    };
+                    if key.is_empty() || key.contains(char::is_whitespace) {
+                        return Err(format!("Invalid policy variable in {s:?}."));
+                    }
+                    Part::Var {
+                        key: key.to_ascii_lowercase(),
+                        default,
+                    }
+                }
+            });
+            rest = &after[end + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Text::Template(parts))
+    }
+
+    fn is_template(&self) -> bool {
+        matches!(self, Text::Template(_))
+    }
+
+    /// The text as a pattern for this request, or `None` when a variable
+    /// has no value.
+    fn resolve(&self, ctx: &ConditionContext) -> Option<Vec<Tok>> {
+        let pattern = |s: &str, out: &mut Vec<Tok>| {
+            out.extend(s.chars().map(|c| match c {
+                '*' => Tok::Star,
+                '?' => Tok::One,
+                c => Tok::Char(c),
+            }));
+        };
+        let mut out = Vec::new();
+        match self {
+            Text::Plain(s) => pattern(s, &mut out),
+            Text::Template(parts) => {
+                for part in parts {
+                    match part {
+                        Part::Text(s) => pattern(s, &mut out),
+                        Part::Char(c) => out.push(Tok::Char(*c)),
+                        Part::Var { key, default } => {
+                            let value = ctx.single(key).or(default.as_deref())?;
+                            out.extend(value.chars().map(Tok::Char));
+                        }
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether the request value matches; `None` when a variable has no value.
+    fn matches(&self, value: &str, how: Compare, ctx: &ConditionContext) -> Option<bool> {
+        if let Text::Plain(p) = self {
+            return Some(match how {
+                Compare::Exact => p == value,
+                Compare::ExactIgnoreCase => p.eq_ignore_ascii_case(value),
+                Compare::Wildcard => wildcard_match(p, value, false),
+            });
+        }
+        let toks = self.resolve(ctx)?;
+        Some(match how {
+            Compare::Wildcard => match_tokens(&toks, value, false),
+            Compare::Exact | Compare::ExactIgnoreCase => {
+                let literal: String = toks
+                    .iter()
+                    .map(|t| match t {
+                        Tok::Char(c) => *c,
+                        Tok::Star => '*',
+                        Tok::One => '?',
+                    })
+                    .collect();
+                if how == Compare::ExactIgnoreCase {
+                    literal.eq_ignore_ascii_case(value)
+                } else {
+                    literal == value
+                }
+            }
+        })
+    }
+
+    /// The plain text (for operators whose values cannot hold variables).
+    fn plain(&self) -> &str {
+        match self {
+            Text::Plain(s) => s,
+            Text::Template(_) => "",
+        }
+    }
+}
+
 impl Condition {
     fn holds(&self, ctx: &ConditionContext) -> bool {
         if self.op == Op::Null {
             let absent = ctx.get(&self.key).is_none_or(<[String]>::is_empty);
             return self.values.iter().any(|v| {
-                let want_absent = v.eq_ignore_ascii_case("true");
+                let want_absent = v.plain().eq_ignore_ascii_case("true");
                 want_absent == absent
             });
+        }
+        // A condition none of whose values resolves is false, whatever its
+        // operator.
+        if self.values.iter().all(Text::is_template)
+            && self.values.iter().all(|v| v.resolve(ctx).is_none())
+        {
+            return false;
         }
         let Some(actual) = ctx.get(&self.key).filter(|v| !v.is_empty()) else {
             return match self.set {
@@ -389,7 +604,12 @@ impl Condition {
             Op::Date(cmp) => {
                 parse_date(v).is_some_and(|x| self.numbers.iter().any(|&n| cmp.holds(x, n)))
             }
-            _ => self.values.iter().any(|c| self.op.matches(c, v)),
+            _ => {
+                let how = self.op.compare();
+                self.values
+                    .iter()
+                    .any(|c| c.matches(v, how, ctx) == Some(true))
+            }
         };
         match self.set {
             Some(SetOp::AllValues) => actual.iter().all(|v| matches_one(v) != self.negated),
@@ -403,14 +623,13 @@ impl Condition {
 }
 
 impl Op {
-    fn matches(self, pattern: &str, value: &str) -> bool {
+    /// How the string-valued operators compare (numeric, date and `Null`
+    /// conditions are decided in `Condition::holds`).
+    fn compare(self) -> Compare {
         match self {
-            Op::StringEquals | Op::ArnEquals => pattern == value,
-            Op::StringEqualsIgnoreCase => pattern.eq_ignore_ascii_case(value),
-            Op::StringLike | Op::ArnLike => wildcard_match(pattern, value, false),
-            Op::Bool => pattern.eq_ignore_ascii_case(value),
-            // Compared as numbers in `Condition::holds`.
-            Op::Null | Op::Numeric(_) | Op::Date(_) => false,
+            Op::StringLike | Op::ArnLike => Compare::Wildcard,
+            Op::StringEqualsIgnoreCase | Op::Bool => Compare::ExactIgnoreCase,
+            _ => Compare::Exact,
         }
     }
 }
@@ -534,24 +753,35 @@ pub fn wildcard_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
             pattern == value
         };
     }
-    let p: Vec<char> = pattern.chars().collect();
+    let p: Vec<Tok> = pattern
+        .chars()
+        .map(|c| match c {
+            '*' => Tok::Star,
+            '?' => Tok::One,
+            c => Tok::Char(c),
+        })
+        .collect();
+    match_tokens(&p, value, ignore_case)
+}
+
+/// [`wildcard_match`] over a resolved pattern.
+fn match_tokens(p: &[Tok], value: &str, ignore_case: bool) -> bool {
     let v: Vec<char> = value.chars().collect();
-    let eq = |a: char, b: char| {
-        if ignore_case {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
+    let fits = |t: Tok, b: char| match t {
+        Tok::One => true,
+        Tok::Char(a) if ignore_case => a.eq_ignore_ascii_case(&b),
+        Tok::Char(a) => a == b,
+        Tok::Star => false,
     };
     // Iterative matching with one backtrack point: linear in practice, never
     // exponential whatever the pattern.
     let (mut pi, mut vi) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], v[vi]))) {
+        if pi < p.len() && fits(p[pi], v[vi]) {
             pi += 1;
             vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == Tok::Star {
             star = Some((pi, vi));
             pi += 1;
         } else if let Some((sp, sv)) = star {
@@ -562,13 +792,13 @@ pub fn wildcard_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == Tok::Star {
         pi += 1;
     }
     pi == p.len()
 }
 
-fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, String> {
+fn parse_statement(value: &Value, kind: PolicyKind, variables: bool) -> Result<Statement, String> {
     let Value::Object(s) = value else {
         return Err("Each Statement must be a JSON object.".into());
     };
@@ -626,14 +856,17 @@ fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, String>
         },
         _ => return Err("A statement needs exactly one of Action and NotAction.".into()),
     };
+    let texts = |list: Vec<String>| -> Result<Vec<Text>, String> {
+        list.iter().map(|r| Text::parse(r, variables)).collect()
+    };
     let resources = match (s.get("Resource"), s.get("NotResource")) {
-        (Some(r), None) => Some(Patterns {
+        (Some(r), None) => Some(Resources {
             not: false,
-            patterns: string_list(r, "Resource")?,
+            patterns: texts(string_list(r, "Resource")?)?,
         }),
-        (None, Some(r)) => Some(Patterns {
+        (None, Some(r)) => Some(Resources {
             not: true,
-            patterns: string_list(r, "NotResource")?,
+            patterns: texts(string_list(r, "NotResource")?)?,
         }),
         (Some(_), Some(_)) => {
             return Err("A statement cannot have both Resource and NotResource.".into());
@@ -645,14 +878,20 @@ fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, String>
     };
     let conditions = match s.get("Condition") {
         None => Vec::new(),
-        Some(c) => parse_conditions(c)?,
+        Some(c) => parse_conditions(c, variables)?,
     };
+    let variables = resources
+        .iter()
+        .flat_map(|r| &r.patterns)
+        .chain(conditions.iter().flat_map(|c| &c.values))
+        .any(Text::is_template);
     Ok(Statement {
         allow,
         principal,
         actions,
         resources,
         conditions,
+        variables,
     })
 }
 
@@ -730,7 +969,7 @@ fn string_list(value: &Value, what: &str) -> Result<Vec<String>, String> {
     }
 }
 
-fn parse_conditions(value: &Value) -> Result<Vec<Condition>, String> {
+fn parse_conditions(value: &Value, variables: bool) -> Result<Vec<Condition>, String> {
     let Value::Object(ops) = value else {
         return Err("Condition must be a JSON object.".into());
     };
@@ -789,6 +1028,8 @@ fn parse_conditions(value: &Value) -> Result<Vec<Condition>, String> {
                 Op::Date(_) => Some(parse_date),
                 _ => None,
             };
+            // Variables in string, ARN and Bool values (not Null's).
+            let with_variables = variables && parse.is_none() && op != Op::Null;
             let numbers = match parse {
                 None => Vec::new(),
                 Some(parse) => values
@@ -800,6 +1041,10 @@ fn parse_conditions(value: &Value) -> Result<Vec<Condition>, String> {
                     })
                     .collect::<Result<_, _>>()?,
             };
+            let values = values
+                .iter()
+                .map(|v| Text::parse(v, with_variables))
+                .collect::<Result<_, _>>()?;
             out.push(Condition {
                 op,
                 negated,

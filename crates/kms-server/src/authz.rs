@@ -449,12 +449,9 @@ fn key_conditions(
     context: Option<&EncryptionContext>,
 ) -> ConditionContext {
     let mut c = ctx.access.conditions.clone();
-    c.set_one("kms:CallerAccount", ctx.principal.account.clone());
-    c.set_one("aws:PrincipalArn", ctx.principal.arn.clone());
-    c.set_one("aws:PrincipalAccount", ctx.principal.account.clone());
+    set_caller_keys(&mut c, ctx);
     c.set_one("aws:SecureTransport", "false");
     c.set_one("aws:RequestedRegion", ctx.scope.region.clone());
-    set_request_time(&mut c, ctx.now_ms);
     let r = &entry.record;
     c.set_one("kms:KeySpec", r.spec.to_string());
     c.set_one("kms:KeyUsage", r.usage.to_string());
@@ -474,11 +471,27 @@ fn key_conditions(
     c
 }
 
-/// `aws:CurrentTime` (ISO 8601, UTC, whole seconds) and `aws:EpochTime`
-/// (seconds) of a request, by the lifecycle clock.
-fn set_request_time(c: &mut ConditionContext, now_ms: i64) {
-    c.set_one("aws:CurrentTime", crate::audit::event_time(now_ms));
-    c.set_one("aws:EpochTime", now_ms.div_euclid(1000).to_string());
+/// The condition keys of who calls and when: `kms:CallerAccount`,
+/// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:username` (IAM users
+/// only), `aws:CurrentTime` (ISO 8601, UTC, whole seconds) and
+/// `aws:EpochTime` (seconds), by the lifecycle clock.
+fn set_caller_keys(c: &mut ConditionContext, ctx: &Ctx) {
+    let p = &ctx.principal;
+    c.set_one("kms:CallerAccount", p.account.clone());
+    c.set_one("aws:PrincipalArn", p.arn.clone());
+    c.set_one("aws:PrincipalAccount", p.account.clone());
+    if let Some(name) = user_name(&p.arn) {
+        c.set_one("aws:username", name);
+    }
+    c.set_one("aws:CurrentTime", crate::audit::event_time(ctx.now_ms));
+    c.set_one("aws:EpochTime", ctx.now_ms.div_euclid(1000).to_string());
+}
+
+/// The friendly name of an IAM user ARN (`arn:aws:iam::<account>:user/<path>/<name>`).
+fn user_name(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let path = resource.strip_prefix("user/")?;
+    path.rsplit('/').next().filter(|n| !n.is_empty())
 }
 
 fn identity_verdict(ctx: &Ctx, action: &str, resource: &str, c: &ConditionContext) -> Verdict {
@@ -620,9 +633,7 @@ pub fn keeps_caller_in_control(
     key_arn: &str,
 ) -> bool {
     let mut c = ConditionContext::default();
-    c.set_one("kms:CallerAccount", ctx.principal.account.clone());
-    c.set_one("aws:PrincipalArn", ctx.principal.arn.clone());
-    set_request_time(&mut c, ctx.now_ms);
+    set_caller_keys(&mut c, ctx);
     policy_decision(ctx, policy, key_account, "kms:PutKeyPolicy", key_arn, &c).is_ok()
 }
 
@@ -630,11 +641,8 @@ pub fn keeps_caller_in_control(
 /// an account's root may, anyone else needs an identity policy that allows.
 pub fn authorize_account(ctx: &Ctx, action: &str, resource: &str) -> Result<(), KmsError> {
     let mut c = ctx.access.conditions.clone();
-    c.set_one("kms:CallerAccount", ctx.principal.account.clone());
-    c.set_one("aws:PrincipalArn", ctx.principal.arn.clone());
-    c.set_one("aws:PrincipalAccount", ctx.principal.account.clone());
+    set_caller_keys(&mut c, ctx);
     c.set_one("aws:RequestedRegion", ctx.scope.region.clone());
-    set_request_time(&mut c, ctx.now_ms);
     let v = identity_verdict(ctx, action, resource, &c);
     if v.deny {
         return Err(denied(

@@ -565,3 +565,44 @@ async fn numeric_and_date_conditions_see_request_values_and_the_clock() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn policy_variables_name_the_caller() {
+    let s = TestServer::new();
+    let key = s.create_key(empty()).await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": app_arn()},
+         "Action": ["kms:Encrypt"],
+         "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:owner": "${aws:username}"}}}]});
+    s.ok(
+        "PutKeyPolicy",
+        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
+    )
+    .await;
+    let encrypt = |owner: &str| json!({"KeyId": key, "Plaintext": b64(b"x"), "EncryptionContext": {"owner": owner}});
+    let (status, v) = s
+        .call_as(&TestServer::app(), "Encrypt", encrypt("app"))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    for owner in ["dev", "${aws:username}"] {
+        let (_, v) = s
+            .call_as(&TestServer::app(), "Encrypt", encrypt(owner))
+            .await;
+        assert_eq!(v["__type"], "AccessDeniedException", "{owner}: {v}");
+    }
+    // An unterminated variable is a malformed policy.
+    let bad = policy
+        .to_string()
+        .replace("${aws:username}", "${aws:username");
+    assert_eq!(
+        s.err(
+            "PutKeyPolicy",
+            json!({"KeyId": key, "PolicyName": "default", "Policy": bad})
+        )
+        .await,
+        "MalformedPolicyDocumentException"
+    );
+}

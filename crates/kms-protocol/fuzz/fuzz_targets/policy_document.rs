@@ -24,6 +24,9 @@ fuzz_target!(|data: &[u8]| {
         "kms:EncryptionContextKeys",
         rest.split('&').map(str::to_owned).take(16).collect(),
     );
+    // Values for policy variables, from the input too.
+    context.set_one("aws:username", rest.split('&').next().unwrap_or(""));
+    context.set_one("aws:PrincipalAccount", "111122223333");
     let principals = [
         Principal::account_root("111122223333"),
         Principal::from_arn("arn:aws:iam::111122223333:user/alice").unwrap(),

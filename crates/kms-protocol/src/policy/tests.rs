@@ -365,6 +365,231 @@ fn date_operators_take_iso_8601_and_epoch_seconds() {
 }
 
 #[test]
+fn policy_variables_resolve_from_the_request_and_never_act_as_wildcards() {
+    let identity = |resource: &str, version: &str| {
+        Policy::parse(
+            &format!(
+                r#"{{"Version":"{version}","Statement":{{"Effect":"Allow","Action":"kms:*",
+                    "Resource":"{resource}"}}}}"#
+            ),
+            PolicyKind::Identity,
+        )
+        .unwrap()
+    };
+    let at = |policy: &Policy, resource: &str, ctx: &ConditionContext| {
+        policy
+            .evaluate(&AccessRequest {
+                principal: &alice(),
+                action: "kms:Decrypt",
+                resource,
+                context: ctx,
+            })
+            .allow_principal
+    };
+    let mut ctx = ConditionContext::default();
+    ctx.set_one("aws:PrincipalAccount", "111122223333");
+    ctx.set_one("aws:username", "alice");
+    let own = identity("arn:aws:kms:*:${aws:PrincipalAccount}:key/*", "2012-10-17");
+    assert!(own.has_conditions(), "a variable needs the request's keys");
+    assert!(at(&own, KEY, &ctx));
+    assert!(!at(
+        &own,
+        "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        &ctx
+    ));
+    assert!(
+        !at(&own, KEY, &ConditionContext::default()),
+        "no value, no match"
+    );
+    let old = identity("arn:aws:kms:*:${aws:PrincipalAccount}:key/*", "2008-10-17");
+    assert!(!old.has_conditions());
+    assert!(!at(&old, KEY, &ctx), "2008-10-17 reads variables as text");
+
+    let cond = |op: &str, value: &str| {
+        key_policy(&format!(
+            r#"{{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
+                "Condition":{{"{op}":{{"kms:EncryptionContext:owner":"{value}"}}}}}}"#
+        ))
+    };
+    let with = |pairs: &[(&str, &str)], user: Option<&str>| {
+        let mut c = ec(pairs);
+        if let Some(u) = user {
+            c.set_one("aws:username", u);
+        }
+        c
+    };
+    let owner = cond("StringEquals", "${aws:username}");
+    assert!(
+        ask(
+            &owner,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "alice")], Some("alice"))
+        )
+        .allow_principal
+    );
+    assert!(
+        !ask(
+            &owner,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "bob")], Some("alice"))
+        )
+        .allow_principal
+    );
+    assert!(
+        !ask(
+            &owner,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "alice")], None)
+        )
+        .allow_principal
+    );
+    let not_owner = cond("StringNotEquals", "${aws:username}");
+    assert!(
+        !ask(
+            &not_owner,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "bob")], None)
+        )
+        .allow_principal,
+        "an unresolvable value makes even a negated condition false"
+    );
+    assert!(
+        ask(
+            &not_owner,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "bob")], Some("alice"))
+        )
+        .allow_principal
+    );
+    let defaulted = cond("StringEquals", "${aws:username, 'shared'}");
+    assert!(
+        ask(
+            &defaulted,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "shared")], None)
+        )
+        .allow_principal
+    );
+    assert!(
+        ask(
+            &defaulted,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "alice")], Some("alice"))
+        )
+        .allow_principal
+    );
+    // Substituted values and ${*} are literal; the policy's own * is not.
+    let like = cond("StringLike", "team-${aws:username}-*");
+    assert!(
+        ask(
+            &like,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "team-a*-x")], Some("a*"))
+        )
+        .allow_principal
+    );
+    assert!(
+        !ask(
+            &like,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "team-abc-x")], Some("a*"))
+        )
+        .allow_principal
+    );
+    let star = cond("StringLike", "a${*}b");
+    assert!(
+        ask(
+            &star,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "a*b")], None)
+        )
+        .allow_principal
+    );
+    assert!(
+        !ask(
+            &star,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "axb")], None)
+        )
+        .allow_principal
+    );
+    let dollar = cond("StringEquals", "${$}{x}${?}");
+    assert!(
+        ask(
+            &dollar,
+            &alice(),
+            "kms:Decrypt",
+            &with(&[("owner", "${x}?")], None)
+        )
+        .allow_principal
+    );
+    // A multi-valued key has no single value to substitute.
+    let keys = cond("StringEquals", "${kms:EncryptionContextKeys}");
+    assert!(
+        !ask(
+            &keys,
+            &alice(),
+            "kms:Decrypt",
+            &ec(&[("owner", "owner"), ("b", "1")])
+        )
+        .allow_principal
+    );
+
+    let not_resource = Policy::parse(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"kms:*",
+            "NotResource":"arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}}"#,
+        PolicyKind::Identity,
+    )
+    .unwrap();
+    let denies = |ctx: &ConditionContext, resource: &str| {
+        not_resource
+            .evaluate(&AccessRequest {
+                principal: &alice(),
+                action: "kms:Decrypt",
+                resource,
+                context: ctx,
+            })
+            .deny
+    };
+    let foreign = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    assert!(denies(&ctx, foreign));
+    assert!(!denies(&ctx, KEY));
+    assert!(
+        !denies(&ConditionContext::default(), foreign),
+        "unresolvable: does not apply"
+    );
+
+    for bad in [
+        "${aws:username",
+        "${aws:username, shared}",
+        "${aws:username, 'it's'}",
+        "${}",
+        "${aws user}",
+    ] {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"kms:*","Resource":"{bad}"}}}}"#
+        );
+        assert!(Policy::parse(&doc, PolicyKind::Identity).is_err(), "{bad}");
+        let old = doc.replace("2012-10-17", "2008-10-17");
+        assert!(
+            Policy::parse(&old, PolicyKind::Identity).is_ok(),
+            "{bad} as text"
+        );
+    }
+}
+
+#[test]
 fn malformed_documents_are_rejected_with_a_reason() {
     for (doc, kind) in [
         ("not json", PolicyKind::Key),

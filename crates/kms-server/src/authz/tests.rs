@@ -362,3 +362,20 @@ fn grant_tokens_round_trip_and_foreign_ones_are_refused() {
         );
     }
 }
+
+#[test]
+fn the_user_name_of_an_iam_user_only() {
+    use super::user_name;
+    assert_eq!(user_name("arn:aws:iam::111122223333:user/app"), Some("app"));
+    assert_eq!(
+        user_name("arn:aws:iam::111122223333:user/team/eu/app"),
+        Some("app")
+    );
+    assert_eq!(user_name("arn:aws:iam::111122223333:root"), None);
+    assert_eq!(user_name("arn:aws:iam::111122223333:role/app"), None);
+    assert_eq!(
+        user_name("arn:aws:sts::111122223333:assumed-role/r/session"),
+        None
+    );
+    assert_eq!(user_name("arn:aws:iam::111122223333:user/"), None);
+}

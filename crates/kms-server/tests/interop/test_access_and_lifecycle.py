@@ -163,6 +163,31 @@ def test_date_and_numeric_conditions(srv, admin):
     admin.schedule_key_deletion(KeyId=key, PendingWindowInDays=10)
 
 
+def test_policy_variables_name_the_caller(srv, admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    admin.put_key_policy(KeyId=key, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": {"AWS": [APP, DEV]},
+         "Action": ["kms:Encrypt", "kms:Decrypt"],
+         "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:owner": "${aws:username}"}}},
+    ))
+    app = client_as(srv, APP)
+    blob = app.encrypt(KeyId=key, Plaintext=b"mine", EncryptionContext={"owner": "app"})["CiphertextBlob"]
+    assert code(app.encrypt, KeyId=key, Plaintext=b"x",
+                EncryptionContext={"owner": "dev"}) == "AccessDeniedException"
+    assert app.decrypt(CiphertextBlob=blob, EncryptionContext={"owner": "app"})["Plaintext"] == b"mine"
+    # user/dev's identity policy allows kms:*, and the account statement
+    # delegates to it, so dev is not bound to its own name.
+    dev = client_as(srv, DEV)
+    dev.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"owner": "app"})
+    assert code(admin.put_key_policy, KeyId=key, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:*",
+         "Resource": "${aws:PrincipalAccount"},
+    )) == "MalformedPolicyDocumentException"
+
+
 def test_identity_policies_explicit_deny_and_cross_account(srv, admin):
     key = admin.create_key()["KeyMetadata"]["KeyId"]
     arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}"
