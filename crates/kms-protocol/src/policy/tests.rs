@@ -411,140 +411,39 @@ fn policy_variables_resolve_from_the_request_and_never_act_as_wildcards() {
                 "Condition":{{"{op}":{{"kms:EncryptionContext:owner":"{value}"}}}}}}"#
         ))
     };
-    let with = |pairs: &[(&str, &str)], user: Option<&str>| {
+    // Whether alice may decrypt with this context (and aws:username).
+    let decrypts = |policy: &Policy, pairs: &[(&str, &str)], user: Option<&str>| {
         let mut c = ec(pairs);
         if let Some(u) = user {
             c.set_one("aws:username", u);
         }
-        c
+        ask(policy, &alice(), "kms:Decrypt", &c).allow_principal
     };
     let owner = cond("StringEquals", "${aws:username}");
-    assert!(
-        ask(
-            &owner,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "alice")], Some("alice"))
-        )
-        .allow_principal
-    );
-    assert!(
-        !ask(
-            &owner,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "bob")], Some("alice"))
-        )
-        .allow_principal
-    );
-    assert!(
-        !ask(
-            &owner,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "alice")], None)
-        )
-        .allow_principal
-    );
+    assert!(decrypts(&owner, &[("owner", "alice")], Some("alice")));
+    assert!(!decrypts(&owner, &[("owner", "bob")], Some("alice")));
+    assert!(!decrypts(&owner, &[("owner", "alice")], None));
     let not_owner = cond("StringNotEquals", "${aws:username}");
     assert!(
-        !ask(
-            &not_owner,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "bob")], None)
-        )
-        .allow_principal,
+        !decrypts(&not_owner, &[("owner", "bob")], None),
         "an unresolvable value makes even a negated condition false"
     );
-    assert!(
-        ask(
-            &not_owner,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "bob")], Some("alice"))
-        )
-        .allow_principal
-    );
+    assert!(decrypts(&not_owner, &[("owner", "bob")], Some("alice")));
     let defaulted = cond("StringEquals", "${aws:username, 'shared'}");
-    assert!(
-        ask(
-            &defaulted,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "shared")], None)
-        )
-        .allow_principal
-    );
-    assert!(
-        ask(
-            &defaulted,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "alice")], Some("alice"))
-        )
-        .allow_principal
-    );
+    assert!(decrypts(&defaulted, &[("owner", "shared")], None));
+    assert!(decrypts(&defaulted, &[("owner", "alice")], Some("alice")));
     // Substituted values and ${*} are literal; the policy's own * is not.
     let like = cond("StringLike", "team-${aws:username}-*");
-    assert!(
-        ask(
-            &like,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "team-a*-x")], Some("a*"))
-        )
-        .allow_principal
-    );
-    assert!(
-        !ask(
-            &like,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "team-abc-x")], Some("a*"))
-        )
-        .allow_principal
-    );
+    assert!(decrypts(&like, &[("owner", "team-a*-x")], Some("a*")));
+    assert!(!decrypts(&like, &[("owner", "team-abc-x")], Some("a*")));
     let star = cond("StringLike", "a${*}b");
-    assert!(
-        ask(
-            &star,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "a*b")], None)
-        )
-        .allow_principal
-    );
-    assert!(
-        !ask(
-            &star,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "axb")], None)
-        )
-        .allow_principal
-    );
+    assert!(decrypts(&star, &[("owner", "a*b")], None));
+    assert!(!decrypts(&star, &[("owner", "axb")], None));
     let dollar = cond("StringEquals", "${$}{x}${?}");
-    assert!(
-        ask(
-            &dollar,
-            &alice(),
-            "kms:Decrypt",
-            &with(&[("owner", "${x}?")], None)
-        )
-        .allow_principal
-    );
+    assert!(decrypts(&dollar, &[("owner", "${x}?")], None));
     // A multi-valued key has no single value to substitute.
     let keys = cond("StringEquals", "${kms:EncryptionContextKeys}");
-    assert!(
-        !ask(
-            &keys,
-            &alice(),
-            "kms:Decrypt",
-            &ec(&[("owner", "owner"), ("b", "1")])
-        )
-        .allow_principal
-    );
+    assert!(!decrypts(&keys, &[("owner", "owner"), ("b", "1")], None));
 
     let not_resource = Policy::parse(
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"kms:*",
