@@ -11,7 +11,8 @@
 //! - `Condition` operators `String(Not)Equals(IgnoreCase)`, `String(Not)Like`,
 //!   `Arn(Not)Equals`, `Arn(Not)Like`, `Numeric(Not)Equals`,
 //!   `NumericLessThan(Equals)`, `NumericGreaterThan(Equals)`, the same six
-//!   `Date...` operators, `Bool`, `Null`, each with the `IfExists` suffix
+//!   `Date...` operators, `(Not)IpAddress` (IPv4 and IPv6 CIDR ranges, or
+//!   single addresses), `Bool`, `Null`, each with the `IfExists` suffix
 //!   and the `ForAnyValue:`/`ForAllValues:` prefixes. Condition key names are
 //!   case-insensitive, values case-sensitive. Numeric values are integers or
 //!   decimals; dates are W3C ISO 8601 (`2026-12-03`, `2026-12-03T10:00Z`,
@@ -139,6 +140,51 @@ enum Op {
     Numeric(Cmp),
     /// Compares points in time (as epoch seconds).
     Date(Cmp),
+    /// Whether an address is in a CIDR range.
+    Ip,
+}
+
+/// An IP address range (`203.0.113.0/24`, `2001:db8::/32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cidr {
+    base: core::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// A range, or a single address (all its bits significant).
+    fn parse(s: &str) -> Option<Cidr> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let base: core::net::IpAddr = addr.parse().ok()?;
+        let bits = if base.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(p) if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse().ok().filter(|&n| n <= bits)?
+            }
+            Some(_) => return None,
+        };
+        Some(Cidr { base, prefix })
+    }
+
+    fn contains(self, addr: core::net::IpAddr) -> bool {
+        use core::net::IpAddr::{V4, V6};
+        // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
+        let (base, addr, bits) = match (self.base, addr.to_canonical()) {
+            (V4(b), V4(a)) => (u128::from(b.to_bits()), u128::from(a.to_bits()), 32),
+            (V6(b), V6(a)) => (b.to_bits(), a.to_bits(), 128),
+            _ => return false,
+        };
+        let prefix = u32::from(self.prefix);
+        if prefix == 0 {
+            return true;
+        }
+        let shift = bits - prefix;
+        (base >> shift) == (addr >> shift)
+    }
 }
 
 /// How a numeric or date condition compares the request's value with the
@@ -181,6 +227,8 @@ struct Condition {
     values: Vec<Text>,
     /// For numeric and date operators: `values` parsed, once.
     numbers: Vec<f64>,
+    /// For the IP address operators: `values` parsed, once.
+    ranges: Vec<Cidr>,
 }
 
 /// The values of the condition keys of one request, by lower-cased name.
@@ -604,6 +652,9 @@ impl Condition {
             Op::Date(cmp) => {
                 parse_date(v).is_some_and(|x| self.numbers.iter().any(|&n| cmp.holds(x, n)))
             }
+            Op::Ip => v
+                .parse::<core::net::IpAddr>()
+                .is_ok_and(|a| self.ranges.iter().any(|r| r.contains(a))),
             _ => {
                 let how = self.op.compare();
                 self.values
@@ -1009,6 +1060,8 @@ fn parse_conditions(value: &Value, variables: bool) -> Result<Vec<Condition>, St
             "DateLessThanEquals" => (Op::Date(Cmp::Le), false),
             "DateGreaterThan" => (Op::Date(Cmp::Gt), false),
             "DateGreaterThanEquals" => (Op::Date(Cmp::Ge), false),
+            "IpAddress" => (Op::Ip, false),
+            "NotIpAddress" => (Op::Ip, true),
             "Bool" => (Op::Bool, false),
             "Null" if !if_exists && set.is_none() => (Op::Null, false),
             _ => return Err(format!("Condition operator {op_name:?} is not supported.")),
@@ -1028,8 +1081,20 @@ fn parse_conditions(value: &Value, variables: bool) -> Result<Vec<Condition>, St
                 Op::Date(_) => Some(parse_date),
                 _ => None,
             };
+            let ranges = if op == Op::Ip {
+                values
+                    .iter()
+                    .map(|v| {
+                        Cidr::parse(v).ok_or_else(|| {
+                            format!("Condition {op_name} {key}: {v:?} is not an IP address range.")
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            };
             // Variables in string, ARN and Bool values (not Null's).
-            let with_variables = variables && parse.is_none() && op != Op::Null;
+            let with_variables = variables && parse.is_none() && !matches!(op, Op::Null | Op::Ip);
             let numbers = match parse {
                 None => Vec::new(),
                 Some(parse) => values
@@ -1053,6 +1118,7 @@ fn parse_conditions(value: &Value, variables: bool) -> Result<Vec<Condition>, St
                 key: key.to_ascii_lowercase(),
                 values,
                 numbers,
+                ranges,
             });
         }
     }

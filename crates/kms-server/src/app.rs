@@ -360,6 +360,7 @@ async fn handle(
         principal: who.principal,
         access: Access::of(&request, identity)?,
         now_ms: state.clock.now_ms(),
+        source_ip: draft.source_ip.clone(),
     };
     let bytes = dispatch(state, &ctx, request).await?;
     if let Some(used) = crate::usage::tracked(operation) {

@@ -473,8 +473,8 @@ fn key_conditions(
 
 /// The condition keys of who calls and when: `kms:CallerAccount`,
 /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:username` (IAM users
-/// only), `aws:CurrentTime` (ISO 8601, UTC, whole seconds) and
-/// `aws:EpochTime` (seconds), by the lifecycle clock.
+/// only), `aws:SourceIp`, `aws:CurrentTime` (ISO 8601, UTC, whole seconds)
+/// and `aws:EpochTime` (seconds), by the lifecycle clock.
 fn set_caller_keys(c: &mut ConditionContext, ctx: &Ctx) {
     let p = &ctx.principal;
     c.set_one("kms:CallerAccount", p.account.clone());
@@ -482,6 +482,9 @@ fn set_caller_keys(c: &mut ConditionContext, ctx: &Ctx) {
     c.set_one("aws:PrincipalAccount", p.account.clone());
     if let Some(name) = user_name(&p.arn) {
         c.set_one("aws:username", name);
+    }
+    if let Some(ip) = &ctx.source_ip {
+        c.set_one("aws:SourceIp", ip.clone());
     }
     c.set_one("aws:CurrentTime", crate::audit::event_time(ctx.now_ms));
     c.set_one("aws:EpochTime", ctx.now_ms.div_euclid(1000).to_string());

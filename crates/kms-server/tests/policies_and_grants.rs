@@ -606,3 +606,46 @@ async fn policy_variables_name_the_caller() {
         "MalformedPolicyDocumentException"
     );
 }
+
+#[tokio::test]
+async fn ip_address_conditions_see_the_client_address() {
+    let s = TestServer::new();
+    let key = s.create_key(empty()).await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24", "2001:db8::/32"]}}}]});
+    s.ok(
+        "PutKeyPolicy",
+        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
+    )
+    .await;
+    let body = json!({"KeyId": key, "Plaintext": b64(b"x")}).to_string();
+    let from = |addr: &str| {
+        let mut req = TestServer::signed(&s.admin, REGION, now(), "Encrypt", body.as_bytes());
+        let peer: std::net::SocketAddr = addr.parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        req
+    };
+    for (addr, expect) in [
+        ("192.0.2.10:50000", 200),
+        ("[2001:db8::5]:50000", 200),
+        ("[::ffff:192.0.2.11]:50000", 200),
+        ("198.51.100.1:50000", 400),
+        ("[::1]:50000", 400),
+    ] {
+        let (status, v) = read_json(s.send(from(addr)).await).await;
+        assert_eq!(status, expect, "{addr}: {v}");
+        if expect != 200 {
+            assert_eq!(v["__type"], "AccessDeniedException", "{addr}");
+        }
+    }
+    // Without a known address (this in-process call), NotIpAddress holds.
+    assert_eq!(
+        s.err("Encrypt", json!({"KeyId": key, "Plaintext": b64(b"x")}))
+            .await,
+        "AccessDeniedException"
+    );
+}

@@ -489,6 +489,79 @@ fn policy_variables_resolve_from_the_request_and_never_act_as_wildcards() {
 }
 
 #[test]
+fn ip_address_operators_match_cidr_ranges() {
+    let p = key_policy(
+        r#"{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
+            "Condition":{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","2001:db8::/32","198.51.100.7"]}}}"#,
+    );
+    let from = |ip: Option<&str>| {
+        let mut c = ConditionContext::default();
+        if let Some(ip) = ip {
+            c.set_one("aws:SourceIp", ip);
+        }
+        ask(&p, &alice(), "kms:Decrypt", &c).allow_principal
+    };
+    for ip in [
+        "203.0.113.0",
+        "203.0.113.255",
+        "198.51.100.7",
+        "2001:db8::1",
+        "2001:db8:ffff:ffff::",
+        "::ffff:203.0.113.9",
+    ] {
+        assert!(from(Some(ip)), "{ip}");
+    }
+    for ip in [
+        "203.0.112.255",
+        "203.0.114.0",
+        "198.51.100.8",
+        "2001:db9::",
+        "::ffff:198.51.100.8",
+        "not an address",
+    ] {
+        assert!(!from(Some(ip)), "{ip}");
+    }
+    assert!(!from(None), "no source address, no match");
+
+    let outside = key_policy(
+        r#"{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*",
+            "Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#,
+    );
+    let denied = |ip: &str| {
+        let mut c = ConditionContext::default();
+        c.set_one("aws:SourceIp", ip);
+        ask(&outside, &alice(), "kms:Decrypt", &c).deny
+    };
+    assert!(!denied("10.1.2.3"));
+    assert!(denied("11.0.0.1"));
+    assert!(denied("::1"), "an IPv6 address is outside an IPv4 range");
+    let everything = key_policy(
+        r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*",
+            "Condition":{"IpAddress":{"aws:SourceIp":["0.0.0.0/0","::/0"]}}}"#,
+    );
+    let mut c = ConditionContext::default();
+    c.set_one("aws:SourceIp", "192.0.2.1");
+    assert!(ask(&everything, &alice(), "kms:Decrypt", &c).allow_principal);
+    c.set_one("aws:SourceIp", "fe80::1");
+    assert!(ask(&everything, &alice(), "kms:Decrypt", &c).allow_principal);
+
+    for bad in [
+        "10.0.0.0/33",
+        "::/129",
+        "10.0.0.0/",
+        "10.0.0/8",
+        "10.0.0.0/+8",
+        "any",
+    ] {
+        let doc = format!(
+            r#"{{"Statement":{{"Effect":"Allow","Principal":"*","Action":"kms:*",
+                "Condition":{{"IpAddress":{{"aws:SourceIp":"{bad}"}}}}}}}}"#
+        );
+        assert!(Policy::parse(&doc, PolicyKind::Key).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn malformed_documents_are_rejected_with_a_reason() {
     for (doc, kind) in [
         ("not json", PolicyKind::Key),

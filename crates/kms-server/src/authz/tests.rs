@@ -54,6 +54,7 @@ fn ctx(principal: &str, identity: &[&str], context: Option<&[(&str, &str)]>) -> 
         },
         principal,
         now_ms: 0,
+        source_ip: None,
         resources: Default::default(),
     }
 }

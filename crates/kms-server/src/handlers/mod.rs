@@ -38,6 +38,8 @@ pub struct Ctx {
     pub access: Access,
     /// The lifecycle clock when the request arrived, ms since the epoch.
     pub now_ms: i64,
+    /// The client's address (`aws:SourceIp`), when the connection has one.
+    pub source_ip: Option<String>,
     /// The keys the request touched, for its audit record.
     pub resources: Resources,
 }

@@ -60,7 +60,8 @@ pub struct TestServer {
     pub dir: Arc<TempDir>,
 }
 
-fn now() -> u64 {
+/// Seconds since the epoch, for signing.
+pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

@@ -188,6 +188,29 @@ def test_policy_variables_name_the_caller(srv, admin):
     )) == "MalformedPolicyDocumentException"
 
 
+def test_ip_address_conditions_see_the_client(srv, admin):
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    app = client_as(srv, APP)
+
+    def allow_app_from(ranges):
+        admin.put_key_policy(KeyId=key, PolicyName="default", Policy=policy(
+            root_statement(),
+            {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Encrypt",
+             "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": ranges}}},
+        ))
+
+    # The tests reach the server over loopback.
+    allow_app_from(["127.0.0.0/8", "::1"])
+    app.encrypt(KeyId=key, Plaintext=b"x")
+    allow_app_from(["192.0.2.0/24"])
+    assert code(app.encrypt, KeyId=key, Plaintext=b"x") == "AccessDeniedException"
+    assert code(admin.put_key_policy, KeyId=key, PolicyName="default", Policy=policy(
+        root_statement(),
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "300.0.0.0/8"}}},
+    )) == "MalformedPolicyDocumentException"
+
+
 def test_identity_policies_explicit_deny_and_cross_account(srv, admin):
     key = admin.create_key()["KeyMetadata"]["KeyId"]
     arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}"
