@@ -340,3 +340,50 @@ async fn import_conditions_see_the_wrapping_choice_and_the_expiry() {
     .await;
     assert_eq!(status, 200, "{v}");
 }
+
+#[tokio::test]
+async fn reimporting_material_the_key_has_changes_its_expiry() {
+    let s = TestServer::new();
+    let key = s.create_key(json!({"Origin": "EXTERNAL"})).await;
+    let material = [0x22u8; 32];
+    let p = params(&s, &key, "RSAES_OAEP_SHA_256").await;
+    let (status, v) = import(&s, &key, &p, wrap_oaep_sha256(&p, &material), json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    let first_id = v["KeyMaterialId"].clone();
+    let blob = s
+        .ok("Encrypt", json!({"KeyId": key, "Plaintext": b64(b"kept")}))
+        .await["CiphertextBlob"]
+        .clone();
+    assert_eq!(
+        state_of(&s, &key).await["ExpirationModel"],
+        "KEY_MATERIAL_DOES_NOT_EXPIRE"
+    );
+
+    // Again, now expiring in three days: accepted, the material unchanged.
+    let valid_to = (s.state.clock.now_ms() + 3 * DAY_MS) as f64 / 1000.0;
+    let (status, v) = import(
+        &s,
+        &key,
+        &p,
+        wrap_oaep_sha256(&p, &material),
+        json!({"ValidTo": valid_to}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["KeyMaterialId"], first_id);
+    let meta = state_of(&s, &key).await;
+    assert_eq!(meta["KeyState"], "Enabled");
+    assert_eq!(meta["ExpirationModel"], "KEY_MATERIAL_EXPIRES");
+    assert!((meta["ValidTo"].as_f64().unwrap() - valid_to).abs() < 0.01);
+    let back = s.ok("Decrypt", json!({"CiphertextBlob": blob})).await;
+    assert_eq!(unb64(&back["Plaintext"]), b"kept");
+    // Other material is still refused while this one is there.
+    let (_, v) = import(&s, &key, &p, wrap_oaep_sha256(&p, &[3u8; 32]), json!({})).await;
+    assert_eq!(v["__type"], "IncorrectKeyMaterialException");
+    // And the new expiry is the one that applies.
+    s.state.clock.advance(2 * DAY_MS).unwrap();
+    assert_eq!(sweep(&s.state).await.unwrap().expired, 0);
+    s.state.clock.advance(DAY_MS + 1000).unwrap();
+    assert_eq!(sweep(&s.state).await.unwrap().expired, 1);
+    assert_eq!(state_of(&s, &key).await["KeyState"], "PendingImport");
+}

@@ -247,19 +247,19 @@ pub async fn import_key_material(
                 key_id: arn_of(&entry),
                 key_material_id: Some(material_id(&record.key_id, 1)),
             };
-            Ok((
-                vec![
-                    Change::PutKey(record.clone()),
-                    Change::PutMaterial {
-                        scope: record.scope.clone(),
-                        key_id: record.key_id.clone(),
-                        version: 1,
-                        sealed,
-                        material,
-                    },
-                ],
-                response,
-            ))
+            let mut changes = vec![Change::PutKey(record.clone())];
+            // Importing material the key still has only sets its expiry
+            // again (AWS's way to change it); the material itself is there.
+            if !entry.materials.contains_key(&1) {
+                changes.push(Change::PutMaterial {
+                    scope: record.scope.clone(),
+                    key_id: record.key_id.clone(),
+                    version: 1,
+                    sealed,
+                    material,
+                });
+            }
+            Ok((changes, response))
         })
         .await
 }

@@ -427,6 +427,17 @@ def test_imported_key_material_expires_and_is_reimported(srv, admin):
         EncryptedKeyMaterial=_wrap(params["PublicKey"], material, "RSAES_OAEP_SHA_256"),
         ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
     assert admin.decrypt(CiphertextBlob=blob)["Plaintext"] == b"imported"
+    # Importing it again while the key has it changes only its expiry.
+    now = advance(srv, 0)["now_ms"] / 1000
+    later = datetime.datetime.fromtimestamp(now + 5 * DAY, datetime.timezone.utc)
+    admin.import_key_material(
+        KeyId=key, ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=_wrap(params["PublicKey"], material, "RSAES_OAEP_SHA_256"),
+        ValidTo=later)
+    meta = admin.describe_key(KeyId=key)["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled" and meta["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
+    assert meta["ValidTo"] == later
+    assert admin.decrypt(CiphertextBlob=blob)["Plaintext"] == b"imported"
     admin.delete_imported_key_material(KeyId=key)
     assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
 
