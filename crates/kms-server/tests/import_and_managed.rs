@@ -387,3 +387,200 @@ async fn reimporting_material_the_key_has_changes_its_expiry() {
     assert_eq!(sweep(&s.state).await.unwrap().expired, 1);
     assert_eq!(state_of(&s, &key).await["KeyState"], "PendingImport");
 }
+
+async fn rotations(s: &TestServer, key: &str, all: bool) -> Vec<Value> {
+    let mut body = json!({"KeyId": key});
+    if all {
+        body["IncludeKeyMaterial"] = json!("ALL_KEY_MATERIAL");
+    }
+    s.ok("ListKeyRotations", body).await["Rotations"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn imported_material_rotates_on_demand() {
+    let s = TestServer::new();
+    let key = s.create_key(json!({"Origin": "EXTERNAL"})).await;
+    let (a, b, c) = ([0xa1u8; 32], [0xb2u8; 32], [0xc3u8; 32]);
+    let p = params(&s, &key, "RSAES_OAEP_SHA_256").await;
+    let wrap = |m: &[u8]| wrap_oaep_sha256(&p, m);
+    let (status, v) = import(&s, &key, &p, wrap(&a), json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    let id_a = v["KeyMaterialId"].as_str().unwrap().to_owned();
+    assert_eq!(state_of(&s, &key).await["CurrentKeyMaterialId"], id_a);
+    let enc = json!({"KeyId": key, "Plaintext": b64(b"under a")});
+    let blob_a = s.ok("Encrypt", enc).await["CiphertextBlob"].clone();
+    assert_eq!(
+        s.err("RotateKeyOnDemand", json!({"KeyId": key})).await,
+        "KMSInvalidStateException",
+        "nothing pending rotation"
+    );
+
+    // New material waits for the rotation.
+    let valid_to = (s.state.clock.now_ms() + 10 * DAY_MS) as f64 / 1000.0;
+    let (status, v) = import(
+        &s,
+        &key,
+        &p,
+        wrap(&b),
+        json!({"ImportType": "NEW_KEY_MATERIAL", "KeyMaterialDescription": "second one",
+               "ValidTo": valid_to}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let id_b = v["KeyMaterialId"].as_str().unwrap().to_owned();
+    assert_ne!(id_a, id_b);
+    assert_eq!(state_of(&s, &key).await["CurrentKeyMaterialId"], id_a);
+    assert!(rotations(&s, &key, false).await.is_empty());
+    let all = rotations(&s, &key, true).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0]["KeyMaterialId"], id_a);
+    assert_eq!(all[0]["KeyMaterialState"], "CURRENT");
+    assert_eq!(all[0]["ImportState"], "IMPORTED");
+    assert_eq!(all[0]["ExpirationModel"], "KEY_MATERIAL_DOES_NOT_EXPIRE");
+    assert_eq!(all[1]["KeyMaterialId"], id_b);
+    assert_eq!(all[1]["KeyMaterialState"], "PENDING_ROTATION");
+    assert_eq!(all[1]["KeyMaterialDescription"], "second one");
+    assert_eq!(all[1]["ExpirationModel"], "KEY_MATERIAL_EXPIRES");
+    assert!((all[1]["ValidTo"].as_f64().unwrap() - valid_to).abs() < 0.01);
+    assert!(all[1].get("RotationDate").is_none());
+    for (material, extra, expect) in [
+        (
+            &c,
+            json!({"ImportType": "NEW_KEY_MATERIAL"}),
+            "KMSInvalidStateException",
+        ),
+        (
+            &a,
+            json!({"ImportType": "NEW_KEY_MATERIAL"}),
+            "IncorrectKeyMaterialException",
+        ),
+        (&c, json!({}), "IncorrectKeyMaterialException"),
+        (
+            &a,
+            json!({"ImportType": "NEW_KEY_MATERIAL", "KeyMaterialId": id_a}),
+            "ValidationException",
+        ),
+        (
+            &a,
+            json!({"KeyMaterialId": id_b}),
+            "IncorrectKeyMaterialException",
+        ),
+        (
+            &a,
+            json!({"ImportType": "SOMETIMES"}),
+            "ValidationException",
+        ),
+        (
+            &a,
+            json!({"KeyMaterialDescription": "no <tags>"}),
+            "ValidationException",
+        ),
+    ] {
+        let (_, v) = import(&s, &key, &p, wrap(material), extra.clone()).await;
+        assert_eq!(v["__type"], expect, "{extra}: {v}");
+    }
+
+    // The rotation makes it current; old ciphertexts still decrypt.
+    s.ok("RotateKeyOnDemand", json!({"KeyId": key})).await;
+    let meta = state_of(&s, &key).await;
+    assert_eq!(meta["CurrentKeyMaterialId"], id_b);
+    assert_eq!(meta["ExpirationModel"], "KEY_MATERIAL_EXPIRES");
+    let enc = json!({"KeyId": key, "Plaintext": b64(b"under b")});
+    let blob_b = s.ok("Encrypt", enc).await["CiphertextBlob"].clone();
+    for (blob, text) in [(&blob_a, &b"under a"[..]), (&blob_b, &b"under b"[..])] {
+        let back = s.ok("Decrypt", json!({"CiphertextBlob": blob})).await;
+        assert_eq!(unb64(&back["Plaintext"]), text);
+    }
+    let done = rotations(&s, &key, false).await;
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["KeyMaterialId"], id_b);
+    assert_eq!(done[0]["KeyMaterialState"], "CURRENT");
+    assert_eq!(done[0]["RotationType"], "ON_DEMAND");
+    assert!(done[0]["RotationDate"].is_number());
+    assert_eq!(
+        rotations(&s, &key, true).await[0]["KeyMaterialState"],
+        "NON_CURRENT"
+    );
+
+    // Deleting the old material: its ciphertexts wait for it; the key works.
+    let v = s
+        .ok(
+            "DeleteImportedKeyMaterial",
+            json!({"KeyId": key, "KeyMaterialId": id_a}),
+        )
+        .await;
+    assert_eq!(v["KeyMaterialId"], id_a);
+    assert_eq!(state_of(&s, &key).await["KeyState"], "Enabled");
+    assert_eq!(
+        s.err("Decrypt", json!({"CiphertextBlob": blob_a})).await,
+        "KMSInvalidStateException"
+    );
+    s.ok("Decrypt", json!({"CiphertextBlob": blob_b})).await;
+    assert_eq!(
+        rotations(&s, &key, true).await[0]["ImportState"],
+        "PENDING_IMPORT"
+    );
+    let missing = "0".repeat(64);
+    assert_eq!(
+        s.err(
+            "DeleteImportedKeyMaterial",
+            json!({"KeyId": key, "KeyMaterialId": missing})
+        )
+        .await,
+        "NotFoundException"
+    );
+    // It comes back by its id.
+    let (status, v) = import(
+        &s,
+        &key,
+        &p,
+        wrap(&a),
+        json!({"ImportType": "EXISTING_KEY_MATERIAL", "KeyMaterialId": id_a}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let back = s.ok("Decrypt", json!({"CiphertextBlob": blob_a})).await;
+    assert_eq!(unb64(&back["Plaintext"]), b"under a");
+
+    // What a restart keeps.
+    let dir = std::sync::Arc::clone(&s.dir);
+    drop(s);
+    let s = TestServer::open(dir);
+    assert_eq!(state_of(&s, &key).await["CurrentKeyMaterialId"], id_b);
+    assert_eq!(rotations(&s, &key, true).await.len(), 2);
+
+    // The current material expires: the key waits for it.
+    s.state.clock.advance(11 * DAY_MS).unwrap();
+    assert_eq!(sweep(&s.state).await.unwrap().expired, 1);
+    assert_eq!(state_of(&s, &key).await["KeyState"], "PendingImport");
+    let all = rotations(&s, &key, true).await;
+    assert_eq!(all[1]["ImportState"], "PENDING_IMPORT");
+    assert_eq!(all[0]["ImportState"], "IMPORTED");
+}
+
+#[tokio::test]
+async fn only_single_region_symmetric_keys_take_new_material() {
+    let s = TestServer::new();
+    let key = s
+        .create_key(json!({"Origin": "EXTERNAL", "MultiRegion": true}))
+        .await;
+    let p = params(&s, &key, "RSAES_OAEP_SHA_256").await;
+    let (status, v) = import(&s, &key, &p, wrap_oaep_sha256(&p, &[1u8; 32]), json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    let (_, v) = import(
+        &s,
+        &key,
+        &p,
+        wrap_oaep_sha256(&p, &[2u8; 32]),
+        json!({"ImportType": "NEW_KEY_MATERIAL"}),
+    )
+    .await;
+    assert_eq!(v["__type"], "UnsupportedOperationException", "{v}");
+    assert_eq!(
+        s.err("RotateKeyOnDemand", json!({"KeyId": key})).await,
+        "UnsupportedOperationException"
+    );
+}

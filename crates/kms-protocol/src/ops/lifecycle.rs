@@ -120,9 +120,22 @@ pub struct RotationsListEntry {
     /// Identifier of the material (64 hex digits).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key_material_id: Option<String>,
-    /// `CURRENT` or `NON_CURRENT`.
+    /// `CURRENT`, `NON_CURRENT` or `PENDING_ROTATION`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key_material_state: Option<String>,
+    /// Imported material: its description.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_material_description: Option<String>,
+    /// Imported material: `IMPORTED`, or `PENDING_IMPORT` once deleted or
+    /// expired.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub import_state: Option<String>,
+    /// Imported material: whether it expires.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expiration_model: Option<ExpirationModelType>,
+    /// Imported material that expires: when.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub valid_to: Option<Timestamp>,
     /// When the rotation completed (absent for the first material).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rotation_date: Option<Timestamp>,

@@ -154,10 +154,24 @@ pub(crate) async fn open_with(
     let bad = || KmsError::InvalidCiphertext("The ciphertext is invalid.".into());
     if algorithm == EncryptionAlgorithmSpec::SymmetricDefault {
         let header = ciphertext::parse_header(&blob).map_err(|_| bad())?;
-        let material = entry
-            .materials
-            .get(&header.material_version)
-            .ok_or_else(bad)?;
+        let version = header.material_version;
+        let material = entry.materials.get(&version).ok_or_else(|| {
+            // Imported material that was deleted or expired can come back.
+            if entry
+                .record
+                .extra
+                .imports()
+                .iter()
+                .any(|m| m.version == version)
+            {
+                KmsError::InvalidState(format!(
+                    "The key material of {} that this ciphertext needs is pending import.",
+                    super::arn_of(&entry)
+                ))
+            } else {
+                bad()
+            }
+        })?;
         let plaintext = ciphertext::open(material, &blob, &context).map_err(|_| bad())?;
         Ok(Opened {
             entry,

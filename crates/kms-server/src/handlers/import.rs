@@ -24,7 +24,14 @@ use crate::crypto::import::{WrappingKeyPair, check_wrapping};
 use crate::error::KmsError;
 use crate::registry::{KeyEntry, Registry};
 use crate::state::AppState;
-use crate::store::{AliasRecord, Change, KeyExtra, KeyRecord, RotationSettings};
+use crate::store::{AliasRecord, Change, ImportedMaterial, KeyExtra, KeyRecord, RotationSettings};
+
+/// `ImportType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImportType {
+    New,
+    Existing,
+}
 
 const TOKEN_PURPOSE: &str = "kms-server import token v1";
 /// How long parameters for import stay valid.
@@ -144,11 +151,32 @@ pub async fn import_key_material(
 ) -> Result<KeyMaterialResponse, KmsError> {
     let token = required(req.import_token.clone(), "importToken")?;
     let wrapped = required(req.encrypted_key_material.clone(), "encryptedKeyMaterial")?;
-    if req.import_type.as_deref() == Some("NEW_KEY_MATERIAL") {
-        return Err(KmsError::Unsupported(
-            "Importing new key material into a key that has some (rotation of imported keys) \
-             is not supported by kms-server."
+    let import_type = match req.import_type.as_deref() {
+        None => None,
+        Some("NEW_KEY_MATERIAL") => Some(ImportType::New),
+        Some("EXISTING_KEY_MATERIAL") => Some(ImportType::Existing),
+        Some(other) => {
+            return Err(KmsError::Validation(format!(
+                "1 validation error detected: Value '{other}' at 'importType' failed to satisfy \
+                 constraint: Member must satisfy enum value set: \
+                 [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]"
+            )));
+        }
+    };
+    if let Some(d) = &req.key_material_description
+        && !d
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || ":/_.-".contains(c))
+    {
+        return Err(KmsError::Validation(
+            "1 validation error detected: Value at 'keyMaterialDescription' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_\\s.-]+$"
                 .into(),
+        ));
+    }
+    if import_type == Some(ImportType::New) && req.key_material_id.is_some() {
+        return Err(KmsError::Validation(
+            "KeyMaterialId cannot be given with ImportType NEW_KEY_MATERIAL.".into(),
         ));
     }
     let expires = match (req.expiration_model, req.valid_to) {
@@ -176,12 +204,23 @@ pub async fn import_key_material(
     };
     let entry = find_key(&state.registry, ctx, &req.key_id, Allow::KeysOnly)?;
     check_external(&entry)?;
+    let symmetric = entry.record.spec == KeySpec::SymmetricDefault;
+    if !symmetric
+        && (import_type.is_some()
+            || req.key_material_id.is_some()
+            || req.key_material_description.is_some())
+    {
+        return Err(KmsError::Validation(
+            "ImportType, KeyMaterialId and KeyMaterialDescription apply only to symmetric \
+             encryption keys."
+                .into(),
+        ));
+    }
     let id = token_id(&entry);
     let st = Arc::clone(state);
     let now = ctx.now_ms;
     let spec = entry.record.spec;
-    let key_id = entry.record.key_id.clone();
-    let (material, sealed) = blocking(move || {
+    let material = blocking(move || {
         let payload = st
             .root
             .open_secret(TOKEN_PURPOSE, &id, 0, token.as_bytes())
@@ -216,69 +255,149 @@ pub async fn import_key_material(
                 "The key material does not fit a {spec} key: {e}"
             ))
         })?;
-        let sealed = st.root.seal_material(&material, &key_id, 1)?;
-        Ok((Arc::new(material), sealed))
+        Ok(Arc::new(material))
     })
     .await?;
     let print = fingerprint(&material)?;
     let ctx = ctx.clone();
+    let st = Arc::clone(state);
     let key_ref = req.key_id.clone();
     state
         .commit(move |registry| {
             let entry = find_key(registry, &ctx, &key_ref, Allow::KeysOnly)?;
             check_external(&entry)?;
-            if let Some(previous) = &entry.record.extra.material_fingerprint
-                && previous != &print
-            {
-                return Err(KmsError::IncorrectKeyMaterial(format!(
-                    "{} was created with different key material; only that material can be \
-                     imported again.",
-                    arn_of(&entry)
-                )));
-            }
+            let arn = arn_of(&entry);
             let mut record = entry.record.clone();
-            record.extra.material_fingerprint = Some(print);
-            record.extra.material_expires_ms = expires;
-            record.current_version = 1;
-            if record.state == KeyState::PendingImport {
+            let mut imports = record.extra.imports();
+            let same = imports.iter().position(|m| m.fingerprint == print);
+            // AWS's default: new for the first import, existing after.
+            let new = match import_type {
+                Some(t) => t == ImportType::New,
+                None => imports.is_empty(),
+            };
+            let index = if new {
+                if same.is_some() {
+                    return Err(KmsError::IncorrectKeyMaterial(format!(
+                        "This key material was imported into {arn} before; import it with \
+                         ImportType EXISTING_KEY_MATERIAL."
+                    )));
+                }
+                if !imports.is_empty() {
+                    check_rotatable_import(&entry)?;
+                    if imports.iter().any(|m| m.pending_rotation) {
+                        return Err(KmsError::InvalidState(format!(
+                            "{arn} already has key material pending rotation; rotate it with \
+                             RotateKeyOnDemand or delete it first."
+                        )));
+                    }
+                }
+                let version = imports
+                    .iter()
+                    .map(|m| m.version)
+                    .chain(entry.materials.keys().copied())
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
+                imports.push(ImportedMaterial {
+                    version,
+                    fingerprint: print.clone(),
+                    description: None,
+                    expires_ms: None,
+                    pending_rotation: version != 1,
+                });
+                imports.len() - 1
+            } else {
+                let Some(index) = same else {
+                    return Err(KmsError::IncorrectKeyMaterial(if imports.is_empty() {
+                        format!(
+                            "{arn} has no key material yet; import it with ImportType \
+                             NEW_KEY_MATERIAL."
+                        )
+                    } else {
+                        format!(
+                            "This is not key material imported into {arn} before; only that \
+                             material can be imported again."
+                        )
+                    }));
+                };
+                if let Some(wanted) = &req.key_material_id
+                    && *wanted != material_id(&record.key_id, imports[index].version)
+                {
+                    return Err(KmsError::IncorrectKeyMaterial(format!(
+                        "The key material is not the key material {wanted} of {arn}."
+                    )));
+                }
+                index
+            };
+            let import = &mut imports[index];
+            import.expires_ms = expires;
+            if let Some(d) = &req.key_material_description {
+                import.description = Some(d.clone());
+            }
+            let version = import.version;
+            if version == 1 && record.current_version == 0 {
+                record.current_version = 1;
+            }
+            if version == record.current_version && record.state == KeyState::PendingImport {
                 record.state = KeyState::Enabled;
             }
-            let response = KeyMaterialResponse {
-                key_id: arn_of(&entry),
-                key_material_id: Some(material_id(&record.key_id, 1)),
-            };
+            record.extra.set_imports(imports);
             let mut changes = vec![Change::PutKey(record.clone())];
             // Importing material the key still has only sets its expiry
             // again (AWS's way to change it); the material itself is there.
-            if !entry.materials.contains_key(&1) {
+            if !entry.materials.contains_key(&version) {
+                let sealed = st.root.seal_material(&material, &record.key_id, version)?;
                 changes.push(Change::PutMaterial {
                     scope: record.scope.clone(),
                     key_id: record.key_id.clone(),
-                    version: 1,
+                    version,
                     sealed,
-                    material,
+                    material: Arc::clone(&material),
                 });
             }
+            let response = KeyMaterialResponse {
+                key_id: arn,
+                key_material_id: Some(material_id(&record.key_id, version)),
+            };
             Ok((changes, response))
         })
         .await
 }
 
-/// The changes that take a key's imported material away (deleted or
-/// expired): the key waits for it again, unless it is being deleted.
-pub fn remove_material_changes(entry: &KeyEntry) -> Vec<Change> {
+/// Whether [`ImportKeyMaterial`] takes new material (for a rotation): only
+/// single-Region symmetric keys rotate imported material.
+fn check_rotatable_import(entry: &KeyEntry) -> Result<(), KmsError> {
+    if entry.record.spec != KeySpec::SymmetricDefault || entry.record.multi_region {
+        return Err(KmsError::Unsupported(format!(
+            "{} cannot take new key material: only single-Region symmetric encryption keys \
+             rotate imported key material.",
+            arn_of(entry)
+        )));
+    }
+    Ok(())
+}
+
+/// The changes that take imported material versions away (deleted or
+/// expired). Without its current material the key waits for it again,
+/// unless it is being deleted; the materials' records stay, so the same
+/// material can be imported again.
+pub fn remove_material_changes(entry: &KeyEntry, versions: &[u32]) -> Vec<Change> {
     let mut record = entry.record.clone();
-    record.extra.material_expires_ms = None;
-    if record.state != KeyState::PendingDeletion {
+    let mut imports = record.extra.imports();
+    for m in imports.iter_mut().filter(|m| versions.contains(&m.version)) {
+        m.expires_ms = None;
+    }
+    record.extra.set_imports(imports);
+    if versions.contains(&record.current_version) && record.state != KeyState::PendingDeletion {
         record.state = KeyState::PendingImport;
     }
-    let mut changes: Vec<Change> = entry
-        .materials
-        .keys()
-        .map(|v| Change::DeleteMaterial {
+    let mut changes: Vec<Change> = versions
+        .iter()
+        .filter(|v| entry.materials.contains_key(v))
+        .map(|&version| Change::DeleteMaterial {
             scope: record.scope.clone(),
             key_id: record.key_id.clone(),
-            version: *v,
+            version,
         })
         .collect();
     changes.push(Change::PutKey(record));
@@ -296,12 +415,33 @@ pub async fn delete_imported_key_material(
         .commit(move |registry| {
             let entry = find_key(registry, &ctx, &req.key_id, Allow::KeysOnly)?;
             check_external(&entry)?;
+            let key_id = &entry.record.key_id;
+            let imports = entry.record.extra.imports();
+            let target = match &req.key_material_id {
+                Some(wanted) => Some(
+                    imports
+                        .iter()
+                        .map(|m| m.version)
+                        .find(|v| material_id(key_id, *v) == *wanted)
+                        .ok_or_else(|| {
+                            KmsError::NotFound(format!(
+                                "{} has no key material {wanted}.",
+                                arn_of(&entry)
+                            ))
+                        })?,
+                ),
+                // The current material, when anything was ever imported.
+                None => (!imports.is_empty()).then_some(entry.record.current_version),
+            };
             let response = KeyMaterialResponse {
                 key_id: arn_of(&entry),
-                key_material_id: (!entry.materials.is_empty())
-                    .then(|| material_id(&entry.record.key_id, 1)),
+                key_material_id: target.map(|v| material_id(key_id, v)),
             };
-            Ok((remove_material_changes(&entry), response))
+            let changes = match target {
+                Some(v) => remove_material_changes(&entry, &[v]),
+                None => Vec::new(),
+            };
+            Ok((changes, response))
         })
         .await
 }
@@ -456,11 +596,21 @@ pub async fn ensure_managed_key(
         .await
 }
 
-/// Keys whose imported material expired by `now`.
-pub fn expired_material(registry: &Registry, now: i64) -> Vec<Arc<KeyEntry>> {
+/// Keys with imported material that expired by `now`, with its versions.
+pub fn expired_material(registry: &Registry, now: i64) -> Vec<(Arc<KeyEntry>, Vec<u32>)> {
     registry
         .all_keys()
         .into_iter()
-        .filter(|e| e.record.extra.material_expires_ms.is_some_and(|t| t <= now))
+        .filter_map(|e| {
+            let versions: Vec<u32> = e
+                .record
+                .extra
+                .imports()
+                .iter()
+                .filter(|m| m.expires_ms.is_some_and(|t| t <= now))
+                .map(|m| m.version)
+                .collect();
+            (!versions.is_empty()).then_some((e, versions))
+        })
         .collect()
 }

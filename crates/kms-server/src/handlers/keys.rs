@@ -29,6 +29,13 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
     let r = &entry.record;
     let arn = arn_of(entry);
     let algorithms = UsageAlgorithms::of(r.spec, r.usage);
+    // Imported material: the expiry of the current material.
+    let expires_ms = r
+        .extra
+        .imports()
+        .iter()
+        .find(|m| m.version == r.current_version)
+        .and_then(|m| m.expires_ms);
     KeyMetadata {
         aws_account_id: r.scope.account.clone(),
         key_id: r.key_id.clone(),
@@ -39,15 +46,13 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
         key_usage: r.usage,
         key_state: r.state,
         deletion_date: r.deletion_ms.map(Timestamp::from_millis),
-        valid_to: r.extra.material_expires_ms.map(Timestamp::from_millis),
+        valid_to: expires_ms.map(Timestamp::from_millis),
         origin: r.origin,
-        expiration_model: (r.origin == OriginType::External).then_some(
-            if r.extra.material_expires_ms.is_some() {
-                ExpirationModelType::KeyMaterialExpires
-            } else {
-                ExpirationModelType::KeyMaterialDoesNotExpire
-            },
-        ),
+        expiration_model: (r.origin == OriginType::External).then_some(if expires_ms.is_some() {
+            ExpirationModelType::KeyMaterialExpires
+        } else {
+            ExpirationModelType::KeyMaterialDoesNotExpire
+        }),
         key_manager: if r.extra.aws_managed {
             KeyManagerType::Aws
         } else {
@@ -80,7 +85,9 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
         } else {
             None
         },
-        current_key_material_id: None,
+        // Symmetric keys, the ones whose material rotates.
+        current_key_material_id: (r.spec == KeySpec::SymmetricDefault && r.current_version > 0)
+            .then(|| super::lifecycle::material_id(&r.key_id, r.current_version)),
     }
 }
 

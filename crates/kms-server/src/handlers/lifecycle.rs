@@ -11,10 +11,10 @@
 use std::sync::Arc;
 
 use kms_protocol::ops::{
-    EmptyResponse, EnableKeyRotationRequest, GetKeyRotationStatusResponse, KeyIdResponse,
-    KeyOnlyRequest, KeySpec, KeyState, ListKeyRotationsRequest, ListKeyRotationsResponse,
-    OriginType, ReplicateKeyRequest, ReplicateKeyResponse, RotationType, RotationsListEntry, Tag,
-    Timestamp, UpdatePrimaryRegionRequest,
+    EmptyResponse, EnableKeyRotationRequest, ExpirationModelType, GetKeyRotationStatusResponse,
+    KeyIdResponse, KeyOnlyRequest, KeySpec, KeyState, ListKeyRotationsRequest,
+    ListKeyRotationsResponse, OriginType, ReplicateKeyRequest, ReplicateKeyResponse, RotationType,
+    RotationsListEntry, Tag, Timestamp, UpdatePrimaryRegionRequest,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -61,8 +61,10 @@ fn is_replica(entry: &KeyEntry) -> bool {
         .is_some_and(|m| m.primary_region != entry.record.scope.region)
 }
 
-/// Rotation is for symmetric encryption keys with KMS-made material, on
-/// the primary of a multi-Region family.
+/// Automatic rotation is for symmetric encryption keys with KMS-made
+/// material, on the primary of a multi-Region family (on-demand rotation
+/// also takes single-Region keys' imported material, see
+/// [`rotate_key_on_demand`]).
 fn check_rotatable(entry: &KeyEntry) -> Result<(), KmsError> {
     let r = &entry.record;
     if r.spec != KeySpec::SymmetricDefault || r.origin != OriginType::AwsKms {
@@ -224,7 +226,12 @@ pub async fn rotate_key_on_demand(
         .commit(move |registry| {
             let entry = find_key(registry, &ctx, &req.key_id, Allow::KeysOnly)?;
             check_usable(&entry)?;
-            check_rotatable(&entry)?;
+            let imported = entry.record.origin == OriginType::External
+                && entry.record.spec == KeySpec::SymmetricDefault
+                && !entry.record.multi_region;
+            if !imported {
+                check_rotatable(&entry)?;
+            }
             let done = entry
                 .record
                 .extra
@@ -238,7 +245,11 @@ pub async fn rotate_key_on_demand(
                     arn_of(&entry)
                 )));
             }
-            let changes = rotation_changes(&st, registry, &entry, ctx.now_ms, true)?;
+            let changes = if imported {
+                imported_rotation_changes(&entry, ctx.now_ms)?
+            } else {
+                rotation_changes(&st, registry, &entry, ctx.now_ms, true)?
+            };
             Ok((
                 changes,
                 KeyIdResponse {
@@ -247,6 +258,33 @@ pub async fn rotate_key_on_demand(
             ))
         })
         .await
+}
+
+/// The changes that make a key's imported material pending rotation its
+/// current material (`RotateKeyOnDemand` on a key with imported material).
+fn imported_rotation_changes(entry: &KeyEntry, now: i64) -> Result<Vec<Change>, KmsError> {
+    let mut record = entry.record.clone();
+    let mut imports = record.extra.imports();
+    let pending = imports
+        .iter_mut()
+        .find(|m| m.pending_rotation && entry.materials.contains_key(&m.version))
+        .ok_or_else(|| {
+            KmsError::InvalidState(format!(
+                "{} has no imported key material pending rotation: import new key material \
+                 (ImportType NEW_KEY_MATERIAL) first.",
+                arn_of(entry)
+            ))
+        })?;
+    pending.pending_rotation = false;
+    let version = pending.version;
+    record.current_version = version;
+    record.extra.rotations.push(RotationEvent {
+        version,
+        at_ms: now,
+        on_demand: true,
+    });
+    record.extra.set_imports(imports);
+    Ok(vec![Change::PutKey(record)])
 }
 
 /// A stable identifier of one material version of a key.
@@ -273,45 +311,70 @@ pub fn list_key_rotations(
         )));
     }
     let arn = arn_of(&entry);
-    let state_of = |version: u32| {
-        Some(if version == r.current_version {
-            "CURRENT".to_owned()
+    let imports = r.extra.imports();
+    let external = r.origin == OriginType::External;
+    let item = |version: u32, rotation: Option<&RotationEvent>| {
+        let import = imports.iter().find(|m| m.version == version);
+        let state = if version == r.current_version {
+            "CURRENT"
+        } else if import.is_some_and(|m| m.pending_rotation) {
+            "PENDING_ROTATION"
         } else {
-            "NON_CURRENT".to_owned()
-        })
-    };
-    let mut all: Vec<(u32, RotationsListEntry)> = Vec::new();
-    if req.include_key_material.as_deref() == Some("ALL_KEY_MATERIAL")
-        && let Some(first) = entry.materials.keys().next()
-        && !r.extra.rotations.iter().any(|e| e.version == *first)
-    {
-        all.push((
-            *first,
-            RotationsListEntry {
-                key_id: arn.clone(),
-                key_material_id: Some(material_id(&r.key_id, *first)),
-                key_material_state: state_of(*first),
-                rotation_date: None,
-                rotation_type: None,
-            },
-        ));
-    }
-    for e in &r.extra.rotations {
-        all.push((
-            e.version,
-            RotationsListEntry {
-                key_id: arn.clone(),
-                key_material_id: Some(material_id(&r.key_id, e.version)),
-                key_material_state: state_of(e.version),
-                rotation_date: Some(Timestamp::from_millis(e.at_ms)),
-                rotation_type: Some(if e.on_demand {
+            "NON_CURRENT"
+        };
+        let expires = import.and_then(|m| m.expires_ms);
+        RotationsListEntry {
+            key_id: arn.clone(),
+            key_material_id: Some(material_id(&r.key_id, version)),
+            key_material_state: Some(state.to_owned()),
+            key_material_description: import.and_then(|m| m.description.clone()),
+            import_state: external.then(|| {
+                if entry.materials.contains_key(&version) {
+                    "IMPORTED".to_owned()
+                } else {
+                    "PENDING_IMPORT".to_owned()
+                }
+            }),
+            expiration_model: external.then_some(if expires.is_some() {
+                ExpirationModelType::KeyMaterialExpires
+            } else {
+                ExpirationModelType::KeyMaterialDoesNotExpire
+            }),
+            valid_to: expires.map(Timestamp::from_millis),
+            rotation_date: rotation.map(|e| Timestamp::from_millis(e.at_ms)),
+            rotation_type: rotation.map(|e| {
+                if e.on_demand {
                     RotationType::OnDemand
                 } else {
                     RotationType::Automatic
-                }),
-            },
-        ));
+                }
+            }),
+        }
+    };
+    let rotated = |v: u32| r.extra.rotations.iter().any(|e| e.version == v);
+    let mut all: Vec<(u32, RotationsListEntry)> = Vec::new();
+    if req.include_key_material.as_deref() == Some("ALL_KEY_MATERIAL") {
+        // The first material, and imported material pending rotation.
+        let first = entry
+            .materials
+            .keys()
+            .copied()
+            .chain(imports.iter().map(|m| m.version))
+            .min();
+        let pending = imports
+            .iter()
+            .filter(|m| m.pending_rotation)
+            .map(|m| m.version);
+        for v in first.into_iter().chain(pending) {
+            if !rotated(v) && !all.iter().any(|(x, _)| *x == v) {
+                all.push((v, item(v, None)));
+            }
+        }
     }
+    for e in &r.extra.rotations {
+        all.push((e.version, item(e.version, Some(e))));
+    }
+    all.sort_by_key(|(v, _)| *v);
     let after: u32 = match &req.marker {
         None => 0,
         Some(m) => m
@@ -530,8 +593,8 @@ pub async fn sweep(state: &Arc<AppState>) -> Result<SweepReport, KmsError> {
                     report.rotated += 1;
                 }
             }
-            for entry in super::import::expired_material(registry, now) {
-                changes.extend(super::import::remove_material_changes(&entry));
+            for (entry, versions) in super::import::expired_material(registry, now) {
+                changes.extend(super::import::remove_material_changes(&entry, &versions));
                 report.expired += 1;
             }
             for entry in registry.all_keys() {

@@ -112,11 +112,63 @@ pub struct KeyExtra {
     pub aws_managed: bool,
     /// For multi-Region keys: the primary's region and every replica region.
     pub multi_region: Option<MultiRegionInfo>,
-    /// For imported material that expires: when, ms since the epoch.
+    /// Stores before `imports` kept the one imported material here: its
+    /// expiry (ms since the epoch)...
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub material_expires_ms: Option<i64>,
-    /// For imported material: a fingerprint of the first material imported,
-    /// the only one that may be imported again.
+    /// ...and its fingerprint. Read through [`KeyExtra::imports`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub material_fingerprint: Option<String>,
+    /// For keys with imported material: every material imported, by version.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub imported: Vec<ImportedMaterial>,
+}
+
+impl KeyExtra {
+    /// Every material imported into the key, oldest first (from the fields
+    /// of older stores when that is all there is).
+    pub fn imports(&self) -> Vec<ImportedMaterial> {
+        if !self.imported.is_empty() {
+            return self.imported.clone();
+        }
+        self.material_fingerprint
+            .iter()
+            .map(|print| ImportedMaterial {
+                version: 1,
+                fingerprint: print.clone(),
+                description: None,
+                expires_ms: self.material_expires_ms,
+                pending_rotation: false,
+            })
+            .collect()
+    }
+
+    /// Replaces the imported materials (and the older stores' fields).
+    pub fn set_imports(&mut self, imports: Vec<ImportedMaterial>) {
+        self.material_expires_ms = None;
+        self.material_fingerprint = None;
+        self.imported = imports;
+    }
+}
+
+/// One material imported into a key. Whether the key holds it right now is
+/// whether its version has material in the store (deleted and expired
+/// material leaves its record, so the same material can come back).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportedMaterial {
+    /// Its material version.
+    pub version: u32,
+    /// A keyed fingerprint, to recognise the same material imported again.
+    pub fingerprint: String,
+    /// `KeyMaterialDescription`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When it expires, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<i64>,
+    /// Imported as new material that RotateKeyOnDemand has not made current.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending_rotation: bool,
 }
 
 /// Automatic rotation settings.

@@ -442,6 +442,44 @@ def test_imported_key_material_expires_and_is_reimported(srv, admin):
     assert admin.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
 
 
+def test_imported_key_material_rotates_on_demand(admin):
+    key = admin.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+
+    def import_(material, **extra):
+        params = admin.get_parameters_for_import(
+            KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+        return admin.import_key_material(
+            KeyId=key, ImportToken=params["ImportToken"],
+            EncryptedKeyMaterial=_wrap(params["PublicKey"], material, "RSAES_OAEP_SHA_256"),
+            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE", **extra)
+
+    first = import_(bytes(range(32)))["KeyMaterialId"]
+    blob = admin.encrypt(KeyId=key, Plaintext=b"first")["CiphertextBlob"]
+    second = import_(bytes(range(32, 64)), ImportType="NEW_KEY_MATERIAL",
+                     KeyMaterialDescription="2026 rotation")["KeyMaterialId"]
+    listed = admin.list_key_rotations(KeyId=key, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+    assert [(r["KeyMaterialId"], r["KeyMaterialState"]) for r in listed] == [
+        (first, "CURRENT"), (second, "PENDING_ROTATION")]
+    assert listed[1]["KeyMaterialDescription"] == "2026 rotation"
+    assert listed[1]["ImportState"] == "IMPORTED"
+
+    admin.rotate_key_on_demand(KeyId=key)
+    assert admin.describe_key(KeyId=key)["KeyMetadata"]["CurrentKeyMaterialId"] == second
+    done = admin.list_key_rotations(KeyId=key)["Rotations"]
+    assert [(r["KeyMaterialId"], r["RotationType"]) for r in done] == [(second, "ON_DEMAND")]
+    assert admin.decrypt(CiphertextBlob=blob)["Plaintext"] == b"first"
+
+    deleted = admin.delete_imported_key_material(KeyId=key, KeyMaterialId=first)
+    assert deleted["KeyMaterialId"] == first
+    assert code(admin.decrypt, CiphertextBlob=blob) == "KMSInvalidStateException"
+    import_(bytes(range(32)), ImportType="EXISTING_KEY_MATERIAL", KeyMaterialId=first)
+    assert admin.decrypt(CiphertextBlob=blob)["Plaintext"] == b"first"
+    assert code(import_, bytes(64 - i for i in range(32)),
+                ImportType="NEW_KEY_MATERIAL") == "ok"
+    assert code(import_, bytes(range(100, 132)),
+                ImportType="NEW_KEY_MATERIAL") == "KMSInvalidStateException"
+
+
 def test_aws_managed_keys_on_first_use(admin):
     meta = admin.describe_key(KeyId="alias/aws/sqs")["KeyMetadata"]
     assert meta["KeyManager"] == "AWS"
