@@ -414,3 +414,35 @@ pub trait Store: Send + Sync + 'static {
     /// Reads everything.
     fn load(&self) -> Result<Snapshot, StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_record_from_before_per_material_imports_reads_as_version_one() {
+        let legacy: KeyExtra = serde_json::from_str(
+            r#"{"rotation":null,"rotations":[],"aws_managed":false,"multi_region":null,
+                "material_expires_ms":1700000000000,"material_fingerprint":"ab12"}"#,
+        )
+        .unwrap();
+        let imports = legacy.imports();
+        assert_eq!(
+            imports,
+            vec![ImportedMaterial {
+                version: 1,
+                fingerprint: "ab12".into(),
+                description: None,
+                expires_ms: Some(1_700_000_000_000),
+                pending_rotation: false,
+            }]
+        );
+        let mut rewritten = legacy.clone();
+        rewritten.set_imports(imports.clone());
+        let text = serde_json::to_string(&rewritten).unwrap();
+        assert!(!text.contains("material_fingerprint"), "{text}");
+        let back: KeyExtra = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.imports(), imports);
+        assert!(KeyExtra::default().imports().is_empty());
+    }
+}
