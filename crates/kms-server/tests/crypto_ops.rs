@@ -603,11 +603,7 @@ async fn cross_account_use_by_key_arn() {
          "Action": "kms:*", "Resource": "*"},
         {"Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT},
          "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}]});
-    s.ok(
-        "PutKeyPolicy",
-        json!({"KeyId": id, "PolicyName": "default", "Policy": policy.to_string()}),
-    )
-    .await;
+    s.put_key_policy(&id, &policy).await;
     let (status, v) = s.call_as(&TestServer::other(), "Encrypt", encrypt).await;
     assert_eq!(status, 200, "{v}");
     // A bare key id is looked up in the caller's own account.

@@ -303,11 +303,7 @@ async fn import_conditions_see_the_wrapping_choice_and_the_expiry() {
         {"Effect": "Deny", "Principal": "*", "Action": "kms:GetParametersForImport",
          "Resource": "*",
          "Condition": {"StringNotEquals": {"kms:WrappingAlgorithm": "RSAES_OAEP_SHA_256"}}}]});
-    s.ok(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
-    )
-    .await;
+    s.put_key_policy(&key, &policy).await;
     let (_, v) = s
         .call(
             "GetParametersForImport",

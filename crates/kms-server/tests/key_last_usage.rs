@@ -214,11 +214,7 @@ async fn aliases_other_accounts_and_unpermitted_callers_are_refused() {
          "Action": "kms:*", "Resource": "*"},
         {"Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT},
          "Action": ["kms:Encrypt", "kms:GetKeyLastUsage"], "Resource": "*"}]});
-    s.ok(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
-    )
-    .await;
+    s.put_key_policy(&key, &policy).await;
     let other = TestServer::other();
     let (status, v) = s
         .call_as(
@@ -252,11 +248,7 @@ async fn aliases_other_accounts_and_unpermitted_callers_are_refused() {
          "Action": "kms:*", "Resource": "*"},
         {"Effect": "Deny", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
          "Action": "kms:GetKeyLastUsage", "Resource": "*"}]});
-    s.ok(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "PolicyName": "default", "Policy": deny.to_string()}),
-    )
-    .await;
+    s.put_key_policy(&key, &deny).await;
     assert_eq!(
         s.err("GetKeyLastUsage", json!({"KeyId": key})).await,
         "AccessDeniedException"

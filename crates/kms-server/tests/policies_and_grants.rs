@@ -21,11 +21,7 @@ fn app_arn() -> String {
 
 async fn put_policy(s: &TestServer, key: &str, statements: Value) {
     let policy = json!({"Version": "2012-10-17", "Statement": statements});
-    s.ok(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
-    )
-    .await;
+    s.put_key_policy(key, &policy).await;
 }
 
 async fn code_as(
@@ -518,11 +514,7 @@ async fn numeric_and_date_conditions_see_request_values_and_the_clock() {
         {"Effect": "Deny", "Principal": "*", "Action": "kms:EnableKeyRotation",
          "Resource": "*",
          "Condition": {"NumericGreaterThan": {"kms:RotationPeriodInDays": "180"}}}]});
-    s.ok(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
-    )
-    .await;
+    s.put_key_policy(&key, &policy).await;
 
     let encrypt = json!({"KeyId": key, "Plaintext": b64(b"x")});
     let (status, v) = s
@@ -577,11 +569,7 @@ async fn policy_variables_name_the_caller() {
          "Action": ["kms:Encrypt"],
          "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*",
          "Condition": {"StringEquals": {"kms:EncryptionContext:owner": "${aws:username}"}}}]});
-    s.ok(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
-    )
-    .await;
+    s.put_key_policy(&key, &policy).await;
     let encrypt = |owner: &str| json!({"KeyId": key, "Plaintext": b64(b"x"), "EncryptionContext": {"owner": owner}});
     let (status, v) = s
         .call_as(&TestServer::app(), "Encrypt", encrypt("app"))
@@ -616,11 +604,7 @@ async fn ip_address_conditions_see_the_client_address() {
          "Action": "kms:*", "Resource": "*"},
         {"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
          "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24", "2001:db8::/32"]}}}]});
-    s.ok(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()}),
-    )
-    .await;
+    s.put_key_policy(&key, &policy).await;
     let body = json!({"KeyId": key, "Plaintext": b64(b"x")}).to_string();
     let from = |addr: &str| {
         let mut req = TestServer::signed(&s.admin, REGION, now(), "Encrypt", body.as_bytes());

@@ -249,6 +249,12 @@ impl TestServer {
         v["__type"].as_str().unwrap().to_owned()
     }
 
+    /// Sets a key's policy (a JSON document) as the admin.
+    pub async fn put_key_policy(&self, key: &str, policy: &Value) {
+        let body = json!({"KeyId": key, "PolicyName": "default", "Policy": policy.to_string()});
+        self.ok("PutKeyPolicy", body).await;
+    }
+
     /// Creates a key and returns its id.
     pub async fn create_key(&self, body: Value) -> String {
         let v = self.ok("CreateKey", body).await;
