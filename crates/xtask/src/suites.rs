@@ -515,6 +515,7 @@ fn seed_policy_corpus(dir: &Path) -> Result<()> {
         r#"{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":["111122223333","arn:aws:iam::444455556666:role/other"]},"NotAction":["kms:Describe*","kms:Get?ublicKey"],"NotResource":"arn:aws:kms:*:111122223333:key/*"}]}"#,
         r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:tenant":["blue","red"]},"ForAllValues:StringLike":{"kms:EncryptionContextKeys":["ten*","x?"]},"StringNotEqualsIfExists":{"kms:ViaService":"s3.us-east-1.amazonaws.com"},"Bool":{"aws:SecureTransport":false},"Null":{"kms:GrantOperations":"true"}}}}"#,
         r#"{"Statement":[{"Effect":"Allow","Action":["kms:List*","kms:CreateKey"],"Resource":"*","Condition":{"ForAnyValue:StringEqualsIgnoreCase":{"kms:EncryptionContextKeys":"TENANT"},"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:user/*"}}}]}"#,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"arn:aws:kms:*:${aws:PrincipalAccount}:key/*","Condition":{"StringLike":{"kms:EncryptionContext:tenant":"${aws:username, 'none'}-${*}${?}${$}"},"NumericLessThanEquals":{"kms:ScheduleKeyDeletionPendingWindowInDays":["7","30.5"]},"DateGreaterThanIfExists":{"aws:CurrentTime":"2026-12-03T10:00:00.5+01:00"},"ForAnyValue:DateLessThan":{"aws:EpochTime":"1796292000"},"NotIpAddress":{"aws:SourceIp":["10.0.0.0/8","2001:db8::/32","192.0.2.7"]}}}}"#,
     ];
     for (i, seed) in seeds.iter().enumerate() {
         std::fs::write(
