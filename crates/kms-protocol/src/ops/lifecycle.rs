@@ -300,12 +300,33 @@ impl Validate for ImportKeyMaterialRequest {
             1,
             6144,
         );
+        if let Some(t) = &self.import_type
+            && t != "NEW_KEY_MATERIAL"
+            && t != "EXISTING_KEY_MATERIAL"
+        {
+            v.fail(
+                "importType",
+                Some(t),
+                "Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]",
+            );
+        }
         v.opt_length(
             "keyMaterialDescription",
             &self.key_material_description,
             0,
             256,
         );
+        if let Some(d) = &self.key_material_description
+            && !d
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || ":/_.-".contains(c))
+        {
+            v.fail(
+                "keyMaterialDescription",
+                Some(d),
+                "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_\\s.-]+$",
+            );
+        }
         v.opt_length("keyMaterialId", &self.key_material_id, 64, 64);
     }
 }

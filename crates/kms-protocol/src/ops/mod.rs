@@ -370,6 +370,36 @@ mod tests {
     }
 
     #[test]
+    fn import_key_material_checks_its_import_type_and_description() {
+        let body = |extra: &str| {
+            format!(r#"{{"KeyId":"k","ImportToken":"aGk=","EncryptedKeyMaterial":"aGk="{extra}}}"#)
+        };
+        for ok in [
+            "",
+            r#","ImportType":"NEW_KEY_MATERIAL""#,
+            r#","ImportType":"EXISTING_KEY_MATERIAL","KeyMaterialDescription":"q4 2026: ops/key-1""#,
+        ] {
+            assert!(parse("ImportKeyMaterial", &body(ok)).is_ok(), "{ok}");
+        }
+        let Err(ParseError::Validation(m)) =
+            parse("ImportKeyMaterial", &body(r#","ImportType":"SOMETIMES""#))
+        else {
+            panic!("an unknown import type is a validation error")
+        };
+        assert!(
+            m.contains("Value 'SOMETIMES' at 'importType' failed to satisfy constraint"),
+            "{m}"
+        );
+        let Err(ParseError::Validation(m)) = parse(
+            "ImportKeyMaterial",
+            &body(r#","KeyMaterialDescription":"no <tags>""#),
+        ) else {
+            panic!("a description outside the pattern is a validation error")
+        };
+        assert!(m.contains("at 'keyMaterialDescription'"), "{m}");
+    }
+
+    #[test]
     fn every_model_operation_round_trips_its_name() {
         assert_eq!(Operation::ALL.len(), 56);
         for op in Operation::ALL {

@@ -151,29 +151,14 @@ pub async fn import_key_material(
 ) -> Result<KeyMaterialResponse, KmsError> {
     let token = required(req.import_token.clone(), "importToken")?;
     let wrapped = required(req.encrypted_key_material.clone(), "encryptedKeyMaterial")?;
-    let import_type = match req.import_type.as_deref() {
-        None => None,
-        Some("NEW_KEY_MATERIAL") => Some(ImportType::New),
-        Some("EXISTING_KEY_MATERIAL") => Some(ImportType::Existing),
-        Some(other) => {
-            return Err(KmsError::Validation(format!(
-                "1 validation error detected: Value '{other}' at 'importType' failed to satisfy \
-                 constraint: Member must satisfy enum value set: \
-                 [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]"
-            )));
+    // The request validation allowed only the two values.
+    let import_type = req.import_type.as_deref().map(|t| {
+        if t == "NEW_KEY_MATERIAL" {
+            ImportType::New
+        } else {
+            ImportType::Existing
         }
-    };
-    if let Some(d) = &req.key_material_description
-        && !d
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || ":/_.-".contains(c))
-    {
-        return Err(KmsError::Validation(
-            "1 validation error detected: Value at 'keyMaterialDescription' failed to satisfy \
-             constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_\\s.-]+$"
-                .into(),
-        ));
-    }
+    });
     if import_type == Some(ImportType::New) && req.key_material_id.is_some() {
         return Err(KmsError::Validation(
             "KeyMaterialId cannot be given with ImportType NEW_KEY_MATERIAL.".into(),
