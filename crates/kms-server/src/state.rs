@@ -218,9 +218,7 @@ impl AppState {
         .await
         .map_err(|e| KmsError::Internal(format!("write task failed: {e}")))?
     }
-}
 
-impl AppState {
     /// Writes the keys' last use recorded since the previous flush (the
     /// server does every second and on shutdown); returns how many keys.
     pub fn flush_usage(&self) -> Result<usize, StoreError> {

@@ -157,13 +157,7 @@ pub(crate) async fn open_with(
         let version = header.material_version;
         let material = entry.materials.get(&version).ok_or_else(|| {
             // Imported material that was deleted or expired can come back.
-            if entry
-                .record
-                .extra
-                .imports()
-                .iter()
-                .any(|m| m.version == version)
-            {
+            if entry.record.extra.import(version).is_some() {
                 KmsError::InvalidState(format!(
                     "The key material of {} that this ciphertext needs is pending import.",
                     super::arn_of(&entry)

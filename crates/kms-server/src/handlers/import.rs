@@ -253,7 +253,7 @@ pub async fn import_key_material(
             check_external(&entry)?;
             let arn = arn_of(&entry);
             let mut record = entry.record.clone();
-            let mut imports = record.extra.imports();
+            let imports = &mut record.extra.imported;
             let same = imports.iter().position(|m| m.fingerprint == print);
             // AWS's default: new for the first import, existing after.
             let new = match import_type {
@@ -326,7 +326,6 @@ pub async fn import_key_material(
             if version == record.current_version && record.state == KeyState::PendingImport {
                 record.state = KeyState::Enabled;
             }
-            record.extra.set_imports(imports);
             let mut changes = vec![Change::PutKey(record.clone())];
             // Importing material the key still has only sets its expiry
             // again (AWS's way to change it); the material itself is there.
@@ -349,10 +348,24 @@ pub async fn import_key_material(
         .await
 }
 
-/// Whether [`ImportKeyMaterial`] takes new material (for a rotation): only
-/// single-Region symmetric keys rotate imported material.
+/// Whether a key with imported material can take new material and rotate
+/// to it: only single-Region symmetric keys can.
+pub fn takes_new_material(record: &KeyRecord) -> bool {
+    record.spec == KeySpec::SymmetricDefault && !record.multi_region
+}
+
+/// The `ExpirationModel` of imported material that expires at `expires_ms`.
+pub fn expiration_model(expires_ms: Option<i64>) -> ExpirationModelType {
+    if expires_ms.is_some() {
+        ExpirationModelType::KeyMaterialExpires
+    } else {
+        ExpirationModelType::KeyMaterialDoesNotExpire
+    }
+}
+
+/// Refuses new material for a key that cannot rotate to it.
 fn check_rotatable_import(entry: &KeyEntry) -> Result<(), KmsError> {
-    if entry.record.spec != KeySpec::SymmetricDefault || entry.record.multi_region {
+    if !takes_new_material(&entry.record) {
         return Err(KmsError::Unsupported(format!(
             "{} cannot take new key material: only single-Region symmetric encryption keys \
              rotate imported key material.",
@@ -368,11 +381,14 @@ fn check_rotatable_import(entry: &KeyEntry) -> Result<(), KmsError> {
 /// material can be imported again.
 pub fn remove_material_changes(entry: &KeyEntry, versions: &[u32]) -> Vec<Change> {
     let mut record = entry.record.clone();
-    let mut imports = record.extra.imports();
-    for m in imports.iter_mut().filter(|m| versions.contains(&m.version)) {
+    for m in record
+        .extra
+        .imported
+        .iter_mut()
+        .filter(|m| versions.contains(&m.version))
+    {
         m.expires_ms = None;
     }
-    record.extra.set_imports(imports);
     if versions.contains(&record.current_version) && record.state != KeyState::PendingDeletion {
         record.state = KeyState::PendingImport;
     }
@@ -401,7 +417,7 @@ pub async fn delete_imported_key_material(
             let entry = find_key(registry, &ctx, &req.key_id, Allow::KeysOnly)?;
             check_external(&entry)?;
             let key_id = &entry.record.key_id;
-            let imports = entry.record.extra.imports();
+            let imports = &entry.record.extra.imported;
             let target = match &req.key_material_id {
                 Some(wanted) => Some(
                     imports
@@ -590,7 +606,7 @@ pub fn expired_material(registry: &Registry, now: i64) -> Vec<(Arc<KeyEntry>, Ve
             let versions: Vec<u32> = e
                 .record
                 .extra
-                .imports()
+                .imported
                 .iter()
                 .filter(|m| m.expires_ms.is_some_and(|t| t <= now))
                 .map(|m| m.version)

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use kms_protocol::ops::{
     CancelKeyDeletionRequest, CancelKeyDeletionResponse, CreateKeyRequest, CreateKeyResponse,
     DescribeKeyRequest, DescribeKeyResponse, DisableKeyRequest, EmptyResponse, EnableKeyRequest,
-    ExpirationModelType, GetKeyLastUsageResponse, KeyLastUsageData, KeyListEntry, KeyManagerType,
-    KeyMetadata, KeyOnlyRequest, KeySpec, KeyState, KeyUsageType, ListKeysRequest,
-    ListKeysResponse, MultiRegionConfiguration, MultiRegionKey, MultiRegionKeyType, OriginType,
+    GetKeyLastUsageResponse, KeyLastUsageData, KeyListEntry, KeyManagerType, KeyMetadata,
+    KeyOnlyRequest, KeySpec, KeyState, KeyUsageType, ListKeysRequest, ListKeysResponse,
+    MultiRegionConfiguration, MultiRegionKey, MultiRegionKeyType, OriginType,
     ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse, Timestamp,
     UpdateKeyDescriptionRequest,
 };
@@ -30,12 +30,7 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
     let arn = arn_of(entry);
     let algorithms = UsageAlgorithms::of(r.spec, r.usage);
     // Imported material: the expiry of the current material.
-    let expires_ms = r
-        .extra
-        .imports()
-        .iter()
-        .find(|m| m.version == r.current_version)
-        .and_then(|m| m.expires_ms);
+    let expires_ms = r.extra.import(r.current_version).and_then(|m| m.expires_ms);
     KeyMetadata {
         aws_account_id: r.scope.account.clone(),
         key_id: r.key_id.clone(),
@@ -48,11 +43,8 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
         deletion_date: r.deletion_ms.map(Timestamp::from_millis),
         valid_to: expires_ms.map(Timestamp::from_millis),
         origin: r.origin,
-        expiration_model: (r.origin == OriginType::External).then_some(if expires_ms.is_some() {
-            ExpirationModelType::KeyMaterialExpires
-        } else {
-            ExpirationModelType::KeyMaterialDoesNotExpire
-        }),
+        expiration_model: (r.origin == OriginType::External)
+            .then(|| super::import::expiration_model(expires_ms)),
         key_manager: if r.extra.aws_managed {
             KeyManagerType::Aws
         } else {

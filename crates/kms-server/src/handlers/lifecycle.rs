@@ -11,10 +11,10 @@
 use std::sync::Arc;
 
 use kms_protocol::ops::{
-    EmptyResponse, EnableKeyRotationRequest, ExpirationModelType, GetKeyRotationStatusResponse,
-    KeyIdResponse, KeyOnlyRequest, KeySpec, KeyState, ListKeyRotationsRequest,
-    ListKeyRotationsResponse, OriginType, ReplicateKeyRequest, ReplicateKeyResponse, RotationType,
-    RotationsListEntry, Tag, Timestamp, UpdatePrimaryRegionRequest,
+    EmptyResponse, EnableKeyRotationRequest, GetKeyRotationStatusResponse, KeyIdResponse,
+    KeyOnlyRequest, KeySpec, KeyState, ListKeyRotationsRequest, ListKeyRotationsResponse,
+    OriginType, ReplicateKeyRequest, ReplicateKeyResponse, RotationType, RotationsListEntry, Tag,
+    Timestamp, UpdatePrimaryRegionRequest,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -227,8 +227,7 @@ pub async fn rotate_key_on_demand(
             let entry = find_key(registry, &ctx, &req.key_id, Allow::KeysOnly)?;
             check_usable(&entry)?;
             let imported = entry.record.origin == OriginType::External
-                && entry.record.spec == KeySpec::SymmetricDefault
-                && !entry.record.multi_region;
+                && super::import::takes_new_material(&entry.record);
             if !imported {
                 check_rotatable(&entry)?;
             }
@@ -264,8 +263,9 @@ pub async fn rotate_key_on_demand(
 /// current material (`RotateKeyOnDemand` on a key with imported material).
 fn imported_rotation_changes(entry: &KeyEntry, now: i64) -> Result<Vec<Change>, KmsError> {
     let mut record = entry.record.clone();
-    let mut imports = record.extra.imports();
-    let pending = imports
+    let pending = record
+        .extra
+        .imported
         .iter_mut()
         .find(|m| m.pending_rotation && entry.materials.contains_key(&m.version))
         .ok_or_else(|| {
@@ -283,7 +283,6 @@ fn imported_rotation_changes(entry: &KeyEntry, now: i64) -> Result<Vec<Change>, 
         at_ms: now,
         on_demand: true,
     });
-    record.extra.set_imports(imports);
     Ok(vec![Change::PutKey(record)])
 }
 
@@ -311,10 +310,10 @@ pub fn list_key_rotations(
         )));
     }
     let arn = arn_of(&entry);
-    let imports = r.extra.imports();
+    let imports = &r.extra.imported;
     let external = r.origin == OriginType::External;
     let item = |version: u32, rotation: Option<&RotationEvent>| {
-        let import = imports.iter().find(|m| m.version == version);
+        let import = r.extra.import(version);
         let state = if version == r.current_version {
             "CURRENT"
         } else if import.is_some_and(|m| m.pending_rotation) {
@@ -335,11 +334,7 @@ pub fn list_key_rotations(
                     "PENDING_IMPORT".to_owned()
                 }
             }),
-            expiration_model: external.then_some(if expires.is_some() {
-                ExpirationModelType::KeyMaterialExpires
-            } else {
-                ExpirationModelType::KeyMaterialDoesNotExpire
-            }),
+            expiration_model: external.then(|| super::import::expiration_model(expires)),
             valid_to: expires.map(Timestamp::from_millis),
             rotation_date: rotation.map(|e| Timestamp::from_millis(e.at_ms)),
             rotation_type: rotation.map(|e| {

@@ -112,42 +112,40 @@ pub struct KeyExtra {
     pub aws_managed: bool,
     /// For multi-Region keys: the primary's region and every replica region.
     pub multi_region: Option<MultiRegionInfo>,
-    /// Stores before `imports` kept the one imported material here: its
-    /// expiry (ms since the epoch)...
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Stores before `imported` kept the one imported material here: its
+    /// expiry (ms since the epoch)... Read from old records only, and moved
+    /// into `imported` by [`KeyExtra::upgrade`]; never written.
+    #[serde(skip_serializing)]
     pub material_expires_ms: Option<i64>,
-    /// ...and its fingerprint. Read through [`KeyExtra::imports`].
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// ...and its fingerprint (see `material_expires_ms`).
+    #[serde(skip_serializing)]
     pub material_fingerprint: Option<String>,
-    /// For keys with imported material: every material imported, by version.
+    /// For keys with imported material: every material imported, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub imported: Vec<ImportedMaterial>,
 }
 
 impl KeyExtra {
-    /// Every material imported into the key, oldest first (from the fields
-    /// of older stores when that is all there is).
-    pub fn imports(&self) -> Vec<ImportedMaterial> {
-        if !self.imported.is_empty() {
-            return self.imported.clone();
-        }
-        self.material_fingerprint
-            .iter()
-            .map(|print| ImportedMaterial {
+    /// Moves an older store's single import record into `imported` as
+    /// material version 1 (the store does this as it reads a key).
+    pub fn upgrade(&mut self) {
+        let expires_ms = self.material_expires_ms.take();
+        if let Some(fingerprint) = self.material_fingerprint.take()
+            && self.imported.is_empty()
+        {
+            self.imported.push(ImportedMaterial {
                 version: 1,
-                fingerprint: print.clone(),
+                fingerprint,
                 description: None,
-                expires_ms: self.material_expires_ms,
+                expires_ms,
                 pending_rotation: false,
-            })
-            .collect()
+            });
+        }
     }
 
-    /// Replaces the imported materials (and the older stores' fields).
-    pub fn set_imports(&mut self, imports: Vec<ImportedMaterial>) {
-        self.material_expires_ms = None;
-        self.material_fingerprint = None;
-        self.imported = imports;
+    /// The import record of a material version.
+    pub fn import(&self, version: u32) -> Option<&ImportedMaterial> {
+        self.imported.iter().find(|m| m.version == version)
     }
 }
 
@@ -421,28 +419,30 @@ mod tests {
 
     #[test]
     fn a_key_record_from_before_per_material_imports_reads_as_version_one() {
-        let legacy: KeyExtra = serde_json::from_str(
+        let mut extra: KeyExtra = serde_json::from_str(
             r#"{"rotation":null,"rotations":[],"aws_managed":false,"multi_region":null,
                 "material_expires_ms":1700000000000,"material_fingerprint":"ab12"}"#,
         )
         .unwrap();
-        let imports = legacy.imports();
-        assert_eq!(
-            imports,
-            vec![ImportedMaterial {
-                version: 1,
-                fingerprint: "ab12".into(),
-                description: None,
-                expires_ms: Some(1_700_000_000_000),
-                pending_rotation: false,
-            }]
-        );
-        let mut rewritten = legacy.clone();
-        rewritten.set_imports(imports.clone());
-        let text = serde_json::to_string(&rewritten).unwrap();
+        extra.upgrade();
+        let v1 = ImportedMaterial {
+            version: 1,
+            fingerprint: "ab12".into(),
+            description: None,
+            expires_ms: Some(1_700_000_000_000),
+            pending_rotation: false,
+        };
+        assert_eq!(extra.imported, vec![v1.clone()]);
+        assert_eq!(extra.import(1), Some(&v1));
+        assert_eq!(extra.import(2), None);
+        let text = serde_json::to_string(&extra).unwrap();
         assert!(!text.contains("material_fingerprint"), "{text}");
-        let back: KeyExtra = serde_json::from_str(&text).unwrap();
-        assert_eq!(back.imports(), imports);
-        assert!(KeyExtra::default().imports().is_empty());
+        assert!(!text.contains("material_expires_ms"), "{text}");
+        let mut back: KeyExtra = serde_json::from_str(&text).unwrap();
+        back.upgrade();
+        assert_eq!(back, extra);
+        let mut fresh = KeyExtra::default();
+        fresh.upgrade();
+        assert!(fresh.imported.is_empty());
     }
 }

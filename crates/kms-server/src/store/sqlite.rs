@@ -434,7 +434,10 @@ impl Store for SqliteStore {
                 created_by: row.14,
                 extra: match row.15 {
                     Some(text) => {
-                        serde_json::from_str(&text).map_err(|e| err(format!("key extra: {e}")))?
+                        let mut extra: KeyExtra = serde_json::from_str(&text)
+                            .map_err(|e| err(format!("key extra: {e}")))?;
+                        extra.upgrade();
+                        extra
                     }
                     None => KeyExtra::default(),
                 },
