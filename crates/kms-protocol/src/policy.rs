@@ -483,9 +483,8 @@ impl Resources {
     fn matches(&self, resource: &str, ctx: &ConditionContext) -> bool {
         let mut hit = false;
         for p in &self.patterns {
-            match p.matches(resource, Compare::Wildcard, ctx) {
-                Some(true) => hit = true,
-                Some(false) => {}
+            match p.resolve(ctx) {
+                Some(r) => hit |= r.matches(resource, Compare::Wildcard),
                 // A NotResource that cannot be resolved excludes nothing
                 // for sure: the statement does not apply.
                 None if self.not => return false,
@@ -553,9 +552,13 @@ impl Text {
         matches!(self, Text::Template(_))
     }
 
-    /// The text as a pattern for this request, or `None` when a variable
-    /// has no value.
-    fn resolve(&self, ctx: &ConditionContext) -> Option<Vec<Tok>> {
+    /// The text as this request sees it, or `None` when a variable has no
+    /// value. Plain text is borrowed, not copied.
+    fn resolve(&self, ctx: &ConditionContext) -> Option<Resolved<'_>> {
+        let parts = match self {
+            Text::Plain(s) => return Some(Resolved::Plain(s)),
+            Text::Template(parts) => parts,
+        };
         let pattern = |s: &str, out: &mut Vec<Tok>| {
             out.extend(s.chars().map(|c| match c {
                 '*' => Tok::Star,
@@ -564,36 +567,51 @@ impl Text {
             }));
         };
         let mut out = Vec::new();
-        match self {
-            Text::Plain(s) => pattern(s, &mut out),
-            Text::Template(parts) => {
-                for part in parts {
-                    match part {
-                        Part::Text(s) => pattern(s, &mut out),
-                        Part::Char(c) => out.push(Tok::Char(*c)),
-                        Part::Var { key, default } => {
-                            let value = ctx.single(key).or(default.as_deref())?;
-                            out.extend(value.chars().map(Tok::Char));
-                        }
-                    }
+        for part in parts {
+            match part {
+                Part::Text(s) => pattern(s, &mut out),
+                Part::Char(c) => out.push(Tok::Char(*c)),
+                Part::Var { key, default } => {
+                    let value = ctx.single(key).or(default.as_deref())?;
+                    out.extend(value.chars().map(Tok::Char));
                 }
             }
         }
-        Some(out)
+        Some(Resolved::Pattern(out))
     }
 
-    /// Whether the request value matches; `None` when a variable has no value.
-    fn matches(&self, value: &str, how: Compare, ctx: &ConditionContext) -> Option<bool> {
-        if let Text::Plain(p) = self {
-            return Some(match how {
-                Compare::Exact => p == value,
-                Compare::ExactIgnoreCase => p.eq_ignore_ascii_case(value),
-                Compare::Wildcard => wildcard_match(p, value, false),
-            });
+    /// The plain text (for operators whose values cannot hold variables).
+    fn plain(&self) -> &str {
+        match self {
+            Text::Plain(s) => s,
+            Text::Template(_) => "",
         }
-        let toks = self.resolve(ctx)?;
-        Some(match how {
-            Compare::Wildcard => match_tokens(&toks, value, false),
+    }
+}
+
+/// A policy string with its variables filled in for one request.
+enum Resolved<'a> {
+    /// Text without variables.
+    Plain(&'a str),
+    /// Text with variables, whose substituted characters are literal.
+    Pattern(Vec<Tok>),
+}
+
+impl Resolved<'_> {
+    /// Whether the request value matches.
+    fn matches(&self, value: &str, how: Compare) -> bool {
+        let toks = match self {
+            Resolved::Plain(p) => {
+                return match how {
+                    Compare::Exact => *p == value,
+                    Compare::ExactIgnoreCase => p.eq_ignore_ascii_case(value),
+                    Compare::Wildcard => wildcard_match(p, value, false),
+                };
+            }
+            Resolved::Pattern(toks) => toks,
+        };
+        match how {
+            Compare::Wildcard => match_tokens(toks, value, false),
             Compare::Exact | Compare::ExactIgnoreCase => {
                 let literal: String = toks
                     .iter()
@@ -609,14 +627,6 @@ impl Text {
                     literal == value
                 }
             }
-        })
-    }
-
-    /// The plain text (for operators whose values cannot hold variables).
-    fn plain(&self) -> &str {
-        match self {
-            Text::Plain(s) => s,
-            Text::Template(_) => "",
         }
     }
 }
@@ -630,13 +640,19 @@ impl Condition {
                 want_absent == absent
             });
         }
-        // A condition none of whose values resolves is false, whatever its
-        // operator.
-        if self.values.iter().all(Text::is_template)
-            && self.values.iter().all(|v| v.resolve(ctx).is_none())
-        {
-            return false;
-        }
+        // Variables are filled in once per request, not once per value
+        // compared. A condition none of whose values resolves is false,
+        // whatever its operator.
+        let resolved: Option<Vec<Resolved<'_>>> = if self.values.iter().any(Text::is_template) {
+            let values: Vec<Resolved<'_>> =
+                self.values.iter().filter_map(|t| t.resolve(ctx)).collect();
+            if values.is_empty() {
+                return false;
+            }
+            Some(values)
+        } else {
+            None
+        };
         let Some(actual) = ctx.get(&self.key).filter(|v| !v.is_empty()) else {
             return match self.set {
                 // ForAllValues over an absent key holds (as in IAM).
@@ -657,9 +673,15 @@ impl Condition {
                 .is_ok_and(|a| self.ranges.iter().any(|r| r.contains(a))),
             _ => {
                 let how = self.op.compare();
-                self.values
-                    .iter()
-                    .any(|c| c.matches(v, how, ctx) == Some(true))
+                match &resolved {
+                    Some(values) => values.iter().any(|c| c.matches(v, how)),
+                    // Plain text resolves to itself, borrowed.
+                    None => self
+                        .values
+                        .iter()
+                        .filter_map(|t| t.resolve(ctx))
+                        .any(|c| c.matches(v, how)),
+                }
             }
         };
         match self.set {
