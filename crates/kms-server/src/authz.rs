@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use kms_protocol::ops::{EncryptionContext, ExpirationModelType, GrantOperation, Request};
+use kms_protocol::ops::{EncryptionContext, GrantOperation, Request};
 
 use crate::credentials::Principal;
 use crate::error::KmsError;
@@ -292,10 +292,8 @@ impl Access {
             }
             Request::ImportKeyMaterial(r) => {
                 // The model the import gets: ValidTo alone means it expires.
-                let model = r.expiration_model.unwrap_or(if r.valid_to.is_some() {
-                    ExpirationModelType::KeyMaterialExpires
-                } else {
-                    ExpirationModelType::KeyMaterialDoesNotExpire
+                let model = r.expiration_model.unwrap_or_else(|| {
+                    crate::handlers::import::expiration_model(r.valid_to.map(|t| t.as_millis()))
                 });
                 conditions.set_one("kms:ExpirationModel", model.to_string());
                 if let Some(t) = r.valid_to {
