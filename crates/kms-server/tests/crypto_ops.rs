@@ -598,11 +598,10 @@ async fn cross_account_use_by_key_arn() {
     assert_eq!(v["__type"], "AccessDeniedException", "{v}");
     // Once the key policy trusts the other account, its principals whose
     // identity policies allow it may use the key by ARN.
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:*", "Resource": "*"},
+    let policy = key_policy(json!([
+        root_statement(),
         {"Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT},
-         "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}]});
+         "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}]));
     s.put_key_policy(&id, &policy).await;
     let (status, v) = s.call_as(&TestServer::other(), "Encrypt", encrypt).await;
     assert_eq!(status, 200, "{v}");

@@ -293,16 +293,15 @@ async fn import_conditions_see_the_wrapping_choice_and_the_expiry() {
     let key = s.create_key(json!({"Origin": "EXTERNAL"})).await;
     // Imports must expire within 30 days, and wrapping must use OAEP SHA-256.
     let limit = (s.state.clock.now_ms() + 30 * DAY_MS) / 1000;
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:*", "Resource": "*"},
+    let policy = key_policy(json!([
+        root_statement(),
         {"Effect": "Deny", "Principal": "*", "Action": "kms:ImportKeyMaterial", "Resource": "*",
          "Condition": {"StringNotEquals": {"kms:ExpirationModel": "KEY_MATERIAL_EXPIRES"}}},
         {"Effect": "Deny", "Principal": "*", "Action": "kms:ImportKeyMaterial", "Resource": "*",
          "Condition": {"NumericGreaterThan": {"kms:ValidTo": limit.to_string()}}},
         {"Effect": "Deny", "Principal": "*", "Action": "kms:GetParametersForImport",
          "Resource": "*",
-         "Condition": {"StringNotEquals": {"kms:WrappingAlgorithm": "RSAES_OAEP_SHA_256"}}}]});
+         "Condition": {"StringNotEquals": {"kms:WrappingAlgorithm": "RSAES_OAEP_SHA_256"}}}]));
     s.put_key_policy(&key, &policy).await;
     let (_, v) = s
         .call(

@@ -209,11 +209,10 @@ async fn aliases_other_accounts_and_unpermitted_callers_are_refused() {
     // not ask about it, even with a key policy that allows it to: to another
     // account the key does not exist, as for every operation it cannot use
     // across accounts.
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:*", "Resource": "*"},
+    let policy = key_policy(json!([
+        root_statement(),
         {"Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT},
-         "Action": ["kms:Encrypt", "kms:GetKeyLastUsage"], "Resource": "*"}]});
+         "Action": ["kms:Encrypt", "kms:GetKeyLastUsage"], "Resource": "*"}]));
     s.put_key_policy(&key, &policy).await;
     let other = TestServer::other();
     let (status, v) = s
@@ -243,11 +242,10 @@ async fn aliases_other_accounts_and_unpermitted_callers_are_refused() {
         .call_as(&TestServer::app(), "GetKeyLastUsage", json!({"KeyId": key}))
         .await;
     assert_eq!(v["__type"], "AccessDeniedException", "{v}");
-    let deny = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:*", "Resource": "*"},
+    let deny = key_policy(json!([
+        root_statement(),
         {"Effect": "Deny", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:GetKeyLastUsage", "Resource": "*"}]});
+         "Action": "kms:GetKeyLastUsage", "Resource": "*"}]));
     s.put_key_policy(&key, &deny).await;
     assert_eq!(
         s.err("GetKeyLastUsage", json!({"KeyId": key})).await,

@@ -9,19 +9,12 @@ use common::*;
 use kms_server::handlers::lifecycle::DAY_MS;
 use serde_json::{Value, json};
 
-fn root_statement() -> Value {
-    json!({"Sid": "root", "Effect": "Allow",
-           "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-           "Action": "kms:*", "Resource": "*"})
-}
-
 fn app_arn() -> String {
     format!("arn:aws:iam::{ACCOUNT}:user/app")
 }
 
 async fn put_policy(s: &TestServer, key: &str, statements: Value) {
-    let policy = json!({"Version": "2012-10-17", "Statement": statements});
-    s.put_key_policy(key, &policy).await;
+    s.put_key_policy(key, &key_policy(statements)).await;
 }
 
 async fn code_as(
@@ -501,9 +494,8 @@ async fn numeric_and_date_conditions_see_request_values_and_the_clock() {
     let key = s.create_key(empty()).await;
     let now = s.state.clock.now_ms();
     let until = kms_server::audit::event_time(now + 2 * DAY_MS);
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:*", "Resource": "*"},
+    let policy = key_policy(json!([
+        root_statement(),
         {"Effect": "Allow", "Principal": {"AWS": app_arn()},
          "Action": ["kms:Encrypt"], "Resource": "*",
          "Condition": {"DateLessThan": {"aws:CurrentTime": until},
@@ -513,7 +505,7 @@ async fn numeric_and_date_conditions_see_request_values_and_the_clock() {
          "Condition": {"NumericLessThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": 14}}},
         {"Effect": "Deny", "Principal": "*", "Action": "kms:EnableKeyRotation",
          "Resource": "*",
-         "Condition": {"NumericGreaterThan": {"kms:RotationPeriodInDays": "180"}}}]});
+         "Condition": {"NumericGreaterThan": {"kms:RotationPeriodInDays": "180"}}}]));
     s.put_key_policy(&key, &policy).await;
 
     let encrypt = json!({"KeyId": key, "Plaintext": b64(b"x")});
@@ -562,13 +554,12 @@ async fn numeric_and_date_conditions_see_request_values_and_the_clock() {
 async fn policy_variables_name_the_caller() {
     let s = TestServer::new();
     let key = s.create_key(empty()).await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:*", "Resource": "*"},
+    let policy = key_policy(json!([
+        root_statement(),
         {"Effect": "Allow", "Principal": {"AWS": app_arn()},
          "Action": ["kms:Encrypt"],
          "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*",
-         "Condition": {"StringEquals": {"kms:EncryptionContext:owner": "${aws:username}"}}}]});
+         "Condition": {"StringEquals": {"kms:EncryptionContext:owner": "${aws:username}"}}}]));
     s.put_key_policy(&key, &policy).await;
     let encrypt = |owner: &str| json!({"KeyId": key, "Plaintext": b64(b"x"), "EncryptionContext": {"owner": owner}});
     let (status, v) = s
@@ -599,11 +590,10 @@ async fn policy_variables_name_the_caller() {
 async fn ip_address_conditions_see_the_client_address() {
     let s = TestServer::new();
     let key = s.create_key(empty()).await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:*", "Resource": "*"},
+    let policy = key_policy(json!([
+        root_statement(),
         {"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
-         "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24", "2001:db8::/32"]}}}]});
+         "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24", "2001:db8::/32"]}}}]));
     s.put_key_policy(&key, &policy).await;
     let body = json!({"KeyId": key, "Plaintext": b64(b"x")}).to_string();
     let from = |addr: &str| {

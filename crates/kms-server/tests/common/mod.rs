@@ -297,6 +297,19 @@ pub async fn read_json(response: Response<Body>) -> (u16, Value) {
     (status, v)
 }
 
+/// The statement of AWS's default key policy: the key's account may do
+/// everything (which delegates to its identity policies).
+pub fn root_statement() -> Value {
+    json!({"Sid": "root", "Effect": "Allow",
+           "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+           "Action": "kms:*", "Resource": "*"})
+}
+
+/// A 2012-10-17 policy document of these statements.
+pub fn key_policy(statements: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
 /// `{}`.
 pub fn empty() -> Value {
     json!({})
