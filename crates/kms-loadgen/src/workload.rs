@@ -168,6 +168,7 @@ impl WorkloadSpec {
                 let message = match self.message_type {
                     MessageType::Digest => filler(digest_len(algorithm)),
                     MessageType::Raw => filler(self.payload_bytes),
+                    MessageType::ExternalMu => filler(64),
                 };
                 (
                     format!(

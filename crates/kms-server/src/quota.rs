@@ -8,9 +8,14 @@
 //!   GenerateMac, VerifyMac, GenerateRandom, ReEncrypt with symmetric keys):
 //!   5,500/s shared;
 //! - `rsa` and `ecc`: the cryptographic operations with RSA keys (500/s) and
-//!   elliptic-curve keys (300/s), shared;
+//!   elliptic-curve keys (300/s), shared; ECC_NIST_EDWARDS25519 keys are
+//!   elliptic-curve keys there, so they count against `ecc`;
+//! - `ml-dsa`: the cryptographic operations with ML-DSA keys, AWS's own
+//!   shared quota "Cryptographic operations (ML-DSA) request rate"
+//!   (1,000/s);
 //! - GenerateDataKeyPair(WithoutPlaintext): 1/s for RSA_2048 pairs, 0.5/s
-//!   RSA_3072, 0.1/s RSA_4096, 25/s ECC pairs;
+//!   RSA_3072, 0.1/s RSA_4096, 25/s ECC pairs (ECC_NIST_EDWARDS25519
+//!   pairs included);
 //! - every other operation its own rate (CreateKey 5/s, DescribeKey 2,000/s,
 //!   ...).
 //!
@@ -74,6 +79,7 @@ const SHARED_RATES: &[Quota] = &[
     ("symmetric", 5500.0),
     ("rsa", 500.0),
     ("ecc", 300.0),
+    ("ml-dsa", 1000.0),
     ("keypair-rsa-2048", 1.0),
     ("keypair-rsa-3072", 0.5),
     ("keypair-rsa-4096", 0.1),
@@ -203,8 +209,10 @@ pub fn quota_of(registry: &Registry, ctx: &Ctx, request: &Request) -> &'static s
                 | KeySpec::EccNistP384
                 | KeySpec::EccNistP521
                 | KeySpec::EccSecgP256k1
+                | KeySpec::EccNistEdwards25519
                 | KeySpec::Sm2,
             ) => "ecc",
+            Some(KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87) => "ml-dsa",
             _ => "symmetric",
         }
     };

@@ -101,6 +101,14 @@ wire_enum! {
         Hmac512 = "HMAC_512",
         /// SM2 key pair (China Regions only; not supported by kms-server).
         Sm2 = "SM2",
+        /// ML-DSA-44 key pair (FIPS 204).
+        MlDsa44 = "ML_DSA_44",
+        /// ML-DSA-65 key pair (FIPS 204).
+        MlDsa65 = "ML_DSA_65",
+        /// ML-DSA-87 key pair (FIPS 204).
+        MlDsa87 = "ML_DSA_87",
+        /// Ed25519 key pair (RFC 8032, FIPS 186-5).
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
     }
 }
 
@@ -201,6 +209,12 @@ wire_enum! {
         EcdsaSha512 = "ECDSA_SHA_512",
         /// SM2 digital signature (not supported by kms-server).
         SmDsa = "SM2DSA",
+        /// ML-DSA (FIPS 204), pure, with an empty context string.
+        MlDsaShake256 = "ML_DSA_SHAKE_256",
+        /// Ed25519 (pure EdDSA, RFC 8032) over the message.
+        Ed25519Sha512 = "ED25519_SHA_512",
+        /// Ed25519ph (RFC 8032) over a SHA-512 digest of the message.
+        Ed25519PhSha512 = "ED25519_PH_SHA_512",
     }
 }
 
@@ -234,6 +248,9 @@ wire_enum! {
         Raw = "RAW",
         /// A precomputed digest of the algorithm's hash length.
         Digest = "DIGEST",
+        /// The 64-byte message representative μ of ML-DSA (FIPS 204,
+        /// section 6.2); ML-DSA keys only.
+        ExternalMu = "EXTERNAL_MU",
     }
 }
 
@@ -266,6 +283,8 @@ wire_enum! {
         EccSecgP256k1 = "ECC_SECG_P256K1",
         /// SM2 (not supported by kms-server).
         Sm2 = "SM2",
+        /// Ed25519.
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
     }
 }
 
@@ -419,6 +438,11 @@ impl KeySpec {
             // AWS: "For asymmetric KMS keys with ECC_SECG_P256K1 key pairs,
             // specify SIGN_VERIFY."
             KeySpec::EccSecgP256k1 => &[SignVerify],
+            // AWS: ML-DSA and ECC_NIST_EDWARDS25519 keys are SIGN_VERIFY only.
+            KeySpec::MlDsa44
+            | KeySpec::MlDsa65
+            | KeySpec::MlDsa87
+            | KeySpec::EccNistEdwards25519 => &[SignVerify],
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 &[GenerateVerifyMac]
             }
@@ -442,6 +466,8 @@ impl KeySpec {
             KeySpec::EccNistP384 => &[EcdsaSha384],
             KeySpec::EccNistP521 => &[EcdsaSha512],
             KeySpec::Sm2 => &[SmDsa],
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => &[MlDsaShake256],
+            KeySpec::EccNistEdwards25519 => &[Ed25519Sha512, Ed25519PhSha512],
             _ => &[],
         }
     }
@@ -495,6 +521,39 @@ mod tests {
         for alg in SigningAlgorithmSpec::ALL {
             assert_eq!(alg.as_str().parse::<SigningAlgorithmSpec>().unwrap(), *alg);
         }
+    }
+
+    #[test]
+    fn the_newest_signing_specs_are_spelled_as_aws_does_and_sign_only() {
+        for (spec, wire, algorithms) in [
+            (KeySpec::MlDsa44, "ML_DSA_44", &["ML_DSA_SHAKE_256"][..]),
+            (KeySpec::MlDsa65, "ML_DSA_65", &["ML_DSA_SHAKE_256"]),
+            (KeySpec::MlDsa87, "ML_DSA_87", &["ML_DSA_SHAKE_256"]),
+            (
+                KeySpec::EccNistEdwards25519,
+                "ECC_NIST_EDWARDS25519",
+                &["ED25519_SHA_512", "ED25519_PH_SHA_512"],
+            ),
+        ] {
+            assert_eq!(spec.as_str(), wire);
+            assert_eq!(spec.allowed_usages(), &[KeyUsageType::SignVerify]);
+            let names: Vec<&str> = spec
+                .signing_algorithms()
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
+            assert_eq!(names, algorithms);
+            assert!(spec.encryption_algorithms().is_empty());
+            assert!(spec.key_agreement_algorithms().is_empty());
+        }
+        assert_eq!(
+            "EXTERNAL_MU".parse::<MessageType>().unwrap(),
+            MessageType::ExternalMu
+        );
+        assert_eq!(
+            "ECC_NIST_EDWARDS25519".parse::<DataKeyPairSpec>().unwrap(),
+            DataKeyPairSpec::EccNistEdwards25519
+        );
     }
 
     #[test]

@@ -41,7 +41,12 @@ pub fn derive_shared_secret(
         Loaded::Ec(EcKey::P521(k)) => {
             ecdh!(p521, k.signing.as_nonzero_scalar(), peer_spki, "P-521")
         }
-        Loaded::Ec(EcKey::K256(_)) | Loaded::Symmetric(_) | Loaded::Hmac(_) | Loaded::Rsa(_) => {
+        Loaded::Ec(EcKey::K256(_))
+        | Loaded::Symmetric(_)
+        | Loaded::Hmac(_)
+        | Loaded::Rsa(_)
+        | Loaded::Ed25519(_)
+        | Loaded::MlDsa(_) => {
             return Err(CryptoError::OperationNotValidForKey {
                 operation: "DeriveSharedSecret",
                 key_spec: material.spec(),

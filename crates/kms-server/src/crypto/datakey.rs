@@ -99,6 +99,7 @@ pub fn key_spec_of(spec: DataKeyPairSpec) -> Result<KeySpec, CryptoError> {
         DataKeyPairSpec::EccNistP384 => KeySpec::EccNistP384,
         DataKeyPairSpec::EccNistP521 => KeySpec::EccNistP521,
         DataKeyPairSpec::EccSecgP256k1 => KeySpec::EccSecgP256k1,
+        DataKeyPairSpec::EccNistEdwards25519 => KeySpec::EccNistEdwards25519,
         DataKeyPairSpec::Sm2 => return Err(CryptoError::Unsupported { what: "SM2" }),
     })
 }
@@ -191,6 +192,25 @@ mod tests {
             sk.public_key(),
             k256::PublicKey::from_public_key_der(&pair.public_key_der).unwrap()
         );
+    }
+
+    #[test]
+    fn ed25519_data_key_pairs_are_rfc8410_pkcs8_and_spki_and_match() {
+        let pair = generate_data_key_pair(DataKeyPairSpec::EccNistEdwards25519).unwrap();
+        let info = pkcs8::PrivateKeyInfo::try_from(pair.private_key_der.as_slice()).unwrap();
+        assert_eq!(info.algorithm.oid.to_string(), "1.3.101.112");
+        assert!(info.algorithm.parameters.is_none() && info.public_key.is_none());
+        assert_eq!(&info.private_key[..2], &[0x04, 0x20], "CurvePrivateKey");
+        let seed: [u8; 32] = info.private_key[2..].try_into().unwrap();
+        let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+        let spki = spki::SubjectPublicKeyInfoRef::try_from(pair.public_key_der.as_slice()).unwrap();
+        assert_eq!(spki.algorithm.oid.to_string(), "1.3.101.112");
+        assert_eq!(
+            spki.subject_public_key.as_bytes().unwrap(),
+            public.as_bytes()
+        );
+        let other = generate_data_key_pair(DataKeyPairSpec::EccNistEdwards25519).unwrap();
+        assert_ne!(other.public_key_der, pair.public_key_der);
     }
 
     #[test]

@@ -57,6 +57,11 @@ pub fn check_wrapping(
     if key_spec == KeySpec::Sm2 {
         return Err(CryptoError::Unsupported { what: "SM2" });
     }
+    // ECC_NIST_EDWARDS25519 and ML_DSA_44/65/87 material is importable: the
+    // API model says of GetParametersForImport "All KMS key types are
+    // supported". Their PKCS#8 forms (48 and 54 bytes, see `ed25519` and
+    // `ml_dsa`) fit RSAES_OAEP under every wrapping key, so no size rule
+    // below applies to them.
     let too_large = oaep_only
         && (matches!(
             key_spec,

@@ -2,7 +2,9 @@
 //! bytes.
 //!
 //! Storage (and import) formats: the 32 raw bytes of a SYMMETRIC_DEFAULT key,
-//! the raw bytes of an HMAC key, PKCS#8 DER for every asymmetric key. Loaded
+//! the raw bytes of an HMAC key, PKCS#8 DER for every asymmetric key (for
+//! Ed25519 RFC 8410's, for ML-DSA RFC 9881's seed form: see [`super::ed25519`]
+//! and [`super::ml_dsa`]). Loaded
 //! material keeps what each operation needs ready (the HKDF state of a
 //! symmetric key, parsed signing keys, the SubjectPublicKeyInfo DER) so no
 //! request re-parses or re-derives anything.
@@ -19,7 +21,9 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
+use super::ed25519::Ed25519Key;
 use super::error::CryptoError;
+use super::ml_dsa::MlDsaKey;
 
 /// Length of SYMMETRIC_DEFAULT key material.
 pub const SYMMETRIC_KEY_LEN: usize = 32;
@@ -81,12 +85,14 @@ pub(crate) enum Loaded {
     Hmac(HmacKey),
     Rsa(Box<RsaKey>),
     Ec(EcKey),
+    Ed25519(Box<Ed25519Key>),
+    MlDsa(MlDsaKey),
 }
 
 /// Key material of one KMS key version, ready for use.
 ///
-/// Secrets are zeroized on drop (by this type, `rsa` and `elliptic-curve`)
-/// and `Debug` shows only the spec.
+/// Secrets are zeroized on drop (by this type, `rsa`, `elliptic-curve`,
+/// `ed25519-dalek` and `ml-dsa`) and `Debug` shows only the spec.
 pub struct KeyMaterial {
     spec: KeySpec,
     pub(crate) loaded: Loaded,
@@ -196,6 +202,10 @@ impl KeyMaterial {
             KeySpec::EccSecgP256k1 => {
                 Self::from_ec(spec, k256::SecretKey::random(&mut OsRng).into())
             }
+            KeySpec::EccNistEdwards25519 => Self::from_ed25519(Ed25519Key::generate()?),
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+                Self::from_ml_dsa(MlDsaKey::generate(spec)?)
+            }
             KeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
         }
     }
@@ -260,6 +270,10 @@ impl KeyMaterial {
             KeySpec::EccNistP384 => Self::from_ec(spec, parse_ec(spec, bytes)?),
             KeySpec::EccNistP521 => Self::from_ec(spec, parse_ec(spec, bytes)?),
             KeySpec::EccSecgP256k1 => Self::from_ec(spec, parse_ec(spec, bytes)?),
+            KeySpec::EccNistEdwards25519 => Self::from_ed25519(Ed25519Key::from_pkcs8_der(bytes)?),
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+                Self::from_ml_dsa(MlDsaKey::from_pkcs8_der(spec, bytes)?)
+            }
             KeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
         }
     }
@@ -306,6 +320,24 @@ impl KeyMaterial {
         })
     }
 
+    fn from_ed25519(key: Ed25519Key) -> Result<Self, CryptoError> {
+        let public_der = key.public_key_der()?;
+        Ok(KeyMaterial {
+            spec: KeySpec::EccNistEdwards25519,
+            loaded: Loaded::Ed25519(Box::new(key)),
+            public_der,
+        })
+    }
+
+    fn from_ml_dsa(key: MlDsaKey) -> Result<Self, CryptoError> {
+        let public_der = key.public_key_der()?;
+        Ok(KeyMaterial {
+            spec: key.spec(),
+            loaded: Loaded::MlDsa(key),
+            public_der,
+        })
+    }
+
     /// HMAC material of any length, for known-answer tests whose keys are
     /// outside AWS's import lengths.
     #[cfg(test)]
@@ -341,6 +373,8 @@ impl KeyMaterial {
             Loaded::Ec(EcKey::P384(k)) => ec_pkcs8!(p384, k),
             Loaded::Ec(EcKey::P521(k)) => ec_pkcs8!(p521, k.signing),
             Loaded::Ec(EcKey::K256(k)) => ec_pkcs8!(k256, k),
+            Loaded::Ed25519(k) => k.to_pkcs8_der(),
+            Loaded::MlDsa(k) => k.to_pkcs8_der(),
         }
     }
 

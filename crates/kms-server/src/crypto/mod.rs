@@ -6,7 +6,8 @@
 //! - [`ciphertext`]: the symmetric CiphertextBlob (Encrypt, Decrypt,
 //!   GenerateDataKey, ReEncrypt), with the key id and version inside.
 //! - [`rsa_encrypt`]: RSAES-OAEP Encrypt/Decrypt with AWS's size limits.
-//! - [`sign`]: Sign/Verify for every (KeySpec, SigningAlgorithmSpec) pair.
+//! - [`sign`]: Sign/Verify for every (KeySpec, SigningAlgorithmSpec) pair;
+//!   [`ed25519`] and [`ml_dsa`] hold the Ed25519 and ML-DSA keys.
 //! - [`mac`]: GenerateMac and VerifyMac.
 //! - [`agree`]: DeriveSharedSecret (ECDH).
 //! - [`datakey`]: data keys and data key pairs.
@@ -36,10 +37,12 @@
 pub mod agree;
 pub mod ciphertext;
 pub mod datakey;
+pub mod ed25519;
 pub mod error;
 pub mod import;
 pub mod mac;
 pub mod material;
+pub mod ml_dsa;
 pub mod root;
 pub mod rsa_encrypt;
 pub mod sign;

@@ -6,8 +6,17 @@
 //! - RSASSA_PSS_SHA_256/384/512 (MGF1 with the same hash, salt length =
 //!   digest length, as AWS) and RSASSA_PKCS1_V1_5_SHA_256/384/512 on RSA keys.
 //!
-//! MessageType RAW: 1 to 4096 bytes, hashed here with the algorithm's hash.
-//! MessageType DIGEST: exactly the hash's length, signed as a prehash.
+//! - ED25519_SHA_512 and ED25519_PH_SHA_512 on ECC_NIST_EDWARDS25519
+//!   (see [`super::ed25519`]); 64-byte signatures.
+//! - ML_DSA_SHAKE_256 on ML_DSA_44/65/87 (see [`super::ml_dsa`]).
+//!
+//! MessageType RAW: 1 to 4096 bytes, hashed here with the algorithm's hash
+//! (ECDSA, RSA) or signed as the message (ED25519_SHA_512, ML-DSA).
+//! MessageType DIGEST: exactly the hash's length, signed as a prehash
+//! (ECDSA, RSA; ED25519_PH_SHA_512, which requires it).
+//! MessageType EXTERNAL_MU: ML-DSA only, exactly 64 bytes.
+//! Any other pairing of algorithm and message type is a ValidationException,
+//! as a wrong digest length is.
 
 use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier, RandomizedPrehashSigner};
 use kms_protocol::ops::{KeySpec, MessageType, SigningAlgorithmSpec};
@@ -17,6 +26,7 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::error::CryptoError;
 use super::material::{EcKey, KeyMaterial, Loaded};
+use super::ml_dsa::MU_LEN;
 
 /// Largest RAW message Sign and Verify accept (AWS's limit).
 pub const MAX_MESSAGE_LEN: usize = 4096;
@@ -36,7 +46,7 @@ impl Hash {
             RsassaPssSha256 | RsassaPkcs1V15Sha256 | EcdsaSha256 => Some(Hash::Sha256),
             RsassaPssSha384 | RsassaPkcs1V15Sha384 | EcdsaSha384 => Some(Hash::Sha384),
             RsassaPssSha512 | RsassaPkcs1V15Sha512 | EcdsaSha512 => Some(Hash::Sha512),
-            SmDsa => None,
+            SmDsa | MlDsaShake256 | Ed25519Sha512 | Ed25519PhSha512 => None,
         }
     }
 
@@ -93,15 +103,45 @@ impl Prehash {
     }
 }
 
-/// Checks that `algorithm` fits `material` and turns the input into the
-/// digest to sign or verify.
-fn prepare(
+/// The checked input of Sign and Verify, by the kind of signature.
+enum Input<'a> {
+    /// ECDSA and RSA: the digest to sign.
+    Prehash(Prehash),
+    /// Pure Ed25519 and ML-DSA: the message itself (RAW, 1 to 4096 bytes).
+    Message(&'a [u8]),
+    /// Ed25519ph: the caller's 64-byte SHA-512 digest, the Ed25519ph message.
+    Ed25519PhDigest(&'a [u8]),
+    /// ML-DSA external μ: 64 bytes.
+    Mu(&'a [u8]),
+}
+
+fn check_raw_length(message: &[u8]) -> Result<(), CryptoError> {
+    if message.is_empty() || message.len() > MAX_MESSAGE_LEN {
+        return Err(CryptoError::length(
+            "message",
+            "1 to 4096 bytes",
+            message.len(),
+        ));
+    }
+    Ok(())
+}
+
+fn wrong_message_type(expected: &'static str) -> CryptoError {
+    CryptoError::InvalidInput {
+        what: "MessageType",
+        expected,
+    }
+}
+
+/// Checks that `algorithm` fits `material` and that `message_type` and the
+/// message length fit `algorithm`, and says what is to be signed.
+fn prepare<'a>(
     operation: &'static str,
     material: &KeyMaterial,
     algorithm: SigningAlgorithmSpec,
     message_type: MessageType,
-    message: &[u8],
-) -> Result<Prehash, CryptoError> {
+    message: &'a [u8],
+) -> Result<Input<'a>, CryptoError> {
     let spec = material.spec();
     if matches!(spec, KeySpec::Sm2) || algorithm == SigningAlgorithmSpec::SmDsa {
         return Err(CryptoError::Unsupported { what: "SM2DSA" });
@@ -112,28 +152,68 @@ fn prepare(
             key_spec: spec,
         });
     }
-    let hash = match Hash::of(algorithm) {
-        Some(hash) if spec.signing_algorithms().contains(&algorithm) => hash,
-        _ => {
-            return Err(CryptoError::AlgorithmNotValidForKey {
-                algorithm: algorithm.as_str(),
-                key_spec: spec,
-            });
+    if !spec.signing_algorithms().contains(&algorithm) {
+        return Err(CryptoError::AlgorithmNotValidForKey {
+            algorithm: algorithm.as_str(),
+            key_spec: spec,
+        });
+    }
+    match (algorithm, message_type) {
+        (SigningAlgorithmSpec::Ed25519Sha512, MessageType::Raw)
+        | (SigningAlgorithmSpec::MlDsaShake256, MessageType::Raw) => {
+            check_raw_length(message)?;
+            return Ok(Input::Message(message));
         }
-    };
+        (SigningAlgorithmSpec::Ed25519Sha512, _) => {
+            return Err(wrong_message_type(
+                "RAW for the ED25519_SHA_512 signing algorithm",
+            ));
+        }
+        (SigningAlgorithmSpec::Ed25519PhSha512, MessageType::Digest) => {
+            if message.len() != Hash::Sha512.len() {
+                return Err(CryptoError::length(
+                    "digest",
+                    Hash::Sha512.expected_digest_len(),
+                    message.len(),
+                ));
+            }
+            return Ok(Input::Ed25519PhDigest(message));
+        }
+        (SigningAlgorithmSpec::Ed25519PhSha512, _) => {
+            return Err(wrong_message_type(
+                "DIGEST for the ED25519_PH_SHA_512 signing algorithm",
+            ));
+        }
+        (SigningAlgorithmSpec::MlDsaShake256, MessageType::ExternalMu) => {
+            if message.len() != MU_LEN {
+                return Err(CryptoError::length(
+                    "message",
+                    "exactly 64 bytes (an ML-DSA external mu)",
+                    message.len(),
+                ));
+            }
+            return Ok(Input::Mu(message));
+        }
+        (SigningAlgorithmSpec::MlDsaShake256, _) => {
+            return Err(wrong_message_type(
+                "RAW or EXTERNAL_MU for the ML_DSA_SHAKE_256 signing algorithm",
+            ));
+        }
+        (_, MessageType::ExternalMu) => {
+            return Err(wrong_message_type(
+                "RAW or DIGEST: EXTERNAL_MU is only valid with ML-DSA keys",
+            ));
+        }
+        _ => {}
+    }
+    let hash = Hash::of(algorithm).ok_or(CryptoError::Unsupported { what: "SM2DSA" })?;
     let mut prehash = Prehash {
         bytes: [0u8; 64],
         len: hash.len(),
     };
     match message_type {
         MessageType::Raw => {
-            if message.is_empty() || message.len() > MAX_MESSAGE_LEN {
-                return Err(CryptoError::length(
-                    "message",
-                    "1 to 4096 bytes",
-                    message.len(),
-                ));
-            }
+            check_raw_length(message)?;
             hash.digest(message, &mut prehash.bytes);
         }
         MessageType::Digest => {
@@ -146,8 +226,23 @@ fn prepare(
             }
             prehash.bytes[..hash.len()].copy_from_slice(message);
         }
+        // Refused above for every algorithm but ML-DSA's.
+        MessageType::ExternalMu => {
+            return Err(wrong_message_type(
+                "RAW or DIGEST: EXTERNAL_MU is only valid with ML-DSA keys",
+            ));
+        }
     }
-    Ok(prehash)
+    Ok(Input::Prehash(prehash))
+}
+
+/// The error for an input kind that `prepare` never pairs with the key's
+/// loaded form (it checks the algorithm against the key spec first).
+fn mismatched(operation: &'static str, material: &KeyMaterial) -> CryptoError {
+    CryptoError::OperationNotValidForKey {
+        operation,
+        key_spec: material.spec(),
+    }
 }
 
 /// Signs an ECDSA prehash and returns the DER signature with low S.
@@ -178,17 +273,36 @@ macro_rules! ecdsa_verify {
     }};
 }
 
-/// Signs `message` (RAW: 1 to 4096 bytes; DIGEST: the hash's length; both
-/// checked here) with the private key of `material`. ECDSA signatures are
-/// DER, RSA signatures are the modulus length.
+/// Signs `message` (RAW: 1 to 4096 bytes; DIGEST: the hash's length;
+/// EXTERNAL_MU: 64 bytes; all checked here) with the private key of
+/// `material`. ECDSA signatures are DER, RSA signatures are the modulus
+/// length, Ed25519 signatures 64 bytes, ML-DSA signatures 2,420 / 3,309 /
+/// 4,627 bytes.
 pub fn sign(
     material: &KeyMaterial,
     algorithm: SigningAlgorithmSpec,
     message_type: MessageType,
     message: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let prehash = prepare("Sign", material, algorithm, message_type, message)?;
-    let digest = prehash.as_slice();
+    match (
+        &material.loaded,
+        prepare("Sign", material, algorithm, message_type, message)?,
+    ) {
+        (_, Input::Prehash(prehash)) => sign_prehash(material, algorithm, prehash.as_slice()),
+        (Loaded::Ed25519(k), Input::Message(m)) => Ok(k.sign(m)),
+        (Loaded::Ed25519(k), Input::Ed25519PhDigest(d)) => k.sign_ph(d),
+        (Loaded::MlDsa(k), Input::Message(m)) => k.sign(m),
+        (Loaded::MlDsa(k), Input::Mu(mu)) => k.sign_mu(mu),
+        _ => Err(mismatched("Sign", material)),
+    }
+}
+
+/// ECDSA and RSA signing of a checked digest.
+fn sign_prehash(
+    material: &KeyMaterial,
+    algorithm: SigningAlgorithmSpec,
+    digest: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let hash = Hash::of(algorithm).ok_or(CryptoError::Unsupported { what: "SM2DSA" })?;
     Ok(match &material.loaded {
         Loaded::Ec(EcKey::P256(k)) => ecdsa_sign!(p256, k, digest),
@@ -215,11 +329,8 @@ pub fn sign(
                 step: "RSA signing",
             })?
         }
-        Loaded::Symmetric(_) | Loaded::Hmac(_) => {
-            return Err(CryptoError::OperationNotValidForKey {
-                operation: "Sign",
-                key_spec: material.spec(),
-            });
+        Loaded::Symmetric(_) | Loaded::Hmac(_) | Loaded::Ed25519(_) | Loaded::MlDsa(_) => {
+            return Err(mismatched("Sign", material));
         }
     })
 }
@@ -235,8 +346,28 @@ pub fn verify(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), CryptoError> {
-    let prehash = prepare("Verify", material, algorithm, message_type, message)?;
-    let digest = prehash.as_slice();
+    match (
+        &material.loaded,
+        prepare("Verify", material, algorithm, message_type, message)?,
+    ) {
+        (_, Input::Prehash(prehash)) => {
+            verify_prehash(material, algorithm, prehash.as_slice(), signature)
+        }
+        (Loaded::Ed25519(k), Input::Message(m)) => k.verify(m, signature),
+        (Loaded::Ed25519(k), Input::Ed25519PhDigest(d)) => k.verify_ph(d, signature),
+        (Loaded::MlDsa(k), Input::Message(m)) => k.verify(m, signature),
+        (Loaded::MlDsa(k), Input::Mu(mu)) => k.verify_mu(mu, signature),
+        _ => Err(mismatched("Verify", material)),
+    }
+}
+
+/// ECDSA and RSA verification over a checked digest.
+fn verify_prehash(
+    material: &KeyMaterial,
+    algorithm: SigningAlgorithmSpec,
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
     let hash = Hash::of(algorithm).ok_or(CryptoError::Unsupported { what: "SM2DSA" })?;
     match &material.loaded {
         Loaded::Ec(EcKey::P256(k)) => ecdsa_verify!(p256, k, digest, signature),
@@ -258,10 +389,9 @@ pub fn verify(
             };
             checked.map_err(|_| CryptoError::InvalidSignature)
         }
-        Loaded::Symmetric(_) | Loaded::Hmac(_) => Err(CryptoError::OperationNotValidForKey {
-            operation: "Verify",
-            key_spec: material.spec(),
-        }),
+        Loaded::Symmetric(_) | Loaded::Hmac(_) | Loaded::Ed25519(_) | Loaded::MlDsa(_) => {
+            Err(mismatched("Verify", material))
+        }
     }
 }
 
@@ -276,3 +406,6 @@ fn is_pss(algorithm: SigningAlgorithmSpec) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod ed25519_ml_dsa_tests;

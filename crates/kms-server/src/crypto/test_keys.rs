@@ -8,7 +8,7 @@ use kms_protocol::ops::KeySpec;
 use super::KeyMaterial;
 
 /// Every key spec kms-server supports.
-pub(crate) const SUPPORTED_SPECS: [KeySpec; 12] = [
+pub(crate) const SUPPORTED_SPECS: [KeySpec; 16] = [
     KeySpec::SymmetricDefault,
     KeySpec::Rsa2048,
     KeySpec::Rsa3072,
@@ -21,11 +21,16 @@ pub(crate) const SUPPORTED_SPECS: [KeySpec; 12] = [
     KeySpec::Hmac256,
     KeySpec::Hmac384,
     KeySpec::Hmac512,
+    KeySpec::EccNistEdwards25519,
+    KeySpec::MlDsa44,
+    KeySpec::MlDsa65,
+    KeySpec::MlDsa87,
 ];
 
 /// Material of `spec`, generated once per test binary.
 pub(crate) fn material(spec: KeySpec) -> &'static KeyMaterial {
-    static CELLS: [OnceLock<KeyMaterial>; 12] = [const { OnceLock::new() }; 12];
+    static CELLS: [OnceLock<KeyMaterial>; SUPPORTED_SPECS.len()] =
+        [const { OnceLock::new() }; SUPPORTED_SPECS.len()];
     let index = SUPPORTED_SPECS
         .iter()
         .position(|s| *s == spec)

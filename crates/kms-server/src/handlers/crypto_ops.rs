@@ -382,11 +382,17 @@ pub async fn sign(
     let (_, material) = current(&entry)?;
     let material = Arc::clone(material);
     let message = message.take();
-    let rsa = crate::crypto::material::rsa_bits(material.spec()).is_some();
+    let slow = crate::crypto::material::rsa_bits(material.spec()).is_some()
+        || matches!(
+            material.spec(),
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87
+        );
     let work = move || Ok(sign::sign(&material, algorithm, message_type, &message)?);
-    // An RSA signature takes milliseconds and waits for a core; an ECDSA
-    // one takes tens of microseconds, less than the wait would cost it.
-    let signature = if rsa {
+    // An RSA signature takes milliseconds and an ML-DSA one up to about a
+    // millisecond (its rejection loop), so they wait for a core; an ECDSA
+    // or Ed25519 one takes tens of microseconds, less than the wait would
+    // cost it.
+    let signature = if slow {
         cpu_bound(work).await?
     } else {
         blocking(work).await?

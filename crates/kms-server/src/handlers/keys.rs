@@ -107,7 +107,27 @@ pub async fn create_key(
                     .into(),
             ));
         }
-        (Some(s), None) | (None, Some(s)) => s,
+        (Some(s), None) => s,
+        (None, Some(s)) => {
+            // The deprecated member's enum (CustomerMasterKeySpec) stops at
+            // SM2: the newer specs are only spelled through KeySpec.
+            if matches!(
+                s,
+                KeySpec::MlDsa44
+                    | KeySpec::MlDsa65
+                    | KeySpec::MlDsa87
+                    | KeySpec::EccNistEdwards25519
+            ) {
+                return Err(KmsError::Validation(format!(
+                    "1 validation error detected: Value '{s}' at 'customerMasterKeySpec' failed \
+                     to satisfy constraint: Member must satisfy enum value set: [RSA_2048, \
+                     RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, \
+                     ECC_SECG_P256K1, SYMMETRIC_DEFAULT, HMAC_224, HMAC_256, HMAC_384, \
+                     HMAC_512, SM2]"
+                )));
+            }
+            s
+        }
         (None, None) => KeySpec::SymmetricDefault,
     };
     if spec == KeySpec::Sm2 {

@@ -56,6 +56,31 @@ def test_cli_key_lifecycle_and_cryptography(server, tmp_path):
     assert pub["KeySpec"] == "ECC_NIST_P256"
 
 
+def test_cli_signs_with_ed25519_and_ml_dsa_keys(server, tmp_path):
+    (tmp_path / "msg").write_bytes(b"signed through the AWS CLI")
+    for spec, algorithm in (("ECC_NIST_EDWARDS25519", "ED25519_SHA_512"), ("ML_DSA_44", "ML_DSA_SHAKE_256")):
+        md = aws(server, "create-key", "--key-spec", spec, "--key-usage", "SIGN_VERIFY")["KeyMetadata"]
+        assert md["KeySpec"] == spec and algorithm in md["SigningAlgorithms"]
+        sig = aws(
+            server, "sign", "--key-id", md["KeyId"], "--message", f"fileb://{tmp_path / 'msg'}",
+            "--message-type", "RAW", "--signing-algorithm", algorithm,
+        )
+        assert sig["SigningAlgorithm"] == algorithm
+        (tmp_path / "sig").write_bytes(base64.b64decode(sig["Signature"]))
+        ok = aws(
+            server, "verify", "--key-id", md["KeyId"], "--message", f"fileb://{tmp_path / 'msg'}",
+            "--signature", f"fileb://{tmp_path / 'sig'}", "--signing-algorithm", algorithm,
+        )
+        assert ok["SignatureValid"] is True
+        assert aws(server, "get-public-key", "--key-id", md["KeyId"])["KeySpec"] == spec
+    # The AWS CLI validates nothing here: the server's error code comes back.
+    bad = aws(
+        server, "sign", "--key-id", md["KeyId"], "--message", f"fileb://{tmp_path / 'msg'}",
+        "--message-type", "DIGEST", "--signing-algorithm", "ML_DSA_SHAKE_256", check=False,
+    )
+    assert bad.returncode != 0 and "ValidationException" in bad.stderr, bad.stderr
+
+
 def test_cli_derive_shared_secret_between_two_kms_keys(server, tmp_path):
     def key_agreement_key():
         return aws(server, "create-key", "--key-spec", "ECC_NIST_P384", "--key-usage", "KEY_AGREEMENT")["KeyMetadata"]["KeyId"]

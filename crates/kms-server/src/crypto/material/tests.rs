@@ -30,6 +30,28 @@ fn client_parses_spki(spec: KeySpec, der: &[u8]) {
             k256::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
             assert_eq!(der.len(), 88);
         }
+        KeySpec::EccNistEdwards25519 => {
+            let info = spki::SubjectPublicKeyInfoRef::try_from(der).unwrap();
+            assert_eq!(info.algorithm.oid.to_string(), "1.3.101.112");
+            assert!(info.algorithm.parameters.is_none());
+            let raw = info.subject_public_key.as_bytes().unwrap();
+            ed25519_dalek::VerifyingKey::from_bytes(raw.try_into().unwrap()).unwrap();
+            assert_eq!(der.len(), 44);
+        }
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+            let info = spki::SubjectPublicKeyInfoRef::try_from(der).unwrap();
+            let (arc, raw_len) = match spec {
+                KeySpec::MlDsa44 => ("17", 1312),
+                KeySpec::MlDsa65 => ("18", 1952),
+                _ => ("19", 2592),
+            };
+            assert_eq!(
+                info.algorithm.oid.to_string(),
+                format!("2.16.840.1.101.3.4.3.{arc}")
+            );
+            assert!(info.algorithm.parameters.is_none());
+            assert_eq!(info.subject_public_key.as_bytes().unwrap().len(), raw_len);
+        }
         _ => unreachable!("not asymmetric: {spec}"),
     }
 }
@@ -86,6 +108,11 @@ fn generated_lengths_are_aws_lengths() {
         (KeySpec::Hmac256, 32),
         (KeySpec::Hmac384, 48),
         (KeySpec::Hmac512, 64),
+        // PKCS#8 of a 32-byte seed: RFC 8410 and RFC 9881.
+        (KeySpec::EccNistEdwards25519, 48),
+        (KeySpec::MlDsa44, 54),
+        (KeySpec::MlDsa65, 54),
+        (KeySpec::MlDsa87, 54),
     ] {
         assert_eq!(material(spec).to_bytes().unwrap().len(), len, "{spec}");
     }
@@ -123,7 +150,18 @@ fn imported_raw_material_lengths_are_checked() {
 fn imported_asymmetric_material_must_match_the_spec() {
     let rsa2048 = material(KeySpec::Rsa2048).to_bytes().unwrap();
     let p256 = material(KeySpec::EccNistP256).to_bytes().unwrap();
+    let ed25519 = material(KeySpec::EccNistEdwards25519).to_bytes().unwrap();
+    let ml_dsa_44 = material(KeySpec::MlDsa44).to_bytes().unwrap();
+    let ml_dsa_87 = material(KeySpec::MlDsa87).to_bytes().unwrap();
     for (spec, der) in [
+        (KeySpec::EccNistEdwards25519, &p256),
+        (KeySpec::EccNistEdwards25519, &ml_dsa_44),
+        (KeySpec::EccNistP256, &ed25519),
+        (KeySpec::MlDsa44, &ed25519),
+        (KeySpec::MlDsa65, &ml_dsa_44),
+        (KeySpec::MlDsa87, &ml_dsa_44),
+        (KeySpec::MlDsa44, &ml_dsa_87),
+        (KeySpec::MlDsa44, &p256),
         (KeySpec::Rsa3072, &rsa2048),
         (KeySpec::Rsa4096, &rsa2048),
         (KeySpec::EccNistP256, &rsa2048),

@@ -67,17 +67,23 @@ fn digest_of(algorithm: SigningAlgorithmSpec, message: &[u8]) -> Vec<u8> {
     out[..hash.len()].to_vec()
 }
 
-fn signing_specs() -> impl Iterator<Item = KeySpec> {
+pub(super) fn signing_specs() -> impl Iterator<Item = KeySpec> {
     SUPPORTED_SPECS
         .into_iter()
         .filter(|s| !s.signing_algorithms().is_empty())
+}
+
+/// The specs whose algorithms hash the message (ECDSA, RSA); Ed25519 and
+/// ML-DSA are tested in `ed25519_ml_dsa_tests`.
+fn hashing_specs() -> impl Iterator<Item = KeySpec> {
+    signing_specs().filter(|s| Hash::of(s.signing_algorithms()[0]).is_some())
 }
 
 #[test]
 fn every_pair_and_message_type_signs_and_verifies_independently() {
     let message = b"the quick brown fox jumps over the lazy dog";
     let mut pairs = 0;
-    for spec in signing_specs() {
+    for spec in hashing_specs() {
         let m = material(spec);
         let spki = m.public_key_der().unwrap();
         for &alg in spec.signing_algorithms() {
@@ -207,7 +213,7 @@ fn algorithms_outside_the_spec_are_usage_errors() {
 
 #[test]
 fn input_lengths_are_checked() {
-    for spec in signing_specs() {
+    for spec in hashing_specs() {
         let m = material(spec);
         for &alg in spec.signing_algorithms() {
             let len = Hash::of(alg).unwrap().len();
@@ -227,6 +233,18 @@ fn input_lengths_are_checked() {
         }
         let alg = spec.signing_algorithms()[0];
         assert!(sign(m, alg, MessageType::Raw, &[7u8; MAX_MESSAGE_LEN]).is_ok());
+        // EXTERNAL_MU is ML-DSA's alone, whatever its length.
+        for len in [32, 48, 64] {
+            let err = sign(m, alg, MessageType::ExternalMu, &vec![1u8; len]).unwrap_err();
+            assert_eq!(err.kms_error_code(), "ValidationException", "{spec} {alg}");
+            assert!(matches!(
+                err,
+                CryptoError::InvalidInput {
+                    what: "MessageType",
+                    ..
+                }
+            ));
+        }
         for wrong in [0, MAX_MESSAGE_LEN + 1] {
             assert_eq!(
                 sign(m, alg, MessageType::Raw, &vec![7u8; wrong]).unwrap_err(),
