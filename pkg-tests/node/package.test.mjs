@@ -2,7 +2,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -175,6 +175,55 @@ describe("the packed package in Node", () => {
     const stats = s.stats();
     assert.equal(stats.kmsCalls.getPublicKey, 1);
     assert.equal(stats.publicKeyCache.hits, 1);
+  });
+
+  test("verifies kms-server's Ed25519 and ML-DSA signatures, as Node's OpenSSL does", async () => {
+    const sign = async (keyId, message, messageType, algorithm) =>
+      Buffer.from(
+        (
+          await server.admin.call("Sign", {
+            KeyId: keyId,
+            Message: Buffer.from(message).toString("base64"),
+            MessageType: messageType,
+            SigningAlgorithm: algorithm,
+          })
+        ).Signature,
+        "base64",
+      );
+    const publicKey = async (keyId) =>
+      Buffer.from((await server.admin.call("GetPublicKey", { KeyId: keyId })).PublicKey, "base64");
+    const message = new TextEncoder().encode("signed by kms-server");
+    const s = session({ type: "kms", generatorKeyId: key.Arn });
+
+    const ed = await server.admin.createKey({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" });
+    const pure = await sign(ed.KeyId, message, "RAW", "ED25519_SHA_512");
+    const spki = createPublicKey({ key: await publicKey(ed.KeyId), format: "der", type: "spki" });
+    assert.equal(nodeVerify(null, message, spki, pure), true, "Node's Ed25519 accepts KMS's signature");
+    assert.equal((await s.verify({ keyId: ed.Arn, message, signature: pure, signingAlgorithm: "ED25519_SHA_512" })).valid, true);
+    const digest = createHash("sha512").update(message).digest();
+    const ph = await sign(ed.KeyId, digest, "DIGEST", "ED25519_PH_SHA_512");
+    const phOk = await s.verify({ keyId: ed.Arn, message: digest, messageType: "DIGEST", signature: ph, signingAlgorithm: "ED25519_PH_SHA_512" });
+    assert.equal(phOk.valid, true);
+    assert.equal((await s.verify({ keyId: ed.Arn, message: digest, messageType: "DIGEST", signature: pure, signingAlgorithm: "ED25519_PH_SHA_512" })).valid, false);
+
+    const ml = await server.admin.createKey({ KeySpec: "ML_DSA_44", KeyUsage: "SIGN_VERIFY" });
+    const raw = await sign(ml.KeyId, message, "RAW", "ML_DSA_SHAKE_256");
+    // FIPS 204's mu, computed here: SHAKE256(SHAKE256(pk, 64) || 0 || 0 || M, 64)
+    // with pk the last 1,312 bytes of the SubjectPublicKeyInfo.
+    const pk = (await publicKey(ml.KeyId)).subarray(-1312);
+    const tr = createHash("shake256", { outputLength: 64 }).update(pk).digest();
+    const mu = createHash("shake256", { outputLength: 64 }).update(tr).update(Buffer.from([0, 0])).update(message).digest();
+    const fromMu = await sign(ml.KeyId, mu, "EXTERNAL_MU", "ML_DSA_SHAKE_256");
+    for (const signature of [raw, fromMu]) {
+      const asRaw = await s.verify({ keyId: ml.Arn, message, signature, signingAlgorithm: "ML_DSA_SHAKE_256" });
+      const asMu = await s.verify({ keyId: ml.Arn, message: mu, messageType: "EXTERNAL_MU", signature, signingAlgorithm: "ML_DSA_SHAKE_256" });
+      assert.deepEqual([asRaw.valid, asMu.valid], [true, true]);
+    }
+    const flipped = raw.slice();
+    flipped[100] ^= 1;
+    assert.equal((await s.verify({ keyId: ml.Arn, message, signature: flipped, signingAlgorithm: "ML_DSA_SHAKE_256" })).valid, false);
+    assert.equal(await code(s.verify({ keyId: ml.Arn, message, messageType: "DIGEST", signature: raw, signingAlgorithm: "ML_DSA_SHAKE_256" })), "InvalidArgument");
+    assert.equal(s.stats().kmsCalls.getPublicKey, 2);
   });
 
   test("streams 100 MiB through encryptStream and decryptStream", async () => {

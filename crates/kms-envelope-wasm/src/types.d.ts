@@ -105,12 +105,28 @@ export interface DecryptResult {
   keyIds: string[];
 }
 
+export type SigningAlgorithm =
+  | "ECDSA_SHA_256" | "ECDSA_SHA_384" | "ECDSA_SHA_512"
+  | "RSASSA_PSS_SHA_256" | "RSASSA_PSS_SHA_384" | "RSASSA_PSS_SHA_512"
+  | "RSASSA_PKCS1_V1_5_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_384" | "RSASSA_PKCS1_V1_5_SHA_512"
+  | "ED25519_SHA_512" | "ED25519_PH_SHA_512" | "ML_DSA_SHAKE_256";
+
 export interface VerifyRequest {
   keyId?: string;
   message: Uint8Array | string;
   signature: Uint8Array;
-  signingAlgorithm: string;
-  messageType?: "RAW" | "DIGEST";
+  /**
+   * A KMS `SigningAlgorithmSpec`: ECDSA_SHA_256/384/512,
+   * RSASSA_PSS_SHA_256/384/512, RSASSA_PKCS1_V1_5_SHA_256/384/512,
+   * ED25519_SHA_512, ED25519_PH_SHA_512 or ML_DSA_SHAKE_256.
+   */
+  signingAlgorithm: SigningAlgorithm;
+  /**
+   * As KMS `Sign` took it (default RAW). ED25519_SHA_512 takes RAW only,
+   * ED25519_PH_SHA_512 DIGEST only (a SHA-512 digest), ML_DSA_SHAKE_256
+   * RAW or EXTERNAL_MU (FIPS 204's 64-byte mu).
+   */
+  messageType?: "RAW" | "DIGEST" | "EXTERNAL_MU";
   /** A DER SubjectPublicKeyInfo, instead of GetPublicKey. */
   publicKey?: Uint8Array;
 }

@@ -71,9 +71,10 @@ pub fn verify(inner: Rc<Inner>, request: JsValue) -> Promise {
         let message = match js::string(&request, "messageType")?.as_deref() {
             None | Some("RAW") => Message::Raw(&message),
             Some("DIGEST") => Message::Digest(&message),
+            Some("EXTERNAL_MU") => Message::ExternalMu(&message),
             Some(other) => {
                 return Err(invalid(&format!(
-                    "`messageType` must be RAW or DIGEST, not {other:?}"
+                    "`messageType` must be RAW, DIGEST or EXTERNAL_MU, not {other:?}"
                 )));
             }
         };

@@ -456,15 +456,27 @@ async fn a_tampered_stream_errors_the_output_stream() {
 
 #[wasm_bindgen_test]
 async fn verify_checks_kms_signatures_with_a_cached_public_key() {
+    // OpenSSL's ECDSA and RSA signatures, and pyca/cryptography's Ed25519
+    // and ML-DSA ones (some over an external mu, some under a context KMS
+    // never uses, which must not verify).
     let cases: Array = obj(include_str!(
         "../../kms-envelope/tests/data/openssl/signatures.json"
     ))
     .into();
+    let pyca: Array = obj(include_str!(
+        "../../kms-envelope/tests/data/pyca/signatures.json"
+    ))
+    .into();
+    let cases = cases.concat(&pyca);
     let session = kms_session(r#"{"type": "kms", "generatorKeyId": "alias/app"}"#, "");
     let mut checked = 0;
     for case in cases.iter() {
         let spec = get(&case, "key_spec").as_string().unwrap();
         let alg = get(&case, "algorithm").as_string().unwrap();
+        let message_type = get(&case, "message_type")
+            .as_string()
+            .unwrap_or_else(|| "RAW".into());
+        let expect_valid = get(&case, "valid").as_bool().unwrap_or(true);
         let b64 = |field: &str| {
             let text = get(&case, field).as_string().unwrap();
             let bin = js_sys::global();
@@ -480,12 +492,16 @@ async fn verify_checks_kms_signatures_with_a_cached_public_key() {
         let der = get(&case, "public_key");
         call("addPublicKey", &[key.clone().into(), der]);
         let request = obj(&format!(
-            r#"{{"keyId": "{key}", "signingAlgorithm": "{alg}"}}"#
+            r#"{{"keyId": "{key}", "signingAlgorithm": "{alg}", "messageType": "{message_type}"}}"#
         ));
         let request = with_bytes(request, "message", &b64("message"));
         let request = with_bytes(request, "signature", &b64("signature"));
         let result = ok(session.verify(request.clone())).await;
-        assert!(get(&result, "valid").as_bool().unwrap(), "{spec} {alg}");
+        assert_eq!(
+            get(&result, "valid").as_bool().unwrap(),
+            expect_valid,
+            "{spec} {alg} {message_type}"
+        );
         // Tampered message: invalid, not an error; the key is cached.
         let mut message = b64("message");
         message[0] ^= 1;
@@ -497,7 +513,7 @@ async fn verify_checks_kms_signatures_with_a_cached_public_key() {
         );
         checked += 1;
     }
-    assert!(checked >= 4);
+    assert!(checked >= 4 + 10);
     let stats = session.stats();
     assert_eq!(
         get(&stats, "kmsCalls.getPublicKey").as_f64().unwrap(),
@@ -507,6 +523,24 @@ async fn verify_checks_kms_signatures_with_a_cached_public_key() {
         get(&stats, "publicKeyCache.hits").as_f64().unwrap(),
         f64::from(checked)
     );
+    // KMS's message-type rules hold here too: ED25519_SHA_512 over a
+    // DIGEST, ECDSA over an EXTERNAL_MU, and an unknown type are refused.
+    let ed = pyca.get(0);
+    call("addPublicKey", &["ed".into(), get(&ed, "public_key")]);
+    for (alg, message_type) in [
+        ("ED25519_SHA_512", "DIGEST"),
+        ("ED25519_PH_SHA_512", "RAW"),
+        ("ML_DSA_SHAKE_256", "RAW"),
+        ("ED25519_SHA_512", "SOMETHING"),
+    ] {
+        let request = obj(&format!(
+            r#"{{"keyId": "ed", "signingAlgorithm": "{alg}", "messageType": "{message_type}"}}"#
+        ));
+        let request = with_bytes(request, "message", &[0u8; 64]);
+        let request = with_bytes(request, "signature", &[0u8; 64]);
+        let e = err(session.verify(request)).await;
+        assert_eq!(code(&e), "InvalidArgument", "{alg} {message_type}");
+    }
     // Unknown key: NotFound from GetPublicKey.
     let request = obj(r#"{"keyId": "nope", "signingAlgorithm": "ECDSA_SHA_256", "message": "m"}"#);
     let request = with_bytes(request, "signature", &[0u8; 8]);

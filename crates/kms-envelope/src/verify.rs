@@ -4,9 +4,14 @@
 //! Supported, as KMS pairs them: ECDSA on P-256 (SHA-256), P-384 (SHA-384),
 //! P-521 (SHA-512) and secp256k1 (SHA-256) with DER signatures; RSASSA-PSS
 //! (MGF1 with the same hash, salt as long as the hash) and RSASSA-PKCS1-v1_5
-//! with SHA-256/384/512 on RSA keys of 2048 to 4096 bits. The message is
-//! given either raw (hashed here) or as its digest, as KMS `Sign` accepts
-//! `MessageType` `RAW` or `DIGEST`.
+//! with SHA-256/384/512 on RSA keys of 2048 to 4096 bits; Ed25519 and
+//! Ed25519ph (RFC 8032) on `ECC_NIST_EDWARDS25519`; ML-DSA (FIPS 204, empty
+//! context) on `ML_DSA_44/65/87`. The message is given as KMS `Sign` takes
+//! it: raw (hashed here), as its digest (`DIGEST`), or for ML-DSA as the
+//! representative μ (`EXTERNAL_MU`), with KMS's rules for which algorithm
+//! takes which.
+//!
+//! Not supported: `SM2DSA` (SM2 keys exist only in KMS's China Regions).
 
 use core::fmt;
 
@@ -17,6 +22,8 @@ use rsa::traits::PublicKeyParts as _;
 use rsa::{Pkcs1v15Sign, Pss, RsaPublicKey};
 use sha2::Digest as _;
 use spki::ObjectIdentifier;
+
+use ml_dsa::{MlDsa44, MlDsa65, MlDsa87};
 
 use crate::error::Error;
 
@@ -41,6 +48,15 @@ pub enum SigningAlgorithm {
     RsassaPkcs1V15Sha384,
     /// `RSASSA_PKCS1_V1_5_SHA_512`.
     RsassaPkcs1V15Sha512,
+    /// `ED25519_SHA_512`: Ed25519 over the message itself (`RAW` only).
+    Ed25519Sha512,
+    /// `ED25519_PH_SHA_512`: Ed25519ph over a SHA-512 digest (`DIGEST`
+    /// only). As in KMS, the digest given is the message Ed25519ph signs, so
+    /// it is hashed once more inside the algorithm.
+    Ed25519PhSha512,
+    /// `ML_DSA_SHAKE_256`: ML-DSA with an empty context, over the message
+    /// (`RAW`) or its representative μ (`EXTERNAL_MU`).
+    MlDsaShake256,
 }
 
 /// The hash of a signing algorithm.
@@ -70,8 +86,8 @@ impl Hash {
 }
 
 impl SigningAlgorithm {
-    /// All nine algorithms.
-    pub const ALL: [SigningAlgorithm; 9] = [
+    /// Every algorithm KMS offers outside its China Regions.
+    pub const ALL: [SigningAlgorithm; 12] = [
         SigningAlgorithm::EcdsaSha256,
         SigningAlgorithm::EcdsaSha384,
         SigningAlgorithm::EcdsaSha512,
@@ -81,6 +97,9 @@ impl SigningAlgorithm {
         SigningAlgorithm::RsassaPkcs1V15Sha256,
         SigningAlgorithm::RsassaPkcs1V15Sha384,
         SigningAlgorithm::RsassaPkcs1V15Sha512,
+        SigningAlgorithm::Ed25519Sha512,
+        SigningAlgorithm::Ed25519PhSha512,
+        SigningAlgorithm::MlDsaShake256,
     ];
 
     /// The name KMS uses, e.g. `ECDSA_SHA_256`.
@@ -95,6 +114,9 @@ impl SigningAlgorithm {
             SigningAlgorithm::RsassaPkcs1V15Sha256 => "RSASSA_PKCS1_V1_5_SHA_256",
             SigningAlgorithm::RsassaPkcs1V15Sha384 => "RSASSA_PKCS1_V1_5_SHA_384",
             SigningAlgorithm::RsassaPkcs1V15Sha512 => "RSASSA_PKCS1_V1_5_SHA_512",
+            SigningAlgorithm::Ed25519Sha512 => "ED25519_SHA_512",
+            SigningAlgorithm::Ed25519PhSha512 => "ED25519_PH_SHA_512",
+            SigningAlgorithm::MlDsaShake256 => "ML_DSA_SHAKE_256",
         }
     }
 
@@ -104,26 +126,33 @@ impl SigningAlgorithm {
             .into_iter()
             .find(|a| a.kms_name() == name)
             .ok_or(Error::InvalidArgument(
-                "signing algorithm must be one of ECDSA_SHA_256/384/512, RSASSA_PSS_SHA_256/384/512, RSASSA_PKCS1_V1_5_SHA_256/384/512",
+                "signing algorithm must be one of ECDSA_SHA_256/384/512, RSASSA_PSS_SHA_256/384/512, RSASSA_PKCS1_V1_5_SHA_256/384/512, ED25519_SHA_512, ED25519_PH_SHA_512, ML_DSA_SHAKE_256",
             ))
     }
 
-    /// The length of the digest this algorithm signs, in bytes.
-    pub const fn digest_len(self) -> usize {
-        self.hash().len()
+    /// The length of the digest a `DIGEST` message must have, in bytes;
+    /// `None` for the algorithms that take no digest (`ED25519_SHA_512`,
+    /// `ML_DSA_SHAKE_256`).
+    pub const fn digest_len(self) -> Option<usize> {
+        match self.hash() {
+            Some(hash) => Some(hash.len()),
+            None => None,
+        }
     }
 
-    const fn hash(self) -> Hash {
+    const fn hash(self) -> Option<Hash> {
         match self {
             SigningAlgorithm::EcdsaSha256
             | SigningAlgorithm::RsassaPssSha256
-            | SigningAlgorithm::RsassaPkcs1V15Sha256 => Hash::Sha256,
+            | SigningAlgorithm::RsassaPkcs1V15Sha256 => Some(Hash::Sha256),
             SigningAlgorithm::EcdsaSha384
             | SigningAlgorithm::RsassaPssSha384
-            | SigningAlgorithm::RsassaPkcs1V15Sha384 => Hash::Sha384,
+            | SigningAlgorithm::RsassaPkcs1V15Sha384 => Some(Hash::Sha384),
             SigningAlgorithm::EcdsaSha512
             | SigningAlgorithm::RsassaPssSha512
-            | SigningAlgorithm::RsassaPkcs1V15Sha512 => Hash::Sha512,
+            | SigningAlgorithm::RsassaPkcs1V15Sha512
+            | SigningAlgorithm::Ed25519PhSha512 => Some(Hash::Sha512),
+            SigningAlgorithm::Ed25519Sha512 | SigningAlgorithm::MlDsaShake256 => None,
         }
     }
 }
@@ -142,8 +171,11 @@ pub enum Message<'a> {
     /// The message bytes (KMS `MessageType` `RAW`).
     Raw(&'a [u8]),
     /// The message digest (KMS `MessageType` `DIGEST`); its length must be
-    /// the hash's.
+    /// the hash's. Not for `ED25519_SHA_512` or `ML_DSA_SHAKE_256`.
     Digest(&'a [u8]),
+    /// ML-DSA's 64-byte message representative μ (FIPS 204 §6.2; KMS
+    /// `MessageType` `EXTERNAL_MU`). For `ML_DSA_SHAKE_256` only.
+    ExternalMu(&'a [u8]),
 }
 
 /// The kind of a public key, named as KMS's `KeySpec`.
@@ -162,6 +194,14 @@ pub enum KeyKind {
         /// Modulus length in bits.
         bits: usize,
     },
+    /// `ECC_NIST_EDWARDS25519`: an Ed25519 key.
+    EccNistEdwards25519,
+    /// `ML_DSA_44`.
+    MlDsa44,
+    /// `ML_DSA_65`.
+    MlDsa65,
+    /// `ML_DSA_87`.
+    MlDsa87,
 }
 
 impl KeyKind {
@@ -173,6 +213,10 @@ impl KeyKind {
             KeyKind::EccNistP521 => "ECC_NIST_P521".into(),
             KeyKind::EccSecgP256k1 => "ECC_SECG_P256K1".into(),
             KeyKind::Rsa { bits } => alloc::format!("RSA_{bits}"),
+            KeyKind::EccNistEdwards25519 => "ECC_NIST_EDWARDS25519".into(),
+            KeyKind::MlDsa44 => "ML_DSA_44".into(),
+            KeyKind::MlDsa65 => "ML_DSA_65".into(),
+            KeyKind::MlDsa87 => "ML_DSA_87".into(),
         }
     }
 
@@ -183,7 +227,17 @@ impl KeyKind {
             KeyKind::EccNistP256 | KeyKind::EccSecgP256k1 => alg == A::EcdsaSha256,
             KeyKind::EccNistP384 => alg == A::EcdsaSha384,
             KeyKind::EccNistP521 => alg == A::EcdsaSha512,
-            KeyKind::Rsa { .. } => !matches!(alg, A::EcdsaSha256 | A::EcdsaSha384 | A::EcdsaSha512),
+            KeyKind::Rsa { .. } => matches!(
+                alg,
+                A::RsassaPssSha256
+                    | A::RsassaPssSha384
+                    | A::RsassaPssSha512
+                    | A::RsassaPkcs1V15Sha256
+                    | A::RsassaPkcs1V15Sha384
+                    | A::RsassaPkcs1V15Sha512
+            ),
+            KeyKind::EccNistEdwards25519 => matches!(alg, A::Ed25519Sha512 | A::Ed25519PhSha512),
+            KeyKind::MlDsa44 | KeyKind::MlDsa65 | KeyKind::MlDsa87 => alg == A::MlDsaShake256,
         }
     }
 }
@@ -195,6 +249,10 @@ enum Key {
     P521(p521::ecdsa::VerifyingKey),
     K256(k256::ecdsa::VerifyingKey),
     Rsa(RsaPublicKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+    MlDsa44(ml_dsa::VerifyingKey<MlDsa44>),
+    MlDsa65(ml_dsa::VerifyingKey<MlDsa65>),
+    MlDsa87(ml_dsa::VerifyingKey<MlDsa87>),
 }
 
 /// ECDSA over a prehashed message with a DER signature. High-S signatures
@@ -227,17 +285,125 @@ const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.
 const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 const SECP256K1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.10");
+/// id-Ed25519 (RFC 8410).
+const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// id-ml-dsa-44, -65 and -87 (RFC 9881).
+const ID_ML_DSA_44: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.17");
+const ID_ML_DSA_65: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.18");
+const ID_ML_DSA_87: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.19");
+
+/// The ML-DSA public key in `bytes` (pkEncode of FIPS 204), if it has the
+/// parameter set's length. Every such byte string decodes to a key.
+fn ml_dsa_key<P: ml_dsa::MlDsaParams>(bytes: &[u8]) -> Result<ml_dsa::VerifyingKey<P>, Error> {
+    let encoded = ml_dsa::EncodedVerifyingKey::<P>::try_from(bytes)
+        .map_err(|_| Error::InvalidKey("ML-DSA public key has the wrong length"))?;
+    Ok(ml_dsa::VerifyingKey::decode(&encoded))
+}
+
+/// ML-DSA verification as KMS's `ML_DSA_SHAKE_256` does it: the message
+/// with an empty context, or an external μ.
+fn ml_dsa_ok<P: ml_dsa::MlDsaParams>(
+    key: &ml_dsa::VerifyingKey<P>,
+    message: Message<'_>,
+    signature: &[u8],
+) -> bool {
+    let Ok(signature) = ml_dsa::Signature::<P>::try_from(signature) else {
+        return false;
+    };
+    match message {
+        Message::Raw(bytes) => key.verify_with_context(bytes, &[], &signature),
+        Message::ExternalMu(mu) => ml_dsa::common::array::Array::try_from(mu)
+            .is_ok_and(|mu| key.verify_mu(&mu, &signature)),
+        // Refused by `check_message_type`.
+        Message::Digest(_) => false,
+    }
+}
+
+/// Ed25519 (`RAW`) or Ed25519ph over the given digest (`DIGEST`), both with
+/// RFC 8032's checks and without the small-order keys and points that
+/// "strict" verification refuses (KMS never makes those).
+fn ed25519_ok(key: &ed25519_dalek::VerifyingKey, message: Message<'_>, signature: &[u8]) -> bool {
+    let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
+        return false;
+    };
+    match message {
+        Message::Raw(bytes) => key.verify_strict(bytes, &signature).is_ok(),
+        Message::Digest(digest) => key
+            .verify_prehashed_strict(sha2::Sha512::new_with_prefix(digest), None, &signature)
+            .is_ok(),
+        Message::ExternalMu(_) => false,
+    }
+}
+
+/// KMS's rules for which message types an algorithm takes, and how long a
+/// digest or μ must be.
+fn check_message_type(alg: SigningAlgorithm, message: Message<'_>) -> Result<(), Error> {
+    use SigningAlgorithm as A;
+    match (alg, message) {
+        (A::Ed25519Sha512, Message::Raw(_)) => Ok(()),
+        (A::Ed25519Sha512, _) => Err(Error::InvalidArgument(
+            "ED25519_SHA_512 signs the message itself: the message type must be RAW",
+        )),
+        (A::Ed25519PhSha512, Message::Raw(_)) => Err(Error::InvalidArgument(
+            "ED25519_PH_SHA_512 signs a SHA-512 digest: the message type must be DIGEST",
+        )),
+        (A::MlDsaShake256, Message::Raw(_)) => Ok(()),
+        (A::MlDsaShake256, Message::ExternalMu(mu)) if mu.len() == 64 => Ok(()),
+        (A::MlDsaShake256, Message::ExternalMu(_)) => Err(Error::InvalidArgument(
+            "an EXTERNAL_MU message must be 64 bytes",
+        )),
+        (A::MlDsaShake256, Message::Digest(_)) => Err(Error::InvalidArgument(
+            "ML_DSA_SHAKE_256 takes a RAW message or an EXTERNAL_MU, not a DIGEST",
+        )),
+        (_, Message::ExternalMu(_)) => Err(Error::InvalidArgument(
+            "the message type EXTERNAL_MU is for ML_DSA_SHAKE_256 only",
+        )),
+        (_, Message::Raw(_)) => Ok(()),
+        (_, Message::Digest(d)) if Some(d.len()) == alg.digest_len() => Ok(()),
+        (_, Message::Digest(_)) => Err(Error::InvalidArgument(
+            "digest length does not match the signing algorithm's hash",
+        )),
+    }
+}
 
 /// The smallest RSA modulus accepted; KMS's smallest is 2048 bits.
 const MIN_RSA_BITS: usize = 2048;
 
 impl PublicKey {
     /// Parses a DER SubjectPublicKeyInfo holding an EC key on P-256, P-384,
-    /// P-521 or secp256k1, or an RSA key of 2048 to 4096 bits.
+    /// P-521 or secp256k1, an RSA key of 2048 to 4096 bits, an Ed25519 key,
+    /// or an ML-DSA-44/65/87 key.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
             .map_err(|_| Error::InvalidKey("public key is not DER SubjectPublicKeyInfo"))?;
-        let key = if spki.algorithm.oid == ID_EC_PUBLIC_KEY {
+        let oid = spki.algorithm.oid;
+        // RFC 8410 and RFC 9881: these algorithm identifiers have no
+        // parameters, and the bit string is the raw public key.
+        let raw_key = || {
+            if spki.algorithm.parameters.is_some() {
+                return Err(Error::InvalidKey(
+                    "Ed25519 and ML-DSA public keys take no algorithm parameters",
+                ));
+            }
+            spki.subject_public_key.as_bytes().ok_or(Error::InvalidKey(
+                "public key bit string is not whole bytes",
+            ))
+        };
+        let key = if oid == ID_ED25519 {
+            let bytes: [u8; 32] = raw_key()?
+                .try_into()
+                .map_err(|_| Error::InvalidKey("Ed25519 public key must be 32 bytes"))?;
+            Key::Ed25519(
+                ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                    .map_err(|_| Error::InvalidKey("Ed25519 public key is not a curve point"))?,
+            )
+        } else if oid == ID_ML_DSA_44 {
+            Key::MlDsa44(ml_dsa_key(raw_key()?)?)
+        } else if oid == ID_ML_DSA_65 {
+            Key::MlDsa65(ml_dsa_key(raw_key()?)?)
+        } else if oid == ID_ML_DSA_87 {
+            Key::MlDsa87(ml_dsa_key(raw_key()?)?)
+        } else if oid == ID_EC_PUBLIC_KEY {
             let curve = spki
                 .algorithm
                 .parameters_oid()
@@ -275,7 +441,7 @@ impl PublicKey {
             Key::Rsa(key)
         } else {
             return Err(Error::InvalidKey(
-                "public key algorithm must be id-ecPublicKey or rsaEncryption",
+                "public key algorithm must be id-ecPublicKey, rsaEncryption, id-Ed25519 or id-ml-dsa-44/65/87",
             ));
         };
         Ok(PublicKey { key })
@@ -289,13 +455,18 @@ impl PublicKey {
             Key::P521(_) => KeyKind::EccNistP521,
             Key::K256(_) => KeyKind::EccSecgP256k1,
             Key::Rsa(k) => KeyKind::Rsa { bits: k.n().bits() },
+            Key::Ed25519(_) => KeyKind::EccNistEdwards25519,
+            Key::MlDsa44(_) => KeyKind::MlDsa44,
+            Key::MlDsa65(_) => KeyKind::MlDsa65,
+            Key::MlDsa87(_) => KeyKind::MlDsa87,
         }
     }
 
     /// Verifies `signature` over `message` with `alg`. An algorithm not
-    /// valid for this key, or a digest of the wrong length, is
-    /// `InvalidArgument`; a signature that is malformed or does not verify is
-    /// `SignatureInvalid` (deliberately without saying which).
+    /// valid for this key, a message type the algorithm does not take, or a
+    /// digest or μ of the wrong length, is `InvalidArgument`; a signature
+    /// that is malformed or does not verify is `SignatureInvalid`
+    /// (deliberately without saying which).
     pub fn verify(
         &self,
         alg: SigningAlgorithm,
@@ -307,17 +478,41 @@ impl PublicKey {
                 "signing algorithm is not valid for this public key",
             ));
         }
-        let hash = alg.hash();
+        check_message_type(alg, message)?;
+        let ok = match &self.key {
+            Key::Ed25519(k) => ed25519_ok(k, message, signature),
+            Key::MlDsa44(k) => ml_dsa_ok(k, message, signature),
+            Key::MlDsa65(k) => ml_dsa_ok(k, message, signature),
+            Key::MlDsa87(k) => ml_dsa_ok(k, message, signature),
+            _ => self.verify_hashed(alg, message, signature)?,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::SignatureInvalid)
+        }
+    }
+
+    /// ECDSA and RSA: the digest of a `RAW` message, or the `DIGEST` given,
+    /// under the algorithm's hash.
+    fn verify_hashed(
+        &self,
+        alg: SigningAlgorithm,
+        message: Message<'_>,
+        signature: &[u8],
+    ) -> Result<bool, Error> {
+        let hash = alg
+            .hash()
+            .ok_or(Error::InvalidArgument("signing algorithm takes no digest"))?;
         let digest = match message {
             Message::Raw(bytes) => hash.digest(bytes),
-            Message::Digest(bytes) if bytes.len() == hash.len() => bytes.to_vec(),
-            Message::Digest(_) => {
-                return Err(Error::InvalidArgument(
-                    "digest length does not match the signing algorithm's hash",
-                ));
+            Message::Digest(bytes) => bytes.to_vec(),
+            // Refused by `check_message_type`.
+            Message::ExternalMu(_) => {
+                return Err(Error::InvalidArgument("EXTERNAL_MU is for ML-DSA only"));
             }
         };
-        let ok = match &self.key {
+        Ok(match &self.key {
             Key::P256(k) => ecdsa_ok!(p256::ecdsa::Signature, k, &digest, signature),
             Key::P384(k) => ecdsa_ok!(p384::ecdsa::Signature, k, &digest, signature),
             Key::P521(k) => ecdsa_ok!(p521::ecdsa::Signature, k, &digest, signature),
@@ -342,17 +537,16 @@ impl PublicKey {
                     SigningAlgorithm::RsassaPkcs1V15Sha512 => {
                         k.verify(Pkcs1v15Sign::new::<sha2::Sha512>(), &digest, signature)
                     }
-                    // Refused above by `supports`.
-                    _ => return Err(Error::InvalidArgument("ECDSA on an RSA key")),
+                    // Refused by `supports`.
+                    _ => return Err(Error::InvalidArgument("not an RSA signing algorithm")),
                 };
                 result.is_ok()
             }
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::SignatureInvalid)
-        }
+            // Verified by `verify` itself.
+            Key::Ed25519(_) | Key::MlDsa44(_) | Key::MlDsa65(_) | Key::MlDsa87(_) => {
+                return Err(Error::InvalidArgument("not an ECDSA or RSA key"));
+            }
+        })
     }
 }
 

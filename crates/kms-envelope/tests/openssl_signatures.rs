@@ -29,7 +29,7 @@ fn openssl_signatures_verify_for_every_algorithm_and_key_spec() {
         let message = b64(&f["message"]);
         let signature = b64(&f["signature"]);
         assert_eq!(key.kind().kms_key_spec(), spec);
-        let digest = match alg.digest_len() {
+        let digest = match alg.digest_len().unwrap() {
             32 => sha2::Sha256::digest(&message).to_vec(),
             48 => sha2::Sha384::digest(&message).to_vec(),
             _ => sha2::Sha512::digest(&message).to_vec(),

@@ -545,12 +545,19 @@ fn seed_response_corpus(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Real KMS public keys and signatures (the OpenSSL-made fixtures of the
-/// verify tests), laid out as the public_key target reads its input.
+/// Real KMS public keys and signatures (the OpenSSL- and pyca-made fixtures
+/// of the verify tests), laid out as the public_key target reads its input.
 fn seed_public_key_corpus(dir: &Path) -> Result<()> {
     use base64::Engine as _;
-    let fixtures = util::root().join("crates/kms-envelope/tests/data/openssl/signatures.json");
-    let cases: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(fixtures)?)?;
+    let mut cases: Vec<serde_json::Value> = Vec::new();
+    for signer in ["openssl", "pyca"] {
+        let fixtures = util::root().join(format!(
+            "crates/kms-envelope/tests/data/{signer}/signatures.json"
+        ));
+        let more: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(fixtures)?)?;
+        cases.extend(more);
+    }
     std::fs::create_dir_all(dir)?;
     let b64 = |v: &serde_json::Value| {
         base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default())

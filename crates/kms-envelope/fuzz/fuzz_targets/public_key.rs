@@ -1,6 +1,7 @@
 //! Parses arbitrary bytes as a DER SubjectPublicKeyInfo and, when that
 //! succeeds, verifies an arbitrary signature with every KMS signing
-//! algorithm, as message and as digest: never a panic.
+//! algorithm, as message, as digest and as ML-DSA's external mu: never a
+//! panic.
 #![no_main]
 
 use kms_envelope::verify::{Message, PublicKey, SigningAlgorithm};
@@ -17,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     for alg in SigningAlgorithm::ALL {
         let _ = key.verify(alg, Message::Raw(message), signature);
         let _ = key.verify(alg, Message::Digest(message), signature);
+        let _ = key.verify(alg, Message::ExternalMu(message), signature);
     }
 });
 

@@ -110,7 +110,7 @@ fn ecdsa_on_every_curve_verifies_raw_and_digest_and_rejects_changes() {
     for case in ec_cases() {
         let key = PublicKey::from_der(&case.spki).unwrap();
         assert_eq!(key.kind(), case.kind);
-        let digest = case.alg.hash().digest(MESSAGE);
+        let digest = case.alg.hash().unwrap().digest(MESSAGE);
         let sig = (case.sign)(&case.scalar, &digest);
         key.verify(case.alg, Message::Raw(MESSAGE), &sig).unwrap();
         key.verify(case.alg, Message::Digest(&digest), &sig)
@@ -161,7 +161,7 @@ fn ecdsa_on_every_curve_verifies_raw_and_digest_and_rejects_changes() {
 fn high_s_signatures_are_accepted_as_kms_may_produce_them() {
     let case = ec_cases().pop().unwrap(); // secp256k1
     let key = PublicKey::from_der(&case.spki).unwrap();
-    let digest = case.alg.hash().digest(MESSAGE);
+    let digest = case.alg.hash().unwrap().digest(MESSAGE);
     let sig = k256::ecdsa::Signature::from_der(&(case.sign)(&case.scalar, &digest)).unwrap();
     let high = k256::ecdsa::Signature::from_scalars(sig.r(), -*sig.s()).unwrap();
     assert!(bool::from(high.s().is_high()) || bool::from(sig.s().is_high()));
@@ -276,7 +276,7 @@ fn rsa_pss_and_pkcs1_for_every_hash_and_size() {
         assert_eq!(key.kind(), KeyKind::Rsa { bits });
         assert_eq!(key.kind().kms_key_spec(), alloc::format!("RSA_{bits}"));
         for &alg in &rsa_algs {
-            let digest = alg.hash().digest(MESSAGE);
+            let digest = alg.hash().unwrap().digest(MESSAGE);
             let sig = rsa_sign(private, alg, &digest);
             key.verify(alg, Message::Raw(MESSAGE), &sig).unwrap();
             key.verify(alg, Message::Digest(&digest), &sig).unwrap();
@@ -296,7 +296,7 @@ fn rsa_pss_and_pkcs1_for_every_hash_and_size() {
             );
             // A signature under one RSA algorithm does not pass as another.
             for &other in rsa_algs.iter().filter(|a| **a != alg) {
-                let other_digest = other.hash().digest(MESSAGE);
+                let other_digest = other.hash().unwrap().digest(MESSAGE);
                 assert_eq!(
                     key.verify(other, Message::Digest(&other_digest), &sig),
                     Err(Error::SignatureInvalid),
@@ -354,12 +354,13 @@ fn small_rsa_unknown_algorithms_and_garbage_are_refused() {
         PublicKey::from_der(spki.as_bytes()),
         Err(Error::InvalidKey(_))
     ));
-    // Ed25519 SubjectPublicKeyInfo (RFC 8410 example).
-    let ed25519 = hex(
-        "302a300506032b657003210019bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1",
+    // An X25519 SubjectPublicKeyInfo (RFC 8410's id-X25519): a key KMS
+    // has no signing algorithm for.
+    let x25519 = hex(
+        "302a300506032b656e03210019bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1",
     );
     assert!(matches!(
-        PublicKey::from_der(&ed25519),
+        PublicKey::from_der(&x25519),
         Err(Error::InvalidKey(_))
     ));
     for garbage in [&[][..], &[0x30], &[0x30, 0x00], &[0xff; 64]] {
@@ -369,6 +370,9 @@ fn small_rsa_unknown_algorithms_and_garbage_are_refused() {
         "ECDSA_SHA_256",
         "RSASSA_PSS_SHA_512",
         "RSASSA_PKCS1_V1_5_SHA_384",
+        "ED25519_SHA_512",
+        "ED25519_PH_SHA_512",
+        "ML_DSA_SHAKE_256",
     ] {
         assert_eq!(
             SigningAlgorithm::from_kms_name(name).unwrap().kms_name(),
@@ -408,7 +412,325 @@ proptest! {
         let rsa = PublicKey::from_der(rsa_key(2048).to_public_key().to_public_key_der().unwrap().as_bytes()).unwrap();
         prop_assert!(rsa.verify(SigningAlgorithm::RsassaPssSha256, Message::Raw(&digest), &sig).is_err());
         prop_assert!(rsa.verify(SigningAlgorithm::RsassaPkcs1V15Sha512, Message::Raw(&digest), &sig).is_err());
+        let ed = ed25519_dalek::SigningKey::from_bytes(&[1; 32]).verifying_key();
+        let ed = PublicKey::from_der(&ed25519_spki(ed.as_bytes())).unwrap();
+        prop_assert!(ed.verify(SigningAlgorithm::Ed25519Sha512, Message::Raw(&digest), &sig).is_err());
+        prop_assert!(ed.verify(SigningAlgorithm::Ed25519PhSha512, Message::Digest(&digest), &sig).is_err());
+        let ml = ml_dsa::SigningKey::<MlDsa44>::from_seed(&[1; 32].into()).expanded_key().verifying_key();
+        let ml = PublicKey::from_der(&spki_without_parameters(ID_ML_DSA_44, &ml.encode())).unwrap();
+        prop_assert!(ml.verify(SigningAlgorithm::MlDsaShake256, Message::Raw(&digest), &sig).is_err());
+        prop_assert!(ml.verify(SigningAlgorithm::MlDsaShake256, Message::ExternalMu(&digest), &sig).is_err());
     }
 }
 
 static EC_KEYS: OnceLock<Vec<(SigningAlgorithm, Vec<u8>)>> = OnceLock::new();
+
+/// A SubjectPublicKeyInfo with no algorithm parameters (RFC 8410, RFC 9881).
+fn spki_without_parameters(oid: ObjectIdentifier, key: &[u8]) -> Vec<u8> {
+    use der::Encode as _;
+    spki::SubjectPublicKeyInfoRef {
+        algorithm: spki::AlgorithmIdentifierRef {
+            oid,
+            parameters: None,
+        },
+        subject_public_key: der::asn1::BitStringRef::from_bytes(key).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
+
+/// The same key with an explicit NULL as its algorithm parameters.
+fn spki_with_null_parameters(oid: ObjectIdentifier, key: &[u8]) -> Vec<u8> {
+    use der::Encode as _;
+    spki::SubjectPublicKeyInfoRef {
+        algorithm: spki::AlgorithmIdentifierRef {
+            oid,
+            parameters: Some(der::asn1::AnyRef::NULL),
+        },
+        subject_public_key: der::asn1::BitStringRef::from_bytes(key).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
+
+fn ed25519_spki(public: &[u8]) -> Vec<u8> {
+    spki_without_parameters(ID_ED25519, public)
+}
+
+#[test]
+fn ed25519_published_vectors_verify() {
+    // RFC 8032 §7.1 TEST 1 (empty message) and TEST 2; §7.3 (Ed25519ph,
+    // message "abc"). The public key is derived from the published secret
+    // key and checked against the published one.
+    let pure = [
+        (
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            "",
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        ),
+        (
+            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+            "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+            "72",
+            "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+        ),
+    ];
+    for (secret, public, message, signature) in pure {
+        let secret: [u8; 32] = hex(secret).try_into().unwrap();
+        let derived = ed25519_dalek::SigningKey::from_bytes(&secret).verifying_key();
+        assert_eq!(derived.as_bytes()[..], hex(public)[..]);
+        let key = PublicKey::from_der(&ed25519_spki(&hex(public))).unwrap();
+        assert_eq!(key.kind(), KeyKind::EccNistEdwards25519);
+        assert_eq!(key.kind().kms_key_spec(), "ECC_NIST_EDWARDS25519");
+        let (message, signature) = (hex(message), hex(signature));
+        key.verify(
+            SigningAlgorithm::Ed25519Sha512,
+            Message::Raw(&message),
+            &signature,
+        )
+        .unwrap();
+        assert_eq!(
+            key.verify(
+                SigningAlgorithm::Ed25519Sha512,
+                Message::Raw(b"other"),
+                &signature
+            ),
+            Err(Error::SignatureInvalid)
+        );
+    }
+    let public = hex("ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf");
+    let secret: [u8; 32] = hex("833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42")
+        .try_into()
+        .unwrap();
+    let derived = ed25519_dalek::SigningKey::from_bytes(&secret).verifying_key();
+    assert_eq!(derived.as_bytes()[..], public[..]);
+    let signature = hex(
+        "98a70222f0b8121aa9d30f813d683f809e462b469c7ff87639499bb94e6dae4131f85042463c2a355a2003d062adf5aaa10b8c61e636062aaad11c2a26083406",
+    );
+    // The vector signs a 3-byte message, which KMS's DIGEST length rule
+    // refuses; the construction below it (Ed25519ph of the given bytes,
+    // empty context) is what `verify` runs for a 64-byte DIGEST.
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&public.try_into().unwrap()).unwrap();
+    assert!(ed25519_ok(&key, Message::Digest(b"abc"), &signature));
+    assert!(!ed25519_ok(&key, Message::Digest(b"abd"), &signature));
+    assert!(!ed25519_ok(&key, Message::Raw(b"abc"), &signature));
+}
+
+#[test]
+fn ed25519_follows_kms_message_type_rules_and_rejects_changes() {
+    use ed25519_dalek::Signer as _;
+    let signer = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let key = PublicKey::from_der(&ed25519_spki(signer.verifying_key().as_bytes())).unwrap();
+    let pure = signer.sign(MESSAGE).to_bytes();
+    let digest = sha2::Sha512::digest(MESSAGE);
+    let ph = signer
+        .sign_prehashed(sha2::Sha512::new_with_prefix(digest), None)
+        .unwrap()
+        .to_bytes();
+    let (a, a_ph) = (
+        SigningAlgorithm::Ed25519Sha512,
+        SigningAlgorithm::Ed25519PhSha512,
+    );
+    key.verify(a, Message::Raw(MESSAGE), &pure).unwrap();
+    key.verify(a_ph, Message::Digest(&digest), &ph).unwrap();
+    assert_eq!(a_ph.digest_len(), Some(64));
+    assert_eq!(a.digest_len(), None);
+    // Each signature passes only as what it is.
+    assert_eq!(
+        key.verify(a, Message::Raw(MESSAGE), &ph),
+        Err(Error::SignatureInvalid)
+    );
+    assert_eq!(
+        key.verify(a_ph, Message::Digest(&digest), &pure),
+        Err(Error::SignatureInvalid)
+    );
+    // KMS: ED25519_SHA_512 takes RAW only, ED25519_PH_SHA_512 DIGEST only
+    // and of SHA-512's length; EXTERNAL_MU is for ML-DSA.
+    for (alg, message) in [
+        (a, Message::Digest(&digest[..])),
+        (a, Message::ExternalMu(&digest[..])),
+        (a_ph, Message::Raw(MESSAGE)),
+        (a_ph, Message::Digest(&digest[1..])),
+        (a_ph, Message::ExternalMu(&digest[..])),
+        (SigningAlgorithm::EcdsaSha512, Message::Digest(&digest[..])),
+        (SigningAlgorithm::MlDsaShake256, Message::Raw(MESSAGE)),
+    ] {
+        assert!(
+            matches!(
+                key.verify(alg, message, &pure),
+                Err(Error::InvalidArgument(_))
+            ),
+            "{alg:?} {message:?}"
+        );
+    }
+    for i in [0, 31, 32, 63] {
+        assert_eq!(
+            key.verify(a, Message::Raw(MESSAGE), &flip(&pure, i)),
+            Err(Error::SignatureInvalid)
+        );
+        assert_eq!(
+            key.verify(a_ph, Message::Digest(&flip(&digest, i)), &ph),
+            Err(Error::SignatureInvalid)
+        );
+    }
+    assert_eq!(
+        key.verify(a, Message::Raw(MESSAGE), &pure[..63]),
+        Err(Error::SignatureInvalid)
+    );
+}
+
+#[test]
+fn ed25519_small_order_keys_do_not_verify_anything() {
+    // The identity point as the key, R the identity and S zero: the
+    // cofactorless equation [S]B = R + [k]A holds for every message, so a
+    // lax verifier accepts this "signature" of anything. Strict verification
+    // refuses it.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let key = PublicKey::from_der(&ed25519_spki(&identity)).unwrap();
+    let mut forged = [0u8; 64];
+    forged[0] = 1;
+    assert_eq!(
+        key.verify(
+            SigningAlgorithm::Ed25519Sha512,
+            Message::Raw(MESSAGE),
+            &forged
+        ),
+        Err(Error::SignatureInvalid)
+    );
+}
+
+#[test]
+fn ed25519_and_ml_dsa_keys_parse_only_in_their_exact_form() {
+    let ed = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
+    let good = ed25519_spki(ed.as_bytes());
+    assert!(PublicKey::from_der(&good).is_ok());
+    for end in 0..good.len() {
+        assert!(PublicKey::from_der(&good[..end]).is_err());
+    }
+    let bad = [
+        spki_with_null_parameters(ID_ED25519, ed.as_bytes()),
+        ed25519_spki(&ed.as_bytes()[1..]),
+        ed25519_spki(&[ed.as_bytes().as_slice(), &[0]].concat()),
+        // y = 2 is on no twisted Edwards point of curve25519's form.
+        ed25519_spki(&{
+            let mut y = [0u8; 32];
+            y[0] = 2;
+            y
+        }),
+    ];
+    for der in &bad {
+        assert!(
+            matches!(PublicKey::from_der(der), Err(Error::InvalidKey(_))),
+            "{der:02x?}"
+        );
+    }
+    let ml = ml_dsa::SigningKey::<MlDsa44>::from_seed(&[3; 32].into())
+        .expanded_key()
+        .verifying_key()
+        .encode();
+    assert!(PublicKey::from_der(&spki_without_parameters(ID_ML_DSA_44, &ml)).is_ok());
+    for der in [
+        spki_with_null_parameters(ID_ML_DSA_44, &ml),
+        spki_without_parameters(ID_ML_DSA_44, &ml[1..]),
+        // A 44 key under the 65 identifier.
+        spki_without_parameters(ID_ML_DSA_65, &ml),
+        spki_without_parameters(ID_ML_DSA_87, &[]),
+    ] {
+        assert!(matches!(
+            PublicKey::from_der(&der),
+            Err(Error::InvalidKey(_))
+        ));
+    }
+}
+
+/// ML-DSA round trips for one parameter set, with KMS's message types.
+fn ml_dsa_case<P: ml_dsa::MlDsaParams>(oid: ObjectIdentifier, kind: KeyKind) {
+    use ml_dsa::signature::digest::Update as _;
+    let signer = ml_dsa::SigningKey::<P>::from_seed(&[5; 32].into());
+    let verifying = signer.expanded_key().verifying_key();
+    let key = PublicKey::from_der(&spki_without_parameters(oid, &verifying.encode())).unwrap();
+    assert_eq!(key.kind(), kind);
+    let alg = SigningAlgorithm::MlDsaShake256;
+    assert_eq!(alg.digest_len(), None);
+    let expanded = signer.expanded_key();
+    let raw = expanded.sign_deterministic(MESSAGE, &[]).unwrap().encode();
+    let mu = verifying
+        .compute_mu(
+            |h| {
+                h.update(MESSAGE);
+                Ok(())
+            },
+            &[],
+        )
+        .unwrap();
+    let from_mu = expanded.sign_mu_deterministic(&mu).encode();
+    // The μ of a message is the message, as far as the signature goes.
+    for sig in [&raw[..], &from_mu[..]] {
+        key.verify(alg, Message::Raw(MESSAGE), sig).unwrap();
+        key.verify(alg, Message::ExternalMu(&mu), sig).unwrap();
+    }
+    // KMS signs with the empty context.
+    let with_context = expanded
+        .sign_deterministic(MESSAGE, b"ctx")
+        .unwrap()
+        .encode();
+    assert_eq!(
+        key.verify(alg, Message::Raw(MESSAGE), &with_context),
+        Err(Error::SignatureInvalid)
+    );
+    assert_eq!(
+        key.verify(alg, Message::Raw(b"another message"), &raw),
+        Err(Error::SignatureInvalid)
+    );
+    assert_eq!(
+        key.verify(alg, Message::ExternalMu(&flip(&mu, 0)), &raw),
+        Err(Error::SignatureInvalid)
+    );
+    for i in [0, raw.len() / 2, raw.len() - 1] {
+        assert_eq!(
+            key.verify(alg, Message::Raw(MESSAGE), &flip(&raw, i)),
+            Err(Error::SignatureInvalid),
+            "{kind:?} byte {i}"
+        );
+    }
+    for sig in [&raw[1..], &[raw.as_slice(), &[0]].concat()[..], &[]] {
+        assert_eq!(
+            key.verify(alg, Message::Raw(MESSAGE), sig),
+            Err(Error::SignatureInvalid)
+        );
+    }
+    for (alg, message) in [
+        (alg, Message::Digest(&mu[..])),
+        (alg, Message::ExternalMu(&mu[1..])),
+        (alg, Message::ExternalMu(&[&mu[..], &[0]].concat())),
+        (SigningAlgorithm::Ed25519Sha512, Message::Raw(MESSAGE)),
+        (SigningAlgorithm::RsassaPssSha512, Message::Raw(MESSAGE)),
+    ] {
+        assert!(
+            matches!(
+                key.verify(alg, message, &raw),
+                Err(Error::InvalidArgument(_))
+            ),
+            "{kind:?} {alg:?}"
+        );
+    }
+}
+
+#[test]
+fn ml_dsa_every_parameter_set_follows_kms_message_types_and_rejects_changes() {
+    ml_dsa_case::<MlDsa44>(ID_ML_DSA_44, KeyKind::MlDsa44);
+    ml_dsa_case::<MlDsa65>(ID_ML_DSA_65, KeyKind::MlDsa65);
+    ml_dsa_case::<MlDsa87>(ID_ML_DSA_87, KeyKind::MlDsa87);
+}
+
+#[test]
+fn external_mu_is_refused_outside_ml_dsa() {
+    let case = &ec_cases()[0];
+    let key = PublicKey::from_der(&case.spki).unwrap();
+    assert!(matches!(
+        key.verify(case.alg, Message::ExternalMu(&[0; 64]), &[0; 70]),
+        Err(Error::InvalidArgument(_))
+    ));
+}
