@@ -99,6 +99,23 @@ Deno.test("KMS keyrings, cache, verify and error codes in Deno", async () => {
     const ok = await s.verify({ keyId: signing.Arn, message, signature, signingAlgorithm: "ECDSA_SHA_384" });
     assert(ok.valid, "signature verifies");
 
+    // An Ed25519 key, its algorithm named by a string only known at run
+    // time (as it would come from DescribeKey): the types accept it.
+    const ed = await server.admin.createKey({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" });
+    const edAlgorithm: string = (ed.SigningAlgorithms as string[])[0];
+    const edSigned = await server.admin.call("Sign", {
+      KeyId: ed.KeyId,
+      Message: btoa(String.fromCharCode(...message)),
+      MessageType: "RAW",
+      SigningAlgorithm: edAlgorithm,
+    });
+    const edSignature = Uint8Array.from(atob(edSigned.Signature), (c) => c.charCodeAt(0));
+    const edOk = await s.verify({ keyId: ed.Arn, message, signature: edSignature, signingAlgorithm: edAlgorithm });
+    assert(edAlgorithm === "ED25519_SHA_512" && edOk.valid, "Ed25519 signature verifies");
+    edSignature[0] ^= 1;
+    const edBad = await s.verify({ keyId: ed.Arn, message, signature: edSignature, signingAlgorithm: edAlgorithm });
+    assert(!edBad.valid, "changed Ed25519 signature");
+
     const disabled = await server.admin.createKey({});
     await server.admin.call("DisableKey", { KeyId: disabled.KeyId });
     assert(

@@ -118,9 +118,11 @@ export interface VerifyRequest {
   /**
    * A KMS `SigningAlgorithmSpec`: ECDSA_SHA_256/384/512,
    * RSASSA_PSS_SHA_256/384/512, RSASSA_PKCS1_V1_5_SHA_256/384/512,
-   * ED25519_SHA_512, ED25519_PH_SHA_512 or ML_DSA_SHAKE_256.
+   * ED25519_SHA_512, ED25519_PH_SHA_512 or ML_DSA_SHAKE_256. Any other
+   * string is an `InvalidArgument` error (a string typed at run time, such
+   * as a key's `SigningAlgorithms` entry, type-checks as it did before).
    */
-  signingAlgorithm: SigningAlgorithm;
+  signingAlgorithm: SigningAlgorithm | (string & {});
   /**
    * As KMS `Sign` took it (default RAW). ED25519_SHA_512 takes RAW only,
    * ED25519_PH_SHA_512 DIGEST only (a SHA-512 digest), ML_DSA_SHAKE_256
