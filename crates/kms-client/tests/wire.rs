@@ -282,6 +282,8 @@ proptest! {
             encryption_algorithms: encryption.clone(),
             signing_algorithms: signing.clone(),
             key_agreement_algorithms: None,
+            // A member the client does not read (ML-KEM keys): skipped.
+            encapsulation_algorithms: Some(vec![ops::EncapsulationAlgorithmSpec::MlKem]),
         };
         let expected_encryption: Vec<&str> = encryption.iter().flatten().map(|a| a.as_str()).collect();
         let expected_signing: Vec<&str> = signing.iter().flatten().map(|a| a.as_str()).collect();

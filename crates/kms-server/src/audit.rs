@@ -578,6 +578,7 @@ const REDACTED: &[&str] = &[
     "GrantTokens",
     "CiphertextForRecipient",
     "SharedSecret",
+    "SharedSecretCiphertextBlob",
     "Recipient",
 ];
 
@@ -648,6 +649,8 @@ fn cryptographic(operation: &str) -> bool {
             | "Sign"
             | "Verify"
             | "DeriveSharedSecret"
+            | "Encapsulate"
+            | "Decapsulate"
     )
 }
 

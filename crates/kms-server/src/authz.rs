@@ -193,6 +193,12 @@ impl Access {
             Request::GetPublicKey(r) => {
                 tokens = r.grant_tokens.as_deref().unwrap_or_default();
             }
+            Request::Encapsulate(r) => {
+                tokens = r.grant_tokens.as_deref().unwrap_or_default();
+            }
+            Request::Decapsulate(r) => {
+                tokens = r.grant_tokens.as_deref().unwrap_or_default();
+            }
             Request::DeriveSharedSecret(r) => {
                 tokens = r.grant_tokens.as_deref().unwrap_or_default();
                 if let Some(a) = r.key_agreement_algorithm {
@@ -331,6 +337,7 @@ fn kms_action(name: &str) -> &'static str {
         "CreateAlias",
         "CreateGrant",
         "CreateKey",
+        "Decapsulate",
         "Decrypt",
         "DeleteAlias",
         "DeleteImportedKeyMaterial",
@@ -348,6 +355,7 @@ fn kms_action(name: &str) -> &'static str {
         "DescribeKey",
         "DisableKey",
         "EnableKey",
+        "Encapsulate",
         "Encrypt",
         "GenerateDataKey",
         "GenerateDataKeyPair",
@@ -384,9 +392,11 @@ fn cross_account_action(action: &str) -> bool {
     matches!(
         action,
         "kms:CreateGrant"
+            | "kms:Decapsulate"
             | "kms:Decrypt"
             | "kms:DeriveSharedSecret"
             | "kms:DescribeKey"
+            | "kms:Encapsulate"
             | "kms:Encrypt"
             | "kms:GenerateDataKey"
             | "kms:GenerateDataKeyPair"

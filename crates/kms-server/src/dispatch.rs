@@ -64,6 +64,8 @@ pub async fn dispatch(
         Request::GenerateMac(r) => json(crypto_ops::generate_mac(s, ctx, r)),
         Request::VerifyMac(r) => json(crypto_ops::verify_mac(s, ctx, r)),
         Request::DeriveSharedSecret(r) => json(crypto_ops::derive_shared_secret(s, ctx, r).await),
+        Request::Encapsulate(r) => json(crypto_ops::encapsulate(s, ctx, r).await),
+        Request::Decapsulate(r) => json(crypto_ops::decapsulate(s, ctx, r).await),
         Request::GetKeyPolicy(r) => json(access::get_key_policy(s, ctx, r)),
         Request::PutKeyPolicy(r) => json(access::put_key_policy(state, ctx, r).await),
         Request::ListKeyPolicies(r) => json(access::list_key_policies(s, ctx, r)),

@@ -7,11 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use common::*;
-use rsa::pkcs8::DecodePublicKey as _;
-use rsa::{Oaep, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256, Sha512};
 
@@ -353,29 +349,6 @@ async fn keys_and_their_signatures_survive_a_restart() {
     }
 }
 
-async fn import_material(s: &TestServer, key: &str, material: &[u8]) -> (u16, Value) {
-    let v = s
-        .ok(
-            "GetParametersForImport",
-            json!({"KeyId": key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
-                   "WrappingKeySpec": "RSA_2048"}),
-        )
-        .await;
-    let wrapping = RsaPublicKey::from_public_key_der(
-        &STANDARD.decode(v["PublicKey"].as_str().unwrap()).unwrap(),
-    )
-    .unwrap();
-    let wrapped = wrapping
-        .encrypt(&mut rand_core::OsRng, Oaep::new::<Sha256>(), material)
-        .unwrap();
-    s.call(
-        "ImportKeyMaterial",
-        json!({"KeyId": key, "ImportToken": v["ImportToken"], "EncryptedKeyMaterial": b64(&wrapped),
-               "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn imported_material_is_pkcs8_of_the_seed() {
     let s = TestServer::new();
@@ -437,21 +410,6 @@ async fn imported_material_is_pkcs8_of_the_seed() {
     assert_eq!(v["__type"], "IncorrectKeyMaterialException", "{v}");
 }
 
-/// Eight RAW Sign calls in a row: (succeeded, throttled).
-async fn sign_burst(s: &TestServer, key: &str, algorithm: &str) -> (usize, usize) {
-    let (mut ok, mut throttled) = (0, 0);
-    for _ in 0..8 {
-        let (status, v) = s.call("Sign", sign_body(key, algorithm, "RAW", b"m")).await;
-        if status == 200 {
-            ok += 1;
-        } else {
-            assert_eq!(v["__type"], "ThrottlingException", "{v}");
-            throttled += 1;
-        }
-    }
-    (ok, throttled)
-}
-
 #[tokio::test]
 async fn ml_dsa_has_its_own_quota_and_ed25519_counts_as_ecc() {
     let s = TestServer::with_quotas(&[
@@ -464,8 +422,20 @@ async fn ml_dsa_has_its_own_quota_and_ed25519_counts_as_ecc() {
     let ed = s
         .create_key(json!({"KeySpec": "ECC_NIST_EDWARDS25519"}))
         .await;
-    let (ml_ok, ml_throttled) = sign_burst(&s, &ml, "ML_DSA_SHAKE_256").await;
-    let (ed_ok, ed_throttled) = sign_burst(&s, &ed, "ED25519_SHA_512").await;
+    let (ml_ok, ml_throttled) = burst(
+        &s,
+        "Sign",
+        sign_body(&ml, "ML_DSA_SHAKE_256", "RAW", b"m"),
+        8,
+    )
+    .await;
+    let (ed_ok, ed_throttled) = burst(
+        &s,
+        "Sign",
+        sign_body(&ed, "ED25519_SHA_512", "RAW", b"m"),
+        8,
+    )
+    .await;
     assert!(ml_ok >= 2 && ml_throttled > 0, "{ml_ok} {ml_throttled}");
     assert!(ed_ok >= 3 && ed_throttled > 0, "{ed_ok} {ed_throttled}");
     let response = s

@@ -1,6 +1,6 @@
 //! Cryptographic operations: Encrypt, Decrypt, ReEncrypt, the GenerateDataKey
 //! family, GenerateRandom, GetPublicKey, Sign, Verify, GenerateMac, VerifyMac,
-//! DeriveSharedSecret.
+//! DeriveSharedSecret, Encapsulate, Decapsulate.
 
 use std::collections::BTreeMap;
 
@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::{Validate, Validator};
 use super::{
-    Blob, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec,
-    KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType, OriginType, SigningAlgorithmSpec,
+    Blob, DataKeyPairSpec, DataKeySpec, EncapsulationAlgorithmSpec, EncryptionAlgorithmSpec,
+    KeyAgreementAlgorithmSpec, KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType, OriginType,
+    SigningAlgorithmSpec,
 };
 
 /// An encryption context: non-secret key-value pairs bound to a ciphertext as AAD.
@@ -376,6 +377,9 @@ pub struct GetPublicKeyResponse {
     /// Key agreement algorithms (key agreement keys only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key_agreement_algorithms: Option<Vec<KeyAgreementAlgorithmSpec>>,
+    /// Key encapsulation algorithms (ENCAPSULATE_DECAPSULATE keys only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub encapsulation_algorithms: Option<Vec<EncapsulationAlgorithmSpec>>,
 }
 
 /// `Sign` input.
@@ -632,4 +636,94 @@ pub struct DeriveSharedSecretResponse {
     pub key_agreement_algorithm: KeyAgreementAlgorithmSpec,
     /// `AWS_KMS` or `EXTERNAL`.
     pub key_origin: OriginType,
+}
+
+/// `Encapsulate` input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EncapsulateRequest {
+    /// ML-KEM key: id, ARN, alias name or alias ARN.
+    pub key_id: String,
+    /// `ML_KEM` (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encapsulation_algorithm: Option<EncapsulationAlgorithmSpec>,
+    /// Grant tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_tokens: Option<Vec<String>>,
+    /// Check permissions only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl Validate for EncapsulateRequest {
+    fn check(&self, v: &mut Validator) {
+        v.length("keyId", &self.key_id, 1, 2048);
+        v.required("encapsulationAlgorithm", &self.encapsulation_algorithm);
+        v.grant_tokens(&self.grant_tokens);
+    }
+}
+
+/// `Encapsulate` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncapsulateResponse {
+    /// Key ARN.
+    pub key_id: String,
+    /// The 32-byte shared secret (zeroized on drop, as every [`Blob`]).
+    pub shared_secret: Blob,
+    /// The ML-KEM ciphertext of the shared secret (768, 1,088 or 1,568
+    /// bytes for ML_KEM_512, 768 and 1024).
+    pub shared_secret_ciphertext_blob: Blob,
+    /// Algorithm used.
+    pub encapsulation_algorithm: EncapsulationAlgorithmSpec,
+}
+
+/// `Decapsulate` input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DecapsulateRequest {
+    /// ML-KEM key: id, ARN, alias name or alias ARN.
+    pub key_id: String,
+    /// The ciphertext `Encapsulate` returned (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_secret_ciphertext_blob: Option<Blob>,
+    /// `ML_KEM` (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encapsulation_algorithm: Option<EncapsulationAlgorithmSpec>,
+    /// Grant tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_tokens: Option<Vec<String>>,
+    /// Check permissions only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl Validate for DecapsulateRequest {
+    fn check(&self, v: &mut Validator) {
+        v.length("keyId", &self.key_id, 1, 2048);
+        v.required(
+            "sharedSecretCiphertextBlob",
+            &self.shared_secret_ciphertext_blob,
+        );
+        v.opt_blob(
+            "sharedSecretCiphertextBlob",
+            &self.shared_secret_ciphertext_blob,
+            1,
+            MAX_CIPHERTEXT,
+        );
+        v.required("encapsulationAlgorithm", &self.encapsulation_algorithm);
+        v.grant_tokens(&self.grant_tokens);
+    }
+}
+
+/// `Decapsulate` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DecapsulateResponse {
+    /// Key ARN.
+    pub key_id: String,
+    /// The 32-byte shared secret (zeroized on drop, as every [`Blob`]).
+    pub shared_secret: Blob,
+    /// Algorithm used.
+    pub encapsulation_algorithm: EncapsulationAlgorithmSpec,
 }

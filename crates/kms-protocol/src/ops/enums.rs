@@ -109,6 +109,12 @@ wire_enum! {
         MlDsa87 = "ML_DSA_87",
         /// Ed25519 key pair (RFC 8032, FIPS 186-5).
         EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        /// ML-KEM-512 key pair (FIPS 203).
+        MlKem512 = "ML_KEM_512",
+        /// ML-KEM-768 key pair (FIPS 203).
+        MlKem768 = "ML_KEM_768",
+        /// ML-KEM-1024 key pair (FIPS 203).
+        MlKem1024 = "ML_KEM_1024",
     }
 }
 
@@ -123,6 +129,8 @@ wire_enum! {
         GenerateVerifyMac = "GENERATE_VERIFY_MAC",
         /// Derive shared secrets (ECDH).
         KeyAgreement = "KEY_AGREEMENT",
+        /// Encapsulate and decapsulate shared secrets (ML-KEM).
+        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
     }
 }
 
@@ -242,6 +250,14 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// Key encapsulation algorithm (`EncapsulationAlgorithmSpec`).
+    EncapsulationAlgorithmSpec {
+        /// ML-KEM (FIPS 203) of the key's parameter set.
+        MlKem = "ML_KEM",
+    }
+}
+
+wire_enum! {
     /// Whether Sign/Verify input is the message or its digest (`MessageType`).
     MessageType {
         /// The message; KMS hashes it.
@@ -285,6 +301,12 @@ wire_enum! {
         Sm2 = "SM2",
         /// Ed25519.
         EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        /// ML-KEM-512 (private key in seed form).
+        MlKem512 = "ML_KEM_512",
+        /// ML-KEM-768 (private key in seed form).
+        MlKem768 = "ML_KEM_768",
+        /// ML-KEM-1024 (private key in seed form).
+        MlKem1024 = "ML_KEM_1024",
     }
 }
 
@@ -325,6 +347,10 @@ wire_enum! {
         VerifyMac = "VerifyMac",
         /// DeriveSharedSecret.
         DeriveSharedSecret = "DeriveSharedSecret",
+        /// Encapsulate.
+        Encapsulate = "Encapsulate",
+        /// Decapsulate.
+        Decapsulate = "Decapsulate",
     }
 }
 
@@ -443,6 +469,9 @@ impl KeySpec {
             | KeySpec::MlDsa65
             | KeySpec::MlDsa87
             | KeySpec::EccNistEdwards25519 => &[SignVerify],
+            // AWS: "For asymmetric KMS keys with ML-KEM key pairs, specify
+            // ENCAPSULATE_DECAPSULATE."
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => &[EncapsulateDecapsulate],
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 &[GenerateVerifyMac]
             }
@@ -492,6 +521,17 @@ impl KeySpec {
             &[KeyAgreementAlgorithmSpec::Ecdh]
         } else {
             &[]
+        }
+    }
+
+    /// Key encapsulation algorithms valid for this key spec (empty unless an
+    /// ML-KEM key).
+    pub fn encapsulation_algorithms(self) -> &'static [EncapsulationAlgorithmSpec] {
+        match self {
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
+                &[EncapsulationAlgorithmSpec::MlKem]
+            }
+            _ => &[],
         }
     }
 
@@ -554,6 +594,59 @@ mod tests {
             "ECC_NIST_EDWARDS25519".parse::<DataKeyPairSpec>().unwrap(),
             DataKeyPairSpec::EccNistEdwards25519
         );
+    }
+
+    #[test]
+    fn ml_kem_specs_are_spelled_as_aws_does_and_encapsulate_only() {
+        for (spec, wire, pair) in [
+            (KeySpec::MlKem512, "ML_KEM_512", DataKeyPairSpec::MlKem512),
+            (KeySpec::MlKem768, "ML_KEM_768", DataKeyPairSpec::MlKem768),
+            (
+                KeySpec::MlKem1024,
+                "ML_KEM_1024",
+                DataKeyPairSpec::MlKem1024,
+            ),
+        ] {
+            assert_eq!(spec.as_str(), wire);
+            assert_eq!(pair.as_str(), wire);
+            assert_eq!(
+                spec.allowed_usages(),
+                &[KeyUsageType::EncapsulateDecapsulate]
+            );
+            assert_eq!(
+                spec.encapsulation_algorithms(),
+                &[EncapsulationAlgorithmSpec::MlKem]
+            );
+            assert!(spec.signing_algorithms().is_empty());
+            assert!(spec.encryption_algorithms().is_empty());
+            assert!(spec.key_agreement_algorithms().is_empty());
+            assert!(spec.mac_algorithms().is_empty());
+        }
+        for spec in KeySpec::ALL {
+            if !matches!(
+                spec,
+                KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024
+            ) {
+                assert!(spec.encapsulation_algorithms().is_empty(), "{spec}");
+                assert!(
+                    !spec
+                        .allowed_usages()
+                        .contains(&KeyUsageType::EncapsulateDecapsulate),
+                    "{spec}"
+                );
+            }
+        }
+        assert_eq!(
+            "ENCAPSULATE_DECAPSULATE".parse::<KeyUsageType>().unwrap(),
+            KeyUsageType::EncapsulateDecapsulate
+        );
+        assert_eq!(
+            "ML_KEM".parse::<EncapsulationAlgorithmSpec>().unwrap(),
+            EncapsulationAlgorithmSpec::MlKem
+        );
+        for op in ["Encapsulate", "Decapsulate"] {
+            assert_eq!(op.parse::<GrantOperation>().unwrap().as_str(), op);
+        }
     }
 
     #[test]

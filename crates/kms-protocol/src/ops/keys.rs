@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::{Validate, Validator};
 use super::{
-    EncryptionAlgorithmSpec, ExpirationModelType, KeyAgreementAlgorithmSpec,
-    KeyLastUsageTrackingOperation, KeyManagerType, KeySpec, KeyState, KeyUsageType,
-    MacAlgorithmSpec, MultiRegionKeyType, OriginType, SigningAlgorithmSpec, Tag, Timestamp,
+    EncapsulationAlgorithmSpec, EncryptionAlgorithmSpec, ExpirationModelType,
+    KeyAgreementAlgorithmSpec, KeyLastUsageTrackingOperation, KeyManagerType, KeySpec, KeyState,
+    KeyUsageType, MacAlgorithmSpec, MultiRegionKeyType, OriginType, SigningAlgorithmSpec, Tag,
+    Timestamp,
 };
 
 /// `CreateKey` input.
@@ -312,6 +313,9 @@ pub struct KeyMetadata {
     /// Key agreement algorithms (key agreement keys only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key_agreement_algorithms: Option<Vec<KeyAgreementAlgorithmSpec>>,
+    /// Key encapsulation algorithms (ENCAPSULATE_DECAPSULATE keys only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub encapsulation_algorithms: Option<Vec<EncapsulationAlgorithmSpec>>,
     /// MAC algorithms (HMAC keys only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub mac_algorithms: Option<Vec<MacAlgorithmSpec>>,

@@ -114,6 +114,10 @@ fn enum_validation_message(msg: &str, body: &[u8]) -> Option<String> {
             .collect(),
         "MacAlgorithmSpec" => MacAlgorithmSpec::ALL.iter().map(|v| v.as_str()).collect(),
         "MessageType" => MessageType::ALL.iter().map(|v| v.as_str()).collect(),
+        "EncapsulationAlgorithmSpec" => EncapsulationAlgorithmSpec::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .collect(),
         "DataKeySpec" => DataKeySpec::ALL.iter().map(|v| v.as_str()).collect(),
         "DataKeyPairSpec" => DataKeyPairSpec::ALL.iter().map(|v| v.as_str()).collect(),
         _ => Vec::new(),
@@ -275,6 +279,8 @@ operations! {
         GenerateMac(GenerateMacRequest) -> GenerateMacResponse,
         VerifyMac(VerifyMacRequest) -> VerifyMacResponse,
         DeriveSharedSecret(DeriveSharedSecretRequest) -> DeriveSharedSecretResponse,
+        Encapsulate(EncapsulateRequest) -> EncapsulateResponse,
+        Decapsulate(DecapsulateRequest) -> DecapsulateResponse,
         GetKeyPolicy(GetKeyPolicyRequest) -> GetKeyPolicyResponse,
         PutKeyPolicy(PutKeyPolicyRequest) -> EmptyResponse,
         ListKeyPolicies(ListKeyPoliciesRequest) -> ListKeyPoliciesResponse,
@@ -296,9 +302,8 @@ operations! {
         GetKeyLastUsage(KeyOnlyRequest) -> GetKeyLastUsageResponse,
     }
     unmodeled {
-        ConnectCustomKeyStore, CreateCustomKeyStore, Decapsulate,
-        DeleteCustomKeyStore, DescribeCustomKeyStores,
-        DisconnectCustomKeyStore, Encapsulate, UpdateCustomKeyStore,
+        ConnectCustomKeyStore, CreateCustomKeyStore, DeleteCustomKeyStore,
+        DescribeCustomKeyStores, DisconnectCustomKeyStore, UpdateCustomKeyStore,
     }
 }
 

@@ -46,7 +46,8 @@ pub fn derive_shared_secret(
         | Loaded::Hmac(_)
         | Loaded::Rsa(_)
         | Loaded::Ed25519(_)
-        | Loaded::MlDsa(_) => {
+        | Loaded::MlDsa(_)
+        | Loaded::MlKem(_) => {
             return Err(CryptoError::OperationNotValidForKey {
                 operation: "DeriveSharedSecret",
                 key_spec: material.spec(),

@@ -100,6 +100,9 @@ pub fn key_spec_of(spec: DataKeyPairSpec) -> Result<KeySpec, CryptoError> {
         DataKeyPairSpec::EccNistP521 => KeySpec::EccNistP521,
         DataKeyPairSpec::EccSecgP256k1 => KeySpec::EccSecgP256k1,
         DataKeyPairSpec::EccNistEdwards25519 => KeySpec::EccNistEdwards25519,
+        DataKeyPairSpec::MlKem512 => KeySpec::MlKem512,
+        DataKeyPairSpec::MlKem768 => KeySpec::MlKem768,
+        DataKeyPairSpec::MlKem1024 => KeySpec::MlKem1024,
         DataKeyPairSpec::Sm2 => return Err(CryptoError::Unsupported { what: "SM2" }),
     })
 }
@@ -211,6 +214,30 @@ mod tests {
         );
         let other = generate_data_key_pair(DataKeyPairSpec::EccNistEdwards25519).unwrap();
         assert_ne!(other.public_key_der, pair.public_key_der);
+    }
+
+    #[test]
+    fn ml_kem_data_key_pairs_are_seed_form_pkcs8_and_spki_and_match() {
+        for (spec, arc, ek_len) in [
+            (DataKeyPairSpec::MlKem512, 1, 800),
+            (DataKeyPairSpec::MlKem768, 2, 1184),
+            (DataKeyPairSpec::MlKem1024, 3, 1568),
+        ] {
+            let pair = generate_data_key_pair(spec).unwrap();
+            assert_eq!(pair.private_key_der.len(), 86, "seed form: one length");
+            let info = pkcs8::PrivateKeyInfo::try_from(pair.private_key_der.as_slice()).unwrap();
+            let oid = format!("2.16.840.1.101.3.4.4.{arc}");
+            assert_eq!(info.algorithm.oid.to_string(), oid);
+            assert!(info.algorithm.parameters.is_none() && info.public_key.is_none());
+            assert_eq!(&info.private_key[..2], &[0x80, 0x40], "seed [0] (64 bytes)");
+            let spki =
+                spki::SubjectPublicKeyInfoRef::try_from(pair.public_key_der.as_slice()).unwrap();
+            assert_eq!(spki.algorithm.oid.to_string(), oid);
+            assert_eq!(spki.subject_public_key.as_bytes().unwrap().len(), ek_len);
+            let key_spec = key_spec_of(spec).unwrap();
+            let material = KeyMaterial::from_bytes(key_spec, &pair.private_key_der).unwrap();
+            assert_eq!(material.public_key_der().unwrap(), pair.public_key_der);
+        }
     }
 
     #[test]

@@ -65,6 +65,18 @@ pub enum CryptoError {
     /// An RSA ciphertext or wrapped key material did not decrypt
     /// (InvalidCiphertextException).
     DecryptionFailed,
+    /// An ML-KEM ciphertext whose length is not the key spec's
+    /// (InvalidCiphertextException). Any ciphertext of the right length
+    /// decapsulates (implicit rejection), so this is the only way
+    /// Decapsulate fails on its input.
+    InvalidCiphertextLength {
+        /// The key's spec.
+        key_spec: KeySpec,
+        /// The spec's ciphertext length.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
     /// The signature does not verify (KMSInvalidSignatureException).
     InvalidSignature,
     /// The MAC does not verify (KMSInvalidMacException).
@@ -106,9 +118,9 @@ impl CryptoError {
             CryptoError::AlgorithmNotValidForKey { .. }
             | CryptoError::OperationNotValidForKey { .. } => "InvalidKeyUsageException",
             CryptoError::Unsupported { .. } => "UnsupportedOperationException",
-            CryptoError::InvalidCiphertext | CryptoError::DecryptionFailed => {
-                "InvalidCiphertextException"
-            }
+            CryptoError::InvalidCiphertext
+            | CryptoError::DecryptionFailed
+            | CryptoError::InvalidCiphertextLength { .. } => "InvalidCiphertextException",
             CryptoError::InvalidSignature => "KMSInvalidSignatureException",
             CryptoError::InvalidMac => "KMSInvalidMacException",
             CryptoError::InvalidKeyMaterial { .. } => "IncorrectKeyMaterialException",
@@ -160,6 +172,15 @@ impl fmt::Display for CryptoError {
             CryptoError::DecryptionFailed => {
                 f.write_str("the ciphertext did not decrypt under this key and algorithm")
             }
+            CryptoError::InvalidCiphertextLength {
+                key_spec,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "a ciphertext for a key of spec {key_spec} must be exactly {expected} bytes, got \
+                 {actual} bytes"
+            ),
             CryptoError::InvalidSignature => f.write_str("the signature is not valid"),
             CryptoError::InvalidMac => f.write_str("the MAC is not valid"),
             CryptoError::InvalidKeyMaterial { key_spec, expected } => {

@@ -57,11 +57,14 @@ pub fn check_wrapping(
     if key_spec == KeySpec::Sm2 {
         return Err(CryptoError::Unsupported { what: "SM2" });
     }
-    // ECC_NIST_EDWARDS25519 and ML_DSA_44/65/87 material is importable: the
-    // API model says of GetParametersForImport "All KMS key types are
-    // supported". Their PKCS#8 forms (48 and 54 bytes, see `ed25519` and
-    // `ml_dsa`) fit RSAES_OAEP under every wrapping key, so no size rule
-    // below applies to them.
+    // ECC_NIST_EDWARDS25519, ML_DSA_44/65/87 and ML_KEM_512/768/1024
+    // material is importable: the API model says of GetParametersForImport
+    // "All KMS key types are supported" and of CreateKey that material can
+    // be imported into "all supported KMS key types". Their PKCS#8 forms
+    // (48, 54 and 86 bytes, seed forms for ML-DSA and ML-KEM: see
+    // `ed25519`, `ml_dsa` and `ml_kem`) fit RSAES_OAEP under every wrapping
+    // key (RSA_2048 with SHA-256: at most 190 bytes), so no size rule below
+    // applies to them.
     let too_large = oaep_only
         && (matches!(
             key_spec,

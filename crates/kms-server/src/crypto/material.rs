@@ -3,8 +3,9 @@
 //!
 //! Storage (and import) formats: the 32 raw bytes of a SYMMETRIC_DEFAULT key,
 //! the raw bytes of an HMAC key, PKCS#8 DER for every asymmetric key (for
-//! Ed25519 RFC 8410's, for ML-DSA RFC 9881's seed form: see [`super::ed25519`]
-//! and [`super::ml_dsa`]). Loaded
+//! Ed25519 RFC 8410's, for ML-DSA RFC 9881's seed form, for ML-KEM the IETF
+//! LAMPS seed form: see [`super::ed25519`], [`super::ml_dsa`] and
+//! [`super::ml_kem`]). Loaded
 //! material keeps what each operation needs ready (the HKDF state of a
 //! symmetric key, parsed signing keys, the SubjectPublicKeyInfo DER) so no
 //! request re-parses or re-derives anything.
@@ -24,6 +25,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::ed25519::Ed25519Key;
 use super::error::CryptoError;
 use super::ml_dsa::MlDsaKey;
+use super::ml_kem::MlKemKey;
 
 /// Length of SYMMETRIC_DEFAULT key material.
 pub const SYMMETRIC_KEY_LEN: usize = 32;
@@ -87,12 +89,13 @@ pub(crate) enum Loaded {
     Ec(EcKey),
     Ed25519(Box<Ed25519Key>),
     MlDsa(MlDsaKey),
+    MlKem(MlKemKey),
 }
 
 /// Key material of one KMS key version, ready for use.
 ///
 /// Secrets are zeroized on drop (by this type, `rsa`, `elliptic-curve`,
-/// `ed25519-dalek` and `ml-dsa`) and `Debug` shows only the spec.
+/// `ed25519-dalek`, `ml-dsa` and `ml-kem`) and `Debug` shows only the spec.
 pub struct KeyMaterial {
     spec: KeySpec,
     pub(crate) loaded: Loaded,
@@ -206,6 +209,9 @@ impl KeyMaterial {
             KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
                 Self::from_ml_dsa(MlDsaKey::generate(spec)?)
             }
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
+                Self::from_ml_kem(MlKemKey::generate(spec)?)
+            }
             KeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
         }
     }
@@ -274,6 +280,9 @@ impl KeyMaterial {
             KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
                 Self::from_ml_dsa(MlDsaKey::from_pkcs8_der(spec, bytes)?)
             }
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
+                Self::from_ml_kem(MlKemKey::from_pkcs8_der(spec, bytes)?)
+            }
             KeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
         }
     }
@@ -338,6 +347,15 @@ impl KeyMaterial {
         })
     }
 
+    fn from_ml_kem(key: MlKemKey) -> Result<Self, CryptoError> {
+        let public_der = key.public_key_der()?;
+        Ok(KeyMaterial {
+            spec: key.spec(),
+            loaded: Loaded::MlKem(key),
+            public_der,
+        })
+    }
+
     /// HMAC material of any length, for known-answer tests whose keys are
     /// outside AWS's import lengths.
     #[cfg(test)]
@@ -375,6 +393,7 @@ impl KeyMaterial {
             Loaded::Ec(EcKey::K256(k)) => ec_pkcs8!(k256, k),
             Loaded::Ed25519(k) => k.to_pkcs8_der(),
             Loaded::MlDsa(k) => k.to_pkcs8_der(),
+            Loaded::MlKem(k) => k.to_pkcs8_der(),
         }
     }
 

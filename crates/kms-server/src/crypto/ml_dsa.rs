@@ -18,7 +18,6 @@
 
 use core::fmt;
 
-use der::Decode;
 use der::asn1::ObjectIdentifier;
 use kms_protocol::ops::KeySpec;
 use ml_dsa::common::array::Array;
@@ -28,13 +27,12 @@ use ml_dsa::{
     EncodedVerifyingKey, MlDsa44, MlDsa65, MlDsa87, MlDsaParams, Signature, SigningKey,
     VerifyingKey,
 };
-use pkcs8::PrivateKeyInfo;
-use spki::AlgorithmIdentifierRef;
 use zeroize::Zeroizing;
 
-use super::ed25519::{encode_secret, spki_der};
+use super::ed25519::spki_der;
 use super::error::CryptoError;
 use super::material::fill_random;
+use super::seed_form;
 
 /// Length of the seed ξ and of the representative μ.
 pub const SEED_LEN: usize = 32;
@@ -43,10 +41,6 @@ pub const MU_LEN: usize = 64;
 
 /// The representative μ as the ml-dsa crate takes it.
 type Mu = Array<u8, U64>;
-
-/// DER header of the `seed [0] IMPLICIT OCTET STRING (SIZE (32))` choice of
-/// RFC 9881's ML-DSA-PrivateKey.
-const SEED_HEADER: [u8; 2] = [0x80, 0x20];
 
 /// id-ml-dsa-44, -65 and -87 (NIST CSOR, RFC 9881).
 pub const ML_DSA_44_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.17");
@@ -131,18 +125,7 @@ impl MlDsaKey {
     /// parameter set's OID, parameters or trailing bytes are refused.
     pub(crate) fn from_pkcs8_der(spec: KeySpec, der: &[u8]) -> Result<Self, CryptoError> {
         let oid = oid_of(spec).ok_or_else(|| invalid(spec))?;
-        let info = PrivateKeyInfo::from_der(der).map_err(|_| invalid(spec))?;
-        if info.algorithm.oid != oid
-            || info.algorithm.parameters.is_some()
-            || info.public_key.is_some()
-        {
-            return Err(invalid(spec));
-        }
-        let seed = info
-            .private_key
-            .strip_prefix(&SEED_HEADER[..])
-            .and_then(|s| <&[u8; SEED_LEN]>::try_from(s).ok())
-            .ok_or_else(|| invalid(spec))?;
+        let seed = seed_form::parse::<SEED_LEN>(der, oid).ok_or_else(|| invalid(spec))?;
         Self::from_seed(spec, seed)
     }
 
@@ -152,17 +135,7 @@ impl MlDsaKey {
             step: "encoding an ML-DSA private key",
         };
         let oid = oid_of(self.spec()).ok_or(internal.clone())?;
-        let mut inner = Zeroizing::new([0u8; SEED_HEADER.len() + SEED_LEN]);
-        inner[..2].copy_from_slice(&SEED_HEADER);
-        with_key!(self, k => inner[2..].copy_from_slice(k.as_seed().as_slice()));
-        let info = PrivateKeyInfo::new(
-            AlgorithmIdentifierRef {
-                oid,
-                parameters: None,
-            },
-            inner.as_ref(),
-        );
-        encode_secret(&info).ok_or(internal)
+        with_key!(self, k => seed_form::encode(oid, k.as_seed().as_slice())).ok_or(internal)
     }
 
     /// SubjectPublicKeyInfo DER of the public key.

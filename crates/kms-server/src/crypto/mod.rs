@@ -10,6 +10,7 @@
 //!   [`ed25519`] and [`ml_dsa`] hold the Ed25519 and ML-DSA keys.
 //! - [`mac`]: GenerateMac and VerifyMac.
 //! - [`agree`]: DeriveSharedSecret (ECDH).
+//! - [`ml_kem`]: ML-KEM keys, Encapsulate and Decapsulate.
 //! - [`datakey`]: data keys and data key pairs.
 //! - [`import`]: wrapping key pairs and unwrapping of imported material.
 //!
@@ -43,8 +44,10 @@ pub mod import;
 pub mod mac;
 pub mod material;
 pub mod ml_dsa;
+pub mod ml_kem;
 pub mod root;
 pub mod rsa_encrypt;
+mod seed_form;
 pub mod sign;
 
 #[cfg(test)]

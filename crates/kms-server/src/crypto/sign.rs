@@ -329,7 +329,11 @@ fn sign_prehash(
                 step: "RSA signing",
             })?
         }
-        Loaded::Symmetric(_) | Loaded::Hmac(_) | Loaded::Ed25519(_) | Loaded::MlDsa(_) => {
+        Loaded::Symmetric(_)
+        | Loaded::Hmac(_)
+        | Loaded::Ed25519(_)
+        | Loaded::MlDsa(_)
+        | Loaded::MlKem(_) => {
             return Err(mismatched("Sign", material));
         }
     })
@@ -389,9 +393,11 @@ fn verify_prehash(
             };
             checked.map_err(|_| CryptoError::InvalidSignature)
         }
-        Loaded::Symmetric(_) | Loaded::Hmac(_) | Loaded::Ed25519(_) | Loaded::MlDsa(_) => {
-            Err(mismatched("Verify", material))
-        }
+        Loaded::Symmetric(_)
+        | Loaded::Hmac(_)
+        | Loaded::Ed25519(_)
+        | Loaded::MlDsa(_)
+        | Loaded::MlKem(_) => Err(mismatched("Verify", material)),
     }
 }
 

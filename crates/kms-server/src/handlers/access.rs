@@ -154,6 +154,9 @@ fn valid_for_key(op: GrantOperation, entry: &KeyEntry) -> bool {
         KeyUsageType::SignVerify => matches!(op, Sign | Verify | GetPublicKey),
         KeyUsageType::GenerateVerifyMac => matches!(op, GenerateMac | VerifyMac),
         KeyUsageType::KeyAgreement => matches!(op, DeriveSharedSecret | GetPublicKey),
+        KeyUsageType::EncapsulateDecapsulate => {
+            matches!(op, Encapsulate | Decapsulate | GetPublicKey)
+        }
     }
 }
 

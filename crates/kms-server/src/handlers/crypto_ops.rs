@@ -1,16 +1,17 @@
 //! Encrypt, Decrypt, ReEncrypt, GetPublicKey, Sign, Verify, GenerateMac,
-//! VerifyMac, DeriveSharedSecret. Every one reads only memory: no store
-//! access on this path.
+//! VerifyMac, DeriveSharedSecret, Encapsulate, Decapsulate. Every one reads
+//! only memory: no store access on this path.
 
 use std::sync::Arc;
 
 use kms_protocol::ops::{
-    Blob, DecryptRequest, DecryptResponse, DeriveSharedSecretRequest, DeriveSharedSecretResponse,
-    EncryptRequest, EncryptResponse, EncryptionAlgorithmSpec, EncryptionContext,
-    GenerateMacRequest, GenerateMacResponse, GetPublicKeyRequest, GetPublicKeyResponse, KeySpec,
-    KeyUsageType, MacAlgorithmSpec, MessageType, ReEncryptRequest, ReEncryptResponse, SignRequest,
-    SignResponse, SigningAlgorithmSpec, VerifyMacRequest, VerifyMacResponse, VerifyRequest,
-    VerifyResponse,
+    Blob, DecapsulateRequest, DecapsulateResponse, DecryptRequest, DecryptResponse,
+    DeriveSharedSecretRequest, DeriveSharedSecretResponse, EncapsulateRequest, EncapsulateResponse,
+    EncapsulationAlgorithmSpec, EncryptRequest, EncryptResponse, EncryptionAlgorithmSpec,
+    EncryptionContext, GenerateMacRequest, GenerateMacResponse, GetPublicKeyRequest,
+    GetPublicKeyResponse, KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType, ReEncryptRequest,
+    ReEncryptResponse, SignRequest, SignResponse, SigningAlgorithmSpec, VerifyMacRequest,
+    VerifyMacResponse, VerifyRequest, VerifyResponse,
 };
 use zeroize::Zeroizing;
 
@@ -19,7 +20,7 @@ use super::{
     find_key, required, resolve_key,
 };
 use crate::authz::{authorize_key, authorize_key_with};
-use crate::crypto::{agree, ciphertext, mac, rsa_encrypt, sign};
+use crate::crypto::{agree, ciphertext, mac, ml_kem, rsa_encrypt, sign};
 use crate::error::KmsError;
 use crate::registry::{KeyEntry, Registry};
 use crate::state::AppState;
@@ -345,6 +346,7 @@ pub fn get_public_key(
         encryption_algorithms: algorithms.encryption,
         signing_algorithms: algorithms.signing,
         key_agreement_algorithms: algorithms.key_agreement,
+        encapsulation_algorithms: algorithms.encapsulation,
     })
 }
 
@@ -540,5 +542,92 @@ pub async fn derive_shared_secret(
         shared_secret: Blob::from(secret.as_slice()),
         key_agreement_algorithm: algorithm,
         key_origin: entry.record.origin,
+    })
+}
+
+/// The checks Encapsulate and Decapsulate share: a usable
+/// ENCAPSULATE_DECAPSULATE key that supports `algorithm`.
+fn encapsulation_key(
+    state: &AppState,
+    ctx: &Ctx,
+    key_id: &str,
+    algorithm: Option<EncapsulationAlgorithmSpec>,
+    operation: &str,
+) -> Result<(Arc<KeyEntry>, EncapsulationAlgorithmSpec), KmsError> {
+    let entry = find_key(&state.registry, ctx, key_id, Allow::KeysAndAliases)?;
+    check_usable(&entry)?;
+    check_usage(&entry, KeyUsageType::EncapsulateDecapsulate, operation)?;
+    let algorithm = required(algorithm, "encapsulationAlgorithm")?;
+    if !entry
+        .record
+        .spec
+        .encapsulation_algorithms()
+        .contains(&algorithm)
+    {
+        return Err(KmsError::InvalidKeyUsage(format!(
+            "{} does not support the encapsulation algorithm {algorithm}.",
+            arn_of(&entry)
+        )));
+    }
+    Ok((entry, algorithm))
+}
+
+/// `Encapsulate`: a fresh 32-byte shared secret and its ML-KEM ciphertext
+/// under the key's encapsulation (public) key.
+pub async fn encapsulate(
+    state: &AppState,
+    ctx: &Ctx,
+    req: EncapsulateRequest,
+) -> Result<EncapsulateResponse, KmsError> {
+    let (entry, algorithm) = encapsulation_key(
+        state,
+        ctx,
+        &req.key_id,
+        req.encapsulation_algorithm,
+        "Encapsulate",
+    )?;
+    dry_run(req.dry_run)?;
+    let (_, material) = current(&entry)?;
+    let material = Arc::clone(material);
+    // ML-KEM encapsulation takes tens of microseconds: no CPU-pool slot.
+    let encapsulated = blocking(move || Ok(ml_kem::encapsulate(&material)?)).await?;
+    Ok(EncapsulateResponse {
+        key_id: arn_of(&entry),
+        shared_secret: Blob::from(&encapsulated.shared_secret[..]),
+        shared_secret_ciphertext_blob: Blob::new(encapsulated.ciphertext),
+        encapsulation_algorithm: algorithm,
+    })
+}
+
+/// `Decapsulate`: the shared secret of an ML-KEM ciphertext. A ciphertext
+/// of the wrong length for the key spec is `InvalidCiphertextException`;
+/// any other answers 32 bytes (FIPS 203 implicit rejection for one this
+/// key did not make), so callers must confirm the secret with their peer.
+pub async fn decapsulate(
+    state: &AppState,
+    ctx: &Ctx,
+    mut req: DecapsulateRequest,
+) -> Result<DecapsulateResponse, KmsError> {
+    let (entry, algorithm) = encapsulation_key(
+        state,
+        ctx,
+        &req.key_id,
+        req.encapsulation_algorithm,
+        "Decapsulate",
+    )?;
+    dry_run(req.dry_run)?;
+    let ciphertext = required(
+        req.shared_secret_ciphertext_blob.take(),
+        "sharedSecretCiphertextBlob",
+    )?;
+    let (_, material) = current(&entry)?;
+    let material = Arc::clone(material);
+    // Decapsulation re-encrypts to compare: tens of microseconds as well.
+    let secret =
+        blocking(move || Ok(ml_kem::decapsulate(&material, ciphertext.as_bytes())?)).await?;
+    Ok(DecapsulateResponse {
+        key_id: arn_of(&entry),
+        shared_secret: Blob::from(&secret[..]),
+        encapsulation_algorithm: algorithm,
     })
 }

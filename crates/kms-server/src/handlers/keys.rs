@@ -55,6 +55,7 @@ pub fn key_metadata(entry: &KeyEntry) -> KeyMetadata {
         encryption_algorithms: algorithms.encryption,
         signing_algorithms: algorithms.signing,
         key_agreement_algorithms: algorithms.key_agreement,
+        encapsulation_algorithms: algorithms.encapsulation,
         mac_algorithms: algorithms.mac,
         multi_region: r.multi_region,
         multi_region_configuration: r.extra.multi_region.as_ref().map(|m| {
@@ -117,6 +118,9 @@ pub async fn create_key(
                     | KeySpec::MlDsa65
                     | KeySpec::MlDsa87
                     | KeySpec::EccNistEdwards25519
+                    | KeySpec::MlKem512
+                    | KeySpec::MlKem768
+                    | KeySpec::MlKem1024
             ) {
                 return Err(KmsError::Validation(format!(
                     "1 validation error detected: Value '{s}' at 'customerMasterKeySpec' failed \

@@ -14,8 +14,8 @@ pub mod tags;
 use std::sync::Arc;
 
 use kms_protocol::ops::{
-    EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeySpec, KeyState, KeyUsageType,
-    MacAlgorithmSpec, SigningAlgorithmSpec,
+    EncapsulationAlgorithmSpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeySpec,
+    KeyState, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec,
 };
 
 use crate::authz::{Access, authorize_key};
@@ -176,6 +176,8 @@ pub struct UsageAlgorithms {
     pub key_agreement: Option<Vec<KeyAgreementAlgorithmSpec>>,
     /// `MacAlgorithms` (GENERATE_VERIFY_MAC keys).
     pub mac: Option<Vec<MacAlgorithmSpec>>,
+    /// `EncapsulationAlgorithms` (ENCAPSULATE_DECAPSULATE keys).
+    pub encapsulation: Option<Vec<EncapsulationAlgorithmSpec>>,
 }
 
 impl UsageAlgorithms {
@@ -188,6 +190,8 @@ impl UsageAlgorithms {
             key_agreement: (usage == KeyAgreement)
                 .then(|| spec.key_agreement_algorithms().to_vec()),
             mac: (usage == GenerateVerifyMac).then(|| spec.mac_algorithms().to_vec()),
+            encapsulation: (usage == EncapsulateDecapsulate)
+                .then(|| spec.encapsulation_algorithms().to_vec()),
         }
     }
 }

@@ -314,3 +314,47 @@ pub fn key_policy(statements: Value) -> Value {
 pub fn empty() -> Value {
     json!({})
 }
+
+/// Calls `operation` with `body` `calls` times in a row, as a quota test
+/// does: (succeeded, throttled); any other failure fails the test.
+pub async fn burst(s: &TestServer, operation: &str, body: Value, calls: usize) -> (usize, usize) {
+    let (mut ok, mut throttled) = (0, 0);
+    for _ in 0..calls {
+        let (status, v) = s.call(operation, body.clone()).await;
+        if status == 200 {
+            ok += 1;
+        } else {
+            assert_eq!(v["__type"], "ThrottlingException", "{v}");
+            throttled += 1;
+        }
+    }
+    (ok, throttled)
+}
+
+/// Imports `material` (PKCS#8 DER or raw bytes) into the EXTERNAL key
+/// `key`, wrapped with RSAES_OAEP_SHA_256 under a fresh RSA_2048 wrapping
+/// key, never expiring; the ImportKeyMaterial answer.
+pub async fn import_material(s: &TestServer, key: &str, material: &[u8]) -> (u16, Value) {
+    use rsa::pkcs8::DecodePublicKey as _;
+    let v = s
+        .ok(
+            "GetParametersForImport",
+            json!({"KeyId": key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+                   "WrappingKeySpec": "RSA_2048"}),
+        )
+        .await;
+    let wrapping = rsa::RsaPublicKey::from_public_key_der(&unb64(&v["PublicKey"])).unwrap();
+    let wrapped = wrapping
+        .encrypt(
+            &mut rand_core::OsRng,
+            rsa::Oaep::new::<sha2::Sha256>(),
+            material,
+        )
+        .unwrap();
+    s.call(
+        "ImportKeyMaterial",
+        json!({"KeyId": key, "ImportToken": v["ImportToken"], "EncryptedKeyMaterial": b64(&wrapped),
+               "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+    )
+    .await
+}

@@ -4,10 +4,14 @@
 
 use der::Encode;
 use ml_dsa::signature::digest::Update;
+use pkcs8::PrivateKeyInfo;
 use sha2::{Digest, Sha256};
-use spki::SubjectPublicKeyInfoRef;
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
 use super::*;
+
+/// RFC 9881: `seed [0]`, 32 bytes.
+const SEED_HEADER: [u8; 2] = [0x80, 0x20];
 
 const SPECS: [KeySpec; 3] = [KeySpec::MlDsa44, KeySpec::MlDsa65, KeySpec::MlDsa87];
 
