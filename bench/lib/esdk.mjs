@@ -10,11 +10,11 @@ export function esdk(name, sdk, keyring, stream = null) {
   return {
     name,
     suites: SUITES,
-    async open(suite) {
+    async open(suite, frameLength = FRAME_LENGTH) {
       const ring = await keyring();
       return {
         encrypt: async (pt) => {
-          const { result } = await client.encrypt(ring, pt, { suiteId: suite, frameLength: FRAME_LENGTH });
+          const { result } = await client.encrypt(ring, pt, { suiteId: suite, frameLength });
           return result;
         },
         decrypt: async (ct) => (await client.decrypt(ring, ct)).plaintext,
