@@ -599,42 +599,46 @@ async fn large_one_shot_messages_take_the_webcrypto_path_for_every_frame() {
 
 #[wasm_bindgen_test]
 async fn frames_opened_together_are_released_in_order_and_none_after_a_bad_one() {
-    // 49 frames of 4 KiB reach WebCrypto in batches; frame 20 (in the
-    // second batch) is tampered. Whatever was released is a prefix of the
-    // plaintext that ends before frame 20.
+    // 367 frames of 4 KiB reach WebCrypto 256 at a time (1 MiB); one frame
+    // is tampered, in the first batch or in the second. Whatever was
+    // released is a prefix of the plaintext that ends before that frame.
     let session = raw_aes_session(r#", "frameLength": 4096, "suite": "0x0478""#);
-    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let data: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
     let enc = ok(session.encrypt(Uint8Array::from(&data[..]).into(), JsValue::UNDEFINED)).await;
-    let mut ciphertext = bytes(&get(&enc, "ciphertext"));
+    let ciphertext = bytes(&get(&enc, "ciphertext"));
     let header = inspect(Uint8Array::from(&ciphertext[..]).into()).unwrap();
     let header_length = get(&header, "headerLength").as_f64().unwrap() as usize;
-    // A regular frame: sequence number (4), IV (12), 4,096 bytes, tag (16).
-    let frame_20 = header_length + 20 * (4 + 12 + 4096 + 16);
-    ciphertext[frame_20 + 4 + 12 + 100] ^= 0x01;
-    let out = session
-        .decrypt_stream(
-            call(
-                "streamOf",
-                &[[JsValue::from(Uint8Array::from(&ciphertext[..]))]
-                    .into_iter()
-                    .collect::<Array>()
-                    .into()],
-            ),
-            JsValue::UNDEFINED,
-        )
-        .unwrap();
-    let result = call_async("collectUntilError", &[out]).await;
-    assert_eq!(
-        get(&result, "code").as_string().unwrap(),
-        "InvalidCiphertext"
-    );
-    let released = bytes(&get(&result, "released"));
-    assert!(
-        released.len() <= 20 * 4096,
-        "{} bytes released",
-        released.len()
-    );
-    assert_eq!(released, data[..released.len()]);
+    for bad in [20, 300] {
+        // A regular frame: sequence number (4), IV (12), 4,096 bytes, tag (16).
+        let at = header_length + bad * (4 + 12 + 4096 + 16);
+        let mut tampered = ciphertext.clone();
+        tampered[at + 4 + 12 + 100] ^= 0x01;
+        let out = session
+            .decrypt_stream(
+                call(
+                    "streamOf",
+                    &[[JsValue::from(Uint8Array::from(&tampered[..]))]
+                        .into_iter()
+                        .collect::<Array>()
+                        .into()],
+                ),
+                JsValue::UNDEFINED,
+            )
+            .unwrap();
+        let result = call_async("collectUntilError", &[out]).await;
+        assert_eq!(
+            get(&result, "code").as_string().unwrap(),
+            "InvalidCiphertext",
+            "frame {bad}"
+        );
+        let released = bytes(&get(&result, "released"));
+        assert!(
+            released.len() <= bad * 4096,
+            "frame {bad}: {} bytes released",
+            released.len()
+        );
+        assert_eq!(released, data[..released.len()], "frame {bad}");
+    }
 }
 
 #[wasm_bindgen_test]
