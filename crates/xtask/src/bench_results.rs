@@ -672,7 +672,15 @@ pub fn chart(doc: &Value, subtitle: &str) -> String {
         .into_iter()
         .filter(|r| r.value.is_finite() && r.value > 0.0)
         .collect();
-    let (label_w, bar_w, row_h, top) = (300.0, 560.0, 16.0, 64.0);
+    // Wide enough for the longest "<label> vs <peer>" at about 6.2 px a
+    // character of the 11 px sans-serif.
+    let longest = all
+        .iter()
+        .map(|r| r.label.chars().count() + 4 + r.peer.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_w = (longest as f64 * 6.2 + 16.0).max(300.0);
+    let (bar_w, row_h, top) = (560.0, 16.0, 64.0);
     let lo = all
         .iter()
         .map(|r| r.value)
