@@ -143,7 +143,7 @@ export async function measure(libraries, { runs = 5, messageSeconds = 1, log = (
       // frames, raw WebCrypto, has only the one figure).
       const framed = lib.suites ? await lib.open(suite, DEFAULT_FRAME_LENGTH) : null;
       // Correct before fast: one full round trip of each size.
-      for (const c of [client, framed ?? client]) {
+      for (const c of framed ? [client, framed] : [client]) {
         const back = await c.decrypt(await c.encrypt(bulk));
         if (!equalBytes(back, bulk)) throw new Error(`${lib.name} ${hex(suite)}: 16 MiB round trip differs`);
       }
@@ -184,16 +184,14 @@ export async function measure(libraries, { runs = 5, messageSeconds = 1, log = (
   const records = [];
   for (const s of subjects) {
     const base = { library: s.lib.name, suite: hex(s.suite) };
-    records.push({ ...base, metric: "encrypt 16 MiB", unit: "B/s", runs: s.samples.encrypt });
-    records.push({ ...base, metric: "decrypt 16 MiB", unit: "B/s", runs: s.samples.decrypt });
-    records.push({ ...base, metric: "encrypt+decrypt 16 MiB", unit: "B/s", runs: s.samples.both });
+    const bulkRecords = (samples, suffix) => {
+      records.push({ ...base, metric: `encrypt 16 MiB${suffix}`, unit: "B/s", runs: samples.encrypt });
+      records.push({ ...base, metric: `decrypt 16 MiB${suffix}`, unit: "B/s", runs: samples.decrypt });
+      records.push({ ...base, metric: `encrypt+decrypt 16 MiB${suffix}`, unit: "B/s", runs: samples.both });
+    };
+    bulkRecords(s.samples, "");
     records.push({ ...base, metric: "1 KiB messages", unit: "msg/s", runs: s.samples.small });
-    if (s.framed) {
-      const f = s.samples.framed;
-      records.push({ ...base, metric: `encrypt 16 MiB${DEFAULT_FRAMES}`, unit: "B/s", runs: f.encrypt });
-      records.push({ ...base, metric: `decrypt 16 MiB${DEFAULT_FRAMES}`, unit: "B/s", runs: f.decrypt });
-      records.push({ ...base, metric: `encrypt+decrypt 16 MiB${DEFAULT_FRAMES}`, unit: "B/s", runs: f.both });
-    }
+    if (s.framed) bulkRecords(s.samples.framed, DEFAULT_FRAMES);
   }
   return records;
 }
