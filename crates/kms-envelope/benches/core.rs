@@ -97,13 +97,17 @@ fn bench(c: &mut Criterion) {
 /// format can approach; `cargo xtask bench core` prints each result as a
 /// ratio against it.
 fn bench_raw_aes_gcm(group: &mut BenchmarkGroup<'_, WallTime>, plaintext: &[u8]) {
-    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    use aes_gcm::aead::{AeadInOut, KeyInit};
     let cipher = aes_gcm::Aes256Gcm::new_from_slice(&[1; 32]).unwrap();
     let mut buf = plaintext.to_vec();
     group.bench_function(BenchmarkId::new("baseline", "raw-aes-256-gcm"), |b| {
         b.iter(|| {
             cipher
-                .encrypt_in_place_detached(&[0u8; 12].into(), b"", black_box(&mut buf))
+                .encrypt_inout_detached(
+                    &[0u8; 12].into(),
+                    b"",
+                    black_box(buf.as_mut_slice()).into(),
+                )
                 .unwrap()
         })
     });

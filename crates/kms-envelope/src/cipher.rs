@@ -9,7 +9,7 @@
 //! the core then hands out each frame's IV, AAD and content instead.
 
 use aes_gcm::aead::consts::U12;
-use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce, Tag};
 use hkdf::Hkdf;
 use subtle::ConstantTimeEq;
@@ -153,9 +153,9 @@ impl ContentCipher {
     ) -> Result<[u8; AlgorithmSuite::TAG_LEN], Error> {
         let nonce = Nonce::<U12>::from(*iv);
         let tag = match self {
-            ContentCipher::Aes128(c) => c.encrypt_in_place_detached(&nonce, aad, buf),
-            ContentCipher::Aes192(c) => c.encrypt_in_place_detached(&nonce, aad, buf),
-            ContentCipher::Aes256(c) => c.encrypt_in_place_detached(&nonce, aad, buf),
+            ContentCipher::Aes128(c) => c.encrypt_inout_detached(&nonce, aad, buf.into()),
+            ContentCipher::Aes192(c) => c.encrypt_inout_detached(&nonce, aad, buf.into()),
+            ContentCipher::Aes256(c) => c.encrypt_inout_detached(&nonce, aad, buf.into()),
         }
         // Only a plaintext over 2^36 bytes fails; frames are at most 2^32.
         .map_err(|_| Error::InvalidArgument("AES-GCM plaintext too long"))?;
@@ -175,9 +175,9 @@ impl ContentCipher {
         let nonce = Nonce::<U12>::from(*iv);
         let tag = Tag::from(*tag);
         match self {
-            ContentCipher::Aes128(c) => c.decrypt_in_place_detached(&nonce, aad, buf, &tag),
-            ContentCipher::Aes192(c) => c.decrypt_in_place_detached(&nonce, aad, buf, &tag),
-            ContentCipher::Aes256(c) => c.decrypt_in_place_detached(&nonce, aad, buf, &tag),
+            ContentCipher::Aes128(c) => c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag),
+            ContentCipher::Aes192(c) => c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag),
+            ContentCipher::Aes256(c) => c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag),
         }
         .map_err(|_| err)
     }

@@ -282,7 +282,7 @@ fn parsed_header_is_inspectable_before_materials() {
 /// the library cannot): header with content type 0x01 and frame length 0,
 /// then IV, content length, ciphertext and tag.
 fn non_framed(suite: AlgorithmSuiteId, plaintext: &[u8]) -> Vec<u8> {
-    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    use aes_gcm::aead::{AeadInOut, KeyInit};
     use hkdf::Hkdf;
     let s = suite.suite();
     let v2 = s.message_format_version == 2;
@@ -325,7 +325,7 @@ fn non_framed(suite: AlgorithmSuiteId, plaintext: &[u8]) -> Vec<u8> {
         h.extend_from_slice(&commitment);
     }
     let tag = cipher
-        .encrypt_in_place_detached(&[0u8; 12].into(), &h, &mut [])
+        .encrypt_inout_detached(&[0u8; 12].into(), &h, (&mut [][..]).into())
         .unwrap();
     if !v2 {
         h.extend_from_slice(&[0; 12]);
@@ -338,7 +338,7 @@ fn non_framed(suite: AlgorithmSuiteId, plaintext: &[u8]) -> Vec<u8> {
     aad.extend_from_slice(&(plaintext.len() as u64).to_be_bytes());
     let mut body = plaintext.to_vec();
     let tag = cipher
-        .encrypt_in_place_detached(&iv.into(), &aad, &mut body)
+        .encrypt_inout_detached(&iv.into(), &aad, body.as_mut_slice().into())
         .unwrap();
     h.extend_from_slice(&iv);
     h.extend_from_slice(&(plaintext.len() as u64).to_be_bytes());

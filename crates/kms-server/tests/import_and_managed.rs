@@ -50,9 +50,9 @@ fn wrap_rsa_aes(p: &Params, material: &[u8]) -> String {
         .public
         .encrypt(&mut rand_core::OsRng, Oaep::new::<sha2::Sha256>(), &aes_key)
         .unwrap();
-    let kek = aes_kw::KekAes256::from(aes_key);
+    let kek = <aes_kw::KwpAes256 as aes_kw::KeyInit>::new(&aes_key.into());
     let mut buf = vec![0u8; material.len().div_ceil(8) * 8 + 8];
-    kek.wrap_with_padding(material, &mut buf).unwrap();
+    kek.wrap_key(material, &mut buf).unwrap();
     out.extend_from_slice(&buf);
     STANDARD.encode(out)
 }

@@ -27,7 +27,7 @@
 //! canonical encryption context, so neither can be changed without failing
 //! authentication.
 
-use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -231,7 +231,11 @@ where
     let aad = aad(&blob, &context);
     blob.extend_from_slice(plaintext);
     let tag = cipher
-        .encrypt_in_place_detached(&Nonce::from(ZERO_IV), &aad, &mut blob[HEADER_LEN..])
+        .encrypt_inout_detached(
+            &Nonce::from(ZERO_IV),
+            &aad,
+            (&mut blob[HEADER_LEN..]).into(),
+        )
         .map_err(|_| CryptoError::Internal {
             step: "AES-GCM encryption",
         })?;
@@ -264,10 +268,10 @@ where
     let cipher = message_cipher(material, &header[PREFIX_LEN..])?;
     let mut plaintext = Zeroizing::new(body.to_vec());
     cipher
-        .decrypt_in_place_detached(
+        .decrypt_inout_detached(
             &Nonce::from(ZERO_IV),
             &aad(header, &context),
-            &mut plaintext,
+            plaintext.as_mut_slice().into(),
             &Tag::from(tag),
         )
         .map_err(|_| CryptoError::InvalidCiphertext)?;

@@ -17,7 +17,7 @@
 
 use core::fmt;
 
-use aes_kw::KekAes256;
+use aes_kw::{KeyInit, KwpAes256};
 use kms_protocol::ops::{KeySpec, WrappingAlgorithmSpec, WrappingKeySpec};
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use rand_core::OsRng;
@@ -206,11 +206,12 @@ impl WrappingKeyPair {
                         .try_into()
                         .map_err(|_| CryptoError::DecryptionFailed)?,
                 );
-                let kek = KekAes256::from(*aes_key);
+                let kek = KwpAes256::new_from_slice(aes_key.as_slice())
+                    .map_err(|_| CryptoError::DecryptionFailed)?;
                 // aes-kw wants exactly the wrapped length minus the 8-byte IV.
-                let mut out = Zeroizing::new(vec![0u8; wrapped_material.len() - 8]);
+                let mut out = Zeroizing::new(vec![0u8; wrapped_material.len().saturating_sub(8)]);
                 let len = kek
-                    .unwrap_with_padding(wrapped_material, &mut out)
+                    .unwrap_key(wrapped_material, &mut out)
                     .map_err(|_| CryptoError::DecryptionFailed)?
                     .len();
                 out.truncate(len);
@@ -281,8 +282,9 @@ mod tests {
                         &aes_key,
                     )
                     .unwrap();
-                let kek = KekAes256::from(aes_key);
-                out.extend(kek.wrap_with_padding_vec(material).unwrap());
+                let kek = KwpAes256::new(&aes_key.into());
+                let mut wrapped = vec![0u8; material.len().div_ceil(8) * 8 + 8];
+                out.extend(kek.wrap_key(material, &mut wrapped).unwrap());
                 out
             }
         }

@@ -13,7 +13,7 @@
 
 use core::fmt;
 
-use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 use kms_protocol::ops::KeySpec;
 use zeroize::Zeroizing;
@@ -119,7 +119,7 @@ impl RootKey {
         out.extend_from_slice(plaintext);
         let tag = self
             .cipher
-            .encrypt_in_place_detached(&Nonce::from(nonce), aad, &mut out[1 + NONCE_LEN..])
+            .encrypt_inout_detached(&Nonce::from(nonce), aad, (&mut out[1 + NONCE_LEN..]).into())
             .map_err(|_| CryptoError::Internal {
                 step: "sealing under the root key",
             })?;
@@ -141,7 +141,12 @@ impl RootKey {
             .map_err(|_| CryptoError::SealedMaterialRejected)?;
         let mut plaintext = Zeroizing::new(body.to_vec());
         self.cipher
-            .decrypt_in_place_detached(&Nonce::from(nonce), aad, &mut plaintext, &Tag::from(tag))
+            .decrypt_inout_detached(
+                &Nonce::from(nonce),
+                aad,
+                plaintext.as_mut_slice().into(),
+                &Tag::from(tag),
+            )
             .map_err(|_| CryptoError::SealedMaterialRejected)?;
         Ok(plaintext)
     }
