@@ -1102,3 +1102,27 @@ async fn an_input_transferred_mid_operation_is_an_error_and_the_session_keeps_wo
     let dec = ok(session.decrypt(get(&enc, "ciphertext"), JsValue::UNDEFINED)).await;
     assert_eq!(bytes(&get(&dec, "plaintext")), data);
 }
+
+/// The wasm random pool: small draws come out of one 1 KiB draw, each
+/// distinct, across refills; large draws go straight to the platform.
+#[wasm_bindgen_test]
+fn random_draws_are_distinct_across_pool_refills() {
+    let mut seen = std::collections::HashSet::new();
+    // 48-byte draws: a refill every 21 of them; 100 cross several.
+    for _ in 0..100 {
+        let mut b = [0u8; 48];
+        kms_envelope::random::fill(&mut b).unwrap();
+        assert_ne!(b, [0u8; 48]);
+        assert!(seen.insert(b), "a random draw repeated");
+    }
+    // Draws of odd sizes interleaved with large ones.
+    for len in [1, 12, 31, 32, 64, 65, 1000, 4096, 70_000] {
+        let mut a = vec![0u8; len];
+        let mut b = vec![0u8; len];
+        kms_envelope::random::fill(&mut a).unwrap();
+        kms_envelope::random::fill(&mut b).unwrap();
+        if len >= 12 {
+            assert_ne!(a, b, "two {len}-byte draws are equal");
+        }
+    }
+}
