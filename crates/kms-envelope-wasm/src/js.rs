@@ -278,13 +278,16 @@ pub fn context(obj: &JsValue, name: &str) -> JsResult<Option<EncryptionContext>>
         .map_err(crate::error::to_js)
 }
 
-/// A plain object from an encryption context.
+/// A plain object from an encryption context, every pair an own property:
+/// `Object.fromEntries` defines them, where an assignment of a key such as
+/// `__proto__` would set the prototype and lose the pair.
 pub fn context_object(context: &EncryptionContext) -> Object {
-    let obj = Object::new();
-    for (k, v) in context.iter() {
-        set(&obj, k, &JsValue::from_str(v));
-    }
-    obj
+    let entries: Array = context
+        .iter()
+        .map(|(k, v)| Array::of2(&JsValue::from_str(k), &JsValue::from_str(v)))
+        .collect();
+    // Cannot throw: every entry is a two-element array.
+    Object::from_entries(&entries).unwrap_or_default()
 }
 
 /// Sets a property (on a fresh plain object this cannot fail).

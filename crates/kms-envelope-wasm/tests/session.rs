@@ -7,7 +7,7 @@
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use kms_envelope_wasm::{Session, inspect};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -1124,5 +1124,34 @@ fn random_draws_are_distinct_across_pool_refills() {
         if len >= 12 {
             assert_ne!(a, b, "two {len}-byte draws are equal");
         }
+    }
+}
+
+/// An encryption context whose keys are also `Object.prototype` names
+/// comes back with every key as an own property (a plain assignment of
+/// `__proto__` would set the prototype and drop the pair).
+#[wasm_bindgen_test]
+async fn context_keys_named_like_prototype_members_come_back_as_keys() {
+    let own = |o: &JsValue, key: &str| -> Option<String> {
+        let o: &Object = o.unchecked_ref();
+        let d = Object::get_own_property_descriptor(o, &key.into());
+        (!d.is_undefined()).then(|| {
+            Reflect::get(&d, &"value".into())
+                .unwrap()
+                .as_string()
+                .unwrap()
+        })
+    };
+    let session = raw_aes_session("");
+    let context = r#"{"__proto__": "p", "constructor": "c", "tenant": "t"}"#;
+    let enc = ok(session.encrypt(Uint8Array::from(&b"x"[..]).into(), ctx(context))).await;
+    let dec = ok(session.decrypt(get(&enc, "ciphertext"), ctx(context))).await;
+    let header = inspect(get(&enc, "ciphertext")).unwrap();
+    for result in [&enc, &dec, &header] {
+        let c = get(result, "encryptionContext");
+        assert_eq!(Object::keys(c.unchecked_ref::<Object>()).length(), 3);
+        assert_eq!(own(&c, "__proto__").as_deref(), Some("p"));
+        assert_eq!(own(&c, "constructor").as_deref(), Some("c"));
+        assert_eq!(own(&c, "tenant").as_deref(), Some("t"));
     }
 }
