@@ -1,6 +1,9 @@
 //! Reading JavaScript option objects and building result objects.
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use core::future::Future;
+use core::task::{Context, Poll, Waker};
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use kms_envelope::EncryptionContext;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -319,4 +322,34 @@ pub fn global() -> Object {
 /// Milliseconds since the epoch, from `Date.now()`.
 pub fn now_millis() -> f64 {
     js_sys::Date::now()
+}
+
+/// The promise of `future`. When `eager`, it is polled once now: one that
+/// finishes without waiting (a message sealed in wasm or by node:crypto,
+/// raw-AES or cached keys) gives an already settled promise, without a
+/// task spawned, a microtask queued and the closures of
+/// `future_to_promise`; one that waits goes on in a task as usual. Its
+/// first poll's waker does nothing, which loses no wake-up: the task polls
+/// it again at once, and a future registers the waker of its latest poll.
+///
+/// Not eager when WebCrypto will read the caller's array across awaits:
+/// then, as before, nothing is read until the task runs, so an array
+/// transferred just after the call is refused whole (or, for decryption,
+/// replaced by the copy made at the call) rather than read in part.
+pub fn promise<F>(eager: bool, future: F) -> Promise
+where
+    F: Future<Output = JsResult<JsValue>> + 'static,
+{
+    let mut future = Box::pin(future);
+    if !eager {
+        return wasm_bindgen_futures::future_to_promise(future);
+    }
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(Ok(value)) => Promise::resolve(&value),
+        Poll::Ready(Err(error)) => Promise::reject(&error),
+        Poll::Pending => wasm_bindgen_futures::future_to_promise(future),
+    }
 }

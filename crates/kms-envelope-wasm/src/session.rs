@@ -16,7 +16,6 @@ use kms_envelope::{
     AlgorithmSuiteId, CommitmentPolicy, DecryptOptions, EncryptOptions, EncryptionContext,
 };
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{JsResult, invalid, to_js};
 use crate::fetch::{CredentialSource, FetchClients, FetchSettings};
@@ -307,7 +306,10 @@ impl Session {
         // Read now, not when the task first runs: an array transferred
         // meanwhile must not be encrypted as an empty message.
         let plaintext = js::Input::read(&plaintext, "plaintext");
-        future_to_promise(async move {
+        let eager = !inner
+            .platform
+            .webcrypto_one_shot(plaintext.as_ref().map_or(0, js::Input::len));
+        js::promise(eager, async move {
             let plaintext = plaintext?;
             let opts = encrypt_options(&inner.encrypt_defaults, &options)?;
             let context = js::context(&options, "encryptionContext")?.unwrap_or_default();
@@ -358,7 +360,10 @@ impl Session {
         // the core parses and the signature covers.
         let view = js::platform_view(&ciphertext);
         let ciphertext = js::to_bytes(&ciphertext, "ciphertext");
-        future_to_promise(async move {
+        let eager = !inner
+            .platform
+            .webcrypto_one_shot(ciphertext.as_ref().map_or(0, Vec::len));
+        js::promise(eager, async move {
             let ciphertext = ciphertext?;
             let opts = decrypt_options(&inner.decrypt_defaults, &options)?;
             let (body, rest) =

@@ -150,6 +150,12 @@ impl Platform {
         self.node.is_some() || (self.subtle && len >= ONE_SHOT_THRESHOLD)
     }
 
+    /// Whether a one-shot message of `len` bytes has its frames sealed or
+    /// opened by WebCrypto, which reads the caller's array across awaits.
+    pub fn webcrypto_one_shot(&self, len: usize) -> bool {
+        self.node.is_none() && self.subtle && len >= ONE_SHOT_THRESHOLD
+    }
+
     /// Whether there is a platform AES-GCM at all (streams use it).
     pub fn any(&self) -> bool {
         self.node.is_some() || self.subtle

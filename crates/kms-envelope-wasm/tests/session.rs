@@ -1155,3 +1155,30 @@ async fn context_keys_named_like_prototype_members_come_back_as_keys() {
         assert_eq!(own(&c, "tenant").as_deref(), Some("t"));
     }
 }
+
+/// A message the module seals and opens without WebCrypto (here a small
+/// one) is done within the call: transferring the caller's array as soon
+/// as the call returns changes nothing.
+#[wasm_bindgen_test]
+async fn a_message_sealed_without_webcrypto_is_done_within_the_call() {
+    if js_sys::Reflect::get(&js_sys::global(), &"structuredClone".into())
+        .unwrap()
+        .is_undefined()
+    {
+        return;
+    }
+    let transfer = Function::new_with_args(
+        "bytes",
+        "structuredClone(bytes.buffer, { transfer: [bytes.buffer] })",
+    );
+    let session = raw_aes_session("");
+    let data = vec![9u8; 1000];
+    let array = Uint8Array::from(&data[..]);
+    let pending = session.encrypt(array.clone().into(), JsValue::UNDEFINED);
+    transfer.call1(&JsValue::NULL, &array).unwrap();
+    assert_eq!(array.length(), 0, "the array was transferred");
+    let ciphertext = get(&ok(pending).await, "ciphertext");
+    let pending = session.decrypt(ciphertext.clone(), JsValue::UNDEFINED);
+    transfer.call1(&JsValue::NULL, &ciphertext).unwrap();
+    assert_eq!(bytes(&get(&ok(pending).await, "plaintext")), data);
+}
