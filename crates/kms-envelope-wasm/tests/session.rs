@@ -1028,23 +1028,29 @@ async fn one_shot_input_may_be_any_byte_view_or_a_string_and_is_left_as_it_was()
     assert_eq!(bytes(&get(&dec, "plaintext")), text.as_bytes());
 }
 
+/// A function that transfers a Uint8Array's ArrayBuffer away (as posting
+/// it to a worker would), leaving the array empty; `None` where the
+/// runtime has no `structuredClone`.
+fn transferrer() -> Option<Function> {
+    let clone = js_sys::Reflect::get(&js_sys::global(), &"structuredClone".into()).unwrap();
+    (!clone.is_undefined()).then(|| {
+        Function::new_with_args(
+            "bytes",
+            "structuredClone(bytes.buffer, { transfer: [bytes.buffer] })",
+        )
+    })
+}
+
 #[wasm_bindgen_test]
 async fn an_input_transferred_mid_operation_is_an_error_and_the_session_keeps_working() {
     // WebCrypto reads the caller's array frame by frame: transferring its
     // ArrayBuffer (to a worker, say) before the operation ends must be an
     // InvalidArgument error, never an exception through wasm, an empty
     // message or a partial result.
-    if js_sys::Reflect::get(&js_sys::global(), &"structuredClone".into())
-        .unwrap()
-        .is_undefined()
-    {
+    let Some(transfer) = transferrer() else {
         return;
-    }
+    };
     let session = session_without_node_crypto("hideNodeCrypto", r#", "frameLength": 4096"#);
-    let transfer = Function::new_with_args(
-        "bytes",
-        "structuredClone(bytes.buffer, { transfer: [bytes.buffer] })",
-    );
     let data = vec![5u8; 1 << 20];
     let ciphertext = bytes(&get(
         &ok(session.encrypt(Uint8Array::from(&data[..]).into(), JsValue::UNDEFINED)).await,
@@ -1161,16 +1167,9 @@ async fn context_keys_named_like_prototype_members_come_back_as_keys() {
 /// as the call returns changes nothing.
 #[wasm_bindgen_test]
 async fn a_message_sealed_without_webcrypto_is_done_within_the_call() {
-    if js_sys::Reflect::get(&js_sys::global(), &"structuredClone".into())
-        .unwrap()
-        .is_undefined()
-    {
+    let Some(transfer) = transferrer() else {
         return;
-    }
-    let transfer = Function::new_with_args(
-        "bytes",
-        "structuredClone(bytes.buffer, { transfer: [bytes.buffer] })",
-    );
+    };
     let session = raw_aes_session("");
     let data = vec![9u8; 1000];
     let array = Uint8Array::from(&data[..]);
