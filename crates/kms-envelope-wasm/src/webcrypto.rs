@@ -153,7 +153,7 @@ impl Platform {
     /// Whether a one-shot message of `len` bytes has its frames sealed or
     /// opened by WebCrypto, which reads the caller's array across awaits.
     pub fn webcrypto_one_shot(&self, len: usize) -> bool {
-        self.node.is_none() && self.subtle && len >= ONE_SHOT_THRESHOLD
+        self.node.is_none() && self.one_shot(len)
     }
 
     /// Whether there is a platform AES-GCM at all (streams use it).
