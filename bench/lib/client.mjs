@@ -151,8 +151,9 @@ export async function measure(libraries, { runs = 5, messageSeconds = 1, log = (
       }
       if (!equalBytes(await client.decrypt(await client.encrypt(small)), small))
         throw new Error(`${lib.name} ${hex(suite)}: 1 KiB round trip differs`);
-      const bulkSamples = () => ({ encrypt: [], decrypt: [], both: [] });
-      subjects.push({ lib, suite, client, framed, samples: { ...bulkSamples(), small: bulkSamples(), framed: bulkSamples() } });
+      // Samples of encrypts, decrypts and both, for each kind of figure.
+      const triple = () => ({ encrypt: [], decrypt: [], both: [] });
+      subjects.push({ lib, suite, client, framed, samples: { ...triple(), small: triple(), framed: triple() } });
     }
   }
   // Encrypt, decrypt, and both in one go, of the 16 MiB input.
@@ -203,16 +204,15 @@ export async function measure(libraries, { runs = 5, messageSeconds = 1, log = (
   const records = [];
   for (const s of subjects) {
     const base = { library: s.lib.name, suite: hex(s.suite) };
-    const bulkRecords = (samples, suffix) => {
-      records.push({ ...base, metric: `encrypt 16 MiB${suffix}`, unit: "B/s", runs: samples.encrypt });
-      records.push({ ...base, metric: `decrypt 16 MiB${suffix}`, unit: "B/s", runs: samples.decrypt });
-      records.push({ ...base, metric: `encrypt+decrypt 16 MiB${suffix}`, unit: "B/s", runs: samples.both });
+    // One record per operation of a triple; `metric` names it from the
+    // operation ("encrypt", "decrypt", "encrypt+decrypt").
+    const tripleRecords = (samples, metric, unit) => {
+      for (const [op, runs] of [["encrypt", samples.encrypt], ["decrypt", samples.decrypt], ["encrypt+decrypt", samples.both]])
+        records.push({ ...base, metric: metric(op), unit, runs });
     };
-    bulkRecords(s.samples, "");
-    records.push({ ...base, metric: "1 KiB encrypt", unit: "msg/s", runs: s.samples.small.encrypt });
-    records.push({ ...base, metric: "1 KiB decrypt", unit: "msg/s", runs: s.samples.small.decrypt });
-    records.push({ ...base, metric: "1 KiB encrypt+decrypt", unit: "msg/s", runs: s.samples.small.both });
-    if (s.framed) bulkRecords(s.samples.framed, DEFAULT_FRAMES);
+    tripleRecords(s.samples, (op) => `${op} 16 MiB`, "B/s");
+    tripleRecords(s.samples.small, (op) => `1 KiB ${op}`, "msg/s");
+    if (s.framed) tripleRecords(s.samples.framed, (op) => `${op} 16 MiB${DEFAULT_FRAMES}`, "B/s");
   }
   return records;
 }
