@@ -52,7 +52,7 @@ impl RetryPolicy {
     /// Without randomness the backoff is its ceiling.
     pub fn jittered_delay(&self, retry: u32) -> Duration {
         let mut bytes = [0u8; 4];
-        let random = if getrandom::getrandom(&mut bytes).is_ok() {
+        let random = if getrandom::fill(&mut bytes).is_ok() {
             u32::from_ne_bytes(bytes)
         } else {
             u32::MAX

@@ -221,10 +221,10 @@ impl FetchKmsClient {
         js::set(&init, "redirect", &"manual".into());
         let global = js::global();
         let (controller, timer) = abort_after(&global, self.settings.timeout_ms);
-        if let Some(c) = &controller {
-            if let Ok(signal) = Reflect::get(c, &"signal".into()) {
-                js::set(&init, "signal", &signal);
-            }
+        if let Some(c) = &controller
+            && let Ok(signal) = Reflect::get(c, &"signal".into())
+        {
+            js::set(&init, "signal", &signal);
         }
         let result = self.fetch(&global, &init).await;
         clear_timer(&global, timer);
@@ -257,12 +257,12 @@ impl FetchKmsClient {
                 .as_string()
         };
         let max = self.settings.max_response_bytes;
-        if let Some(len) = header("content-length").and_then(|l| l.trim().parse::<u64>().ok()) {
-            if len > u64::from(max) {
-                return Err(KmsError::malformed(format!(
-                    "response larger than {max} bytes"
-                )));
-            }
+        if let Some(len) = header("content-length").and_then(|l| l.trim().parse::<u64>().ok())
+            && len > u64::from(max)
+        {
+            return Err(KmsError::malformed(format!(
+                "response larger than {max} bytes"
+            )));
         }
         let error_type_header = header("x-amzn-errortype");
         let array_buffer = Reflect::get(&response, &"arrayBuffer".into())

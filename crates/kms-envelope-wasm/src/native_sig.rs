@@ -482,10 +482,10 @@ impl SignatureKeys for NativeSignatureKeys {
             if let Some(key) = node_crypto().and_then(|c| generate_node(&c, alg, single_use)) {
                 return Ok(key);
             }
-            if let Some(subtle) = subtle() {
-                if let Some(key) = generate_subtle(&subtle, alg, single_use).await {
-                    return Ok(key);
-                }
+            if let Some(subtle) = subtle()
+                && let Some(key) = generate_subtle(&subtle, alg, single_use).await
+            {
+                return Ok(key);
             }
             SigningKey::generate(alg)
         })
@@ -501,13 +501,12 @@ impl SignatureKeys for NativeSignatureKeys {
                 .decode(b64)
                 .ok()
                 .filter(|c| matches!(c.first(), Some(0x02 | 0x03)));
-            if let Some(compressed) = compressed {
-                if let Some(point) = decompress_native(alg, &compressed).await {
-                    // Only the point the core would have decompressed.
-                    if let Some(key) = VerificationKey::from_decompressed(alg, &compressed, &point)
-                    {
-                        return Ok(key);
-                    }
+            if let Some(compressed) = compressed
+                && let Some(point) = decompress_native(alg, &compressed).await
+            {
+                // Only the point the core would have decompressed.
+                if let Some(key) = VerificationKey::from_decompressed(alg, &compressed, &point) {
+                    return Ok(key);
                 }
             }
             VerificationKey::from_base64(alg, b64)
@@ -557,10 +556,10 @@ impl MessageSigner {
     /// Hashes the next assembled bytes, in order. A hash that fails is
     /// dropped, and the message is then signed whole.
     pub fn update(&mut self, bytes: &Uint8Array) {
-        if let Some(sign) = &self.node {
-            if sign.update(bytes).is_err() {
-                self.node = None;
-            }
+        if let Some(sign) = &self.node
+            && sign.update(bytes).is_err()
+        {
+            self.node = None;
         }
     }
 
@@ -582,13 +581,13 @@ impl MessageSigner {
         let alg = footer.algorithm();
         let native = registered(&footer.signing_key().public_key_sec1());
         let mut out = Vec::new();
-        if let (Some(NativeKey::Node(private)), Some(hashed)) = (&native, &self.node) {
-            if let Ok(signature) = hashed.sign_hashed(&node_key_spec(private)) {
-                footer
-                    .complete(&signature.to_vec(), &mut out)
-                    .map_err(to_js)?;
-                return Ok(out);
-            }
+        if let (Some(NativeKey::Node(private)), Some(hashed)) = (&native, &self.node)
+            && let Ok(signature) = hashed.sign_hashed(&node_key_spec(private))
+        {
+            footer
+                .complete(&signature.to_vec(), &mut out)
+                .map_err(to_js)?;
+            return Ok(out);
         }
         let signed = contiguous();
         let signature = match native {
@@ -1032,10 +1031,10 @@ pub async fn one_shot_decryptor<'a>(
         kms_envelope::ReadHeader::Parsed(p) => p,
         kms_envelope::ReadHeader::NeedMore(_) => return Err(to_js(Error::TruncatedMessage)),
     };
-    if let Some(max) = max_body {
-        if rest.len() as u64 > max {
-            return Err(to_js(kms_envelope::error::Limit::BodySize { max }.into()));
-        }
+    if let Some(max) = max_body
+        && rest.len() as u64 > max
+    {
+        return Err(to_js(kms_envelope::error::Limit::BodySize { max }.into()));
     }
     let mut body = parsed.obtain_materials(manager).await.map_err(to_js)?;
     detach_decryptor(&mut body)?;

@@ -883,12 +883,12 @@ impl HeldArrays {
         if n == 0 {
             return Taken::Copied;
         }
-        if let Some((piece, used)) = self.pieces.last_mut() {
-            if piece.length() - *used >= n {
-                piece.set(frame, *used);
-                *used += n;
-                return Taken::Copied;
-            }
+        if let Some((piece, used)) = self.pieces.last_mut()
+            && piece.length() - *used >= n
+        {
+            piece.set(frame, *used);
+            *used += n;
+            return Taken::Copied;
         }
         let room = Self::FIRST_PIECE << self.pieces.len().min(Self::DOUBLINGS);
         if n >= room {

@@ -123,10 +123,10 @@ pub async fn decrypt<M: MaterialsManager + ?Sized>(
 ) -> Result<DecryptOutput, Error> {
     let (header, header_len) = Header::parse(ciphertext, &options.header_limits())?;
     let rest = split(ciphertext, header_len).1;
-    if let Some(max) = options.max_body_size {
-        if u64::try_from(rest.len()).unwrap_or(u64::MAX) > max {
-            return Err(Limit::BodySize { max }.into());
-        }
+    if let Some(max) = options.max_body_size
+        && u64::try_from(rest.len()).unwrap_or(u64::MAX) > max
+    {
+        return Err(Limit::BodySize { max }.into());
     }
     let parsed = ParsedHeader::new(header, options.clone())?;
     let mut body = parsed.obtain_materials(manager).await?;
@@ -825,10 +825,10 @@ impl BodyDecryptor {
                 if self.phase == Phase::Footer && self.footer_at.is_none() {
                     self.footer_at = Some(self.header_len().saturating_add(self.body_seen));
                 }
-                if let Some(max) = self.max_body_size {
-                    if self.body_seen > max {
-                        return Err(Limit::BodySize { max }.into());
-                    }
+                if let Some(max) = self.max_body_size
+                    && self.body_seen > max
+                {
+                    return Err(Limit::BodySize { max }.into());
                 }
                 Ok(Step::Consumed(n))
             }
@@ -899,10 +899,10 @@ impl BodyDecryptor {
             ));
         }
         let total = len.saturating_add(12 + 8 + 16);
-        if let Some(max) = self.max_body_size {
-            if self.body_seen.saturating_add(total) > max {
-                return Err(Limit::BodySize { max }.into());
-            }
+        if let Some(max) = self.max_body_size
+            && self.body_seen.saturating_add(total) > max
+        {
+            return Err(Limit::BodySize { max }.into());
         }
         let len = usize::try_from(len).map_err(|_| Limit::BodySize { max: u64::MAX })?;
         let content = r.take(len, "non-framed body")?;

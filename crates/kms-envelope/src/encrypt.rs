@@ -211,14 +211,14 @@ impl Encryptor {
         policy.check_encrypt(suite.id)?;
         suite.check_supported()?;
         let edk_count = materials.encrypted_data_keys.len();
-        if let Some(max) = options.max_encrypted_data_keys {
-            if edk_count > usize::from(max) {
-                return Err(Limit::EncryptedDataKeys {
-                    max,
-                    found: u16::try_from(edk_count).unwrap_or(u16::MAX),
-                }
-                .into());
+        if let Some(max) = options.max_encrypted_data_keys
+            && edk_count > usize::from(max)
+        {
+            return Err(Limit::EncryptedDataKeys {
+                max,
+                found: u16::try_from(edk_count).unwrap_or(u16::MAX),
             }
+            .into());
         }
         let data_key = materials.data_key.as_ref().ok_or(Error::InvalidArgument(
             "encryption materials have no data key",
@@ -319,10 +319,10 @@ impl Encryptor {
         }
         let added = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
         let seen = self.plaintext_seen.saturating_add(added);
-        if let Some(max) = self.plaintext_bound {
-            if seen > max {
-                return Err(Limit::PlaintextLength { max }.into());
-            }
+        if let Some(max) = self.plaintext_bound
+            && seen > max
+        {
+            return Err(Limit::PlaintextLength { max }.into());
         }
         self.plaintext_seen = seen;
         self.write_header(out);
@@ -515,10 +515,10 @@ impl Encryptor {
             }
         }
         let total = u64::try_from(len).unwrap_or(u64::MAX);
-        if let Some(max) = self.plaintext_bound {
-            if total > max {
-                return Err(Limit::PlaintextLength { max }.into());
-            }
+        if let Some(max) = self.plaintext_bound
+            && total > max
+        {
+            return Err(Limit::PlaintextLength { max }.into());
         }
         // Frames before the final one, each of a whole frame length.
         let regular = len.saturating_sub(1) / self.frame_length;
@@ -555,10 +555,8 @@ impl Encryptor {
                 start + self.frame_length
             };
             plan.next = end;
-            if is_final {
-                if let Some(d) = &mut self.detached {
-                    d.plan = None;
-                }
+            if is_final && let Some(d) = &mut self.detached {
+                d.plan = None;
             }
             frames.push(self.cut_frame(Vec::new(), Some(start..end), is_final)?);
         }

@@ -1,5 +1,5 @@
 //! Randomness: the operating system's CSPRNG natively, `crypto.getRandomValues`
-//! on wasm32 (through getrandom's `js` backend).
+//! on wasm32 (through getrandom's `wasm_js` backend).
 //!
 //! On wasm32 with `std`, small requests are served from a pool of 1 KiB
 //! drawn in one `getRandomValues` call. Each call to the runtime costs a
@@ -22,7 +22,7 @@ pub fn fill(buf: &mut [u8]) -> Result<(), Error> {
 
 /// Straight from the platform's CSPRNG.
 fn os_fill(buf: &mut [u8]) -> Result<(), Error> {
-    getrandom::getrandom(buf).map_err(|_| Error::RandomnessUnavailable)
+    getrandom::fill(buf).map_err(|_| Error::RandomnessUnavailable)
 }
 
 #[cfg(all(target_arch = "wasm32", feature = "std"))]
@@ -71,7 +71,34 @@ mod pool {
 }
 
 /// A `rand_core` RNG over the same source, for APIs that take one (RSA-OAEP,
-/// ECDSA key generation).
-pub fn rng() -> rand_core::OsRng {
-    rand_core::OsRng
+/// ECDSA key generation). It is fallible: a failure of the source reaches
+/// the API as an error, never as a panic.
+pub fn rng() -> Rng {
+    Rng
 }
+
+/// See [`rng`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rng;
+
+impl rand_core::TryRng for Rng {
+    type Error = Error;
+
+    fn try_next_u32(&mut self) -> Result<u32, Error> {
+        let mut bytes = [0u8; 4];
+        fill(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Error> {
+        let mut bytes = [0u8; 8];
+        fill(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Error> {
+        fill(dst)
+    }
+}
+
+impl rand_core::TryCryptoRng for Rng {}

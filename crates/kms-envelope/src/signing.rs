@@ -59,7 +59,6 @@ mod ecdsa_keys {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as BASE64;
     use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
-    use p384::elliptic_curve::sec1::ToEncodedPoint as _;
     use zeroize::Zeroizing;
 
     use crate::error::Error;
@@ -175,17 +174,17 @@ mod ecdsa_keys {
             let public = match alg {
                 SignatureAlgorithm::EcdsaP256Sha256 => {
                     p256::SecretKey::from_slice(secret).map_err(|_| bad_secret)?;
-                    p256::PublicKey::from_sec1_bytes(public)
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(public)
                         .map_err(|_| bad_public)?
-                        .to_encoded_point(true)
+                        .to_sec1_point(true)
                         .as_bytes()
                         .to_vec()
                 }
                 SignatureAlgorithm::EcdsaP384Sha384 => {
                     p384::SecretKey::from_slice(secret).map_err(|_| bad_secret)?;
-                    p384::PublicKey::from_sec1_bytes(public)
+                    p384::ecdsa::VerifyingKey::from_sec1_bytes(public)
                         .map_err(|_| bad_public)?
-                        .to_encoded_point(true)
+                        .to_sec1_point(true)
                         .as_bytes()
                         .to_vec()
                 }
@@ -209,8 +208,8 @@ mod ecdsa_keys {
         /// The public key as a compressed SEC1 point.
         pub fn public_key_sec1(&self) -> Vec<u8> {
             match self {
-                SigningKey::P256(k) => k.verifying_key().to_encoded_point(true).as_bytes().to_vec(),
-                SigningKey::P384(k) => k.verifying_key().to_encoded_point(true).as_bytes().to_vec(),
+                SigningKey::P256(k) => k.verifying_key().to_sec1_point(true).as_bytes().to_vec(),
+                SigningKey::P384(k) => k.verifying_key().to_sec1_point(true).as_bytes().to_vec(),
                 SigningKey::External(k) => k.public.clone(),
             }
         }
@@ -332,8 +331,8 @@ mod ecdsa_keys {
         /// form every platform's ECDSA imports.
         pub fn to_sec1_uncompressed(&self) -> Vec<u8> {
             match self {
-                VerificationKey::P256(k) => k.to_encoded_point(false).as_bytes().to_vec(),
-                VerificationKey::P384(k) => k.to_encoded_point(false).as_bytes().to_vec(),
+                VerificationKey::P256(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+                VerificationKey::P384(k) => k.to_sec1_point(false).as_bytes().to_vec(),
             }
         }
 

@@ -19,7 +19,7 @@ use der::Decode as _;
 use ecdsa::signature::hazmat::PrehashVerifier;
 use pkcs8::DecodePublicKey as _;
 use rsa::traits::PublicKeyParts as _;
-use rsa::{Pkcs1v15Sign, Pss, RsaPublicKey};
+use rsa::{Pkcs1v15Sign, Pss, PublicKey as RsaPublicKey};
 use sha2::Digest as _;
 use spki::ObjectIdentifier;
 
@@ -262,7 +262,7 @@ macro_rules! ecdsa_ok {
     ($signature:ty, $key:expr, $digest:expr, $der:expr) => {
         <$signature>::from_der($der)
             .ok()
-            .map(|sig| sig.normalize_s().unwrap_or(sig))
+            .map(|sig| sig.normalize_s())
             .is_some_and(|sig| $key.verify_prehash($digest, &sig).is_ok())
     };
 }
@@ -454,7 +454,9 @@ impl PublicKey {
             Key::P384(_) => KeyKind::EccNistP384,
             Key::P521(_) => KeyKind::EccNistP521,
             Key::K256(_) => KeyKind::EccSecgP256k1,
-            Key::Rsa(k) => KeyKind::Rsa { bits: k.n().bits() },
+            Key::Rsa(k) => KeyKind::Rsa {
+                bits: k.n().bit_width() as usize,
+            },
             Key::Ed25519(_) => KeyKind::EccNistEdwards25519,
             Key::MlDsa44(_) => KeyKind::MlDsa44,
             Key::MlDsa65(_) => KeyKind::MlDsa65,
@@ -520,13 +522,13 @@ impl PublicKey {
             Key::Rsa(k) => {
                 let result = match alg {
                     SigningAlgorithm::RsassaPssSha256 => {
-                        k.verify(Pss::new_with_salt::<sha2::Sha256>(32), &digest, signature)
+                        k.verify(Pss::<sha2::Sha256>::new_with_salt(32), &digest, signature)
                     }
                     SigningAlgorithm::RsassaPssSha384 => {
-                        k.verify(Pss::new_with_salt::<sha2::Sha384>(48), &digest, signature)
+                        k.verify(Pss::<sha2::Sha384>::new_with_salt(48), &digest, signature)
                     }
                     SigningAlgorithm::RsassaPssSha512 => {
-                        k.verify(Pss::new_with_salt::<sha2::Sha512>(64), &digest, signature)
+                        k.verify(Pss::<sha2::Sha512>::new_with_salt(64), &digest, signature)
                     }
                     SigningAlgorithm::RsassaPkcs1V15Sha256 => {
                         k.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, signature)

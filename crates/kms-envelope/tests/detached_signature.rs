@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use ecdsa::signature::{Signer as _, Verifier as _};
+use elliptic_curve::Generate as _;
 use kms_envelope::cmm::{CachingMaterialsManager, DefaultMaterialsManager, MaterialsManager};
 use kms_envelope::detached_signature::{SignatureToVerify, SignatureVerdict};
 use kms_envelope::keyring::RawAesKeyring;
@@ -27,7 +28,6 @@ use kms_envelope::{
     AlgorithmSuiteId, BodyDecryptor, DecryptOptions, EncryptOptions, EncryptionContext, Encryptor,
     Error, ErrorCode, HeaderReader, LocalBoxFuture, ReadHeader, decrypt, encrypt,
 };
-use p384::elliptic_curve::sec1::ToEncodedPoint as _;
 use pollster::block_on;
 
 const SIGNED: [AlgorithmSuiteId; 4] = [
@@ -62,16 +62,20 @@ struct PlatformGenerator {
 /// The platform's point decompression: the uncompressed form.
 fn platform_decompress(alg: SignatureAlgorithm, compressed: &[u8]) -> Option<Vec<u8>> {
     Some(match alg {
-        SignatureAlgorithm::EcdsaP256Sha256 => p256::PublicKey::from_sec1_bytes(compressed)
-            .ok()?
-            .to_encoded_point(false)
-            .as_bytes()
-            .to_vec(),
-        SignatureAlgorithm::EcdsaP384Sha384 => p384::PublicKey::from_sec1_bytes(compressed)
-            .ok()?
-            .to_encoded_point(false)
-            .as_bytes()
-            .to_vec(),
+        SignatureAlgorithm::EcdsaP256Sha256 => {
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(compressed)
+                .ok()?
+                .to_sec1_point(false)
+                .as_bytes()
+                .to_vec()
+        }
+        SignatureAlgorithm::EcdsaP384Sha384 => {
+            p384::ecdsa::VerifyingKey::from_sec1_bytes(compressed)
+                .ok()?
+                .to_sec1_point(false)
+                .as_bytes()
+                .to_vec()
+        }
     })
 }
 
@@ -92,11 +96,11 @@ impl SignatureKeys for PlatformGenerator {
         alg: SignatureAlgorithm,
     ) -> LocalBoxFuture<'a, Result<SigningKey, Error>> {
         Box::pin(async move {
-            let mut rng = rand_core::OsRng;
+            let mut rng = rand_core::UnwrapErr(kms_envelope::random::rng());
             let (key, platform) = match self.wrong_curve.unwrap_or(alg) {
                 SignatureAlgorithm::EcdsaP256Sha256 => {
-                    let k = p256::ecdsa::SigningKey::random(&mut rng);
-                    let public = k.verifying_key().to_encoded_point(false);
+                    let k = p256::ecdsa::SigningKey::generate_from_rng(&mut rng);
+                    let public = k.verifying_key().to_sec1_point(false);
                     let key = SigningKey::from_external_pair(
                         SignatureAlgorithm::EcdsaP256Sha256,
                         &k.to_bytes(),
@@ -105,8 +109,8 @@ impl SignatureKeys for PlatformGenerator {
                     (key, PlatformKey::P256(k))
                 }
                 SignatureAlgorithm::EcdsaP384Sha384 => {
-                    let k = p384::ecdsa::SigningKey::random(&mut rng);
-                    let public = k.verifying_key().to_encoded_point(false);
+                    let k = p384::ecdsa::SigningKey::generate_from_rng(&mut rng);
+                    let public = k.verifying_key().to_sec1_point(false);
                     let key = SigningKey::from_external_pair(
                         SignatureAlgorithm::EcdsaP384Sha384,
                         &k.to_bytes(),
@@ -594,8 +598,10 @@ fn the_generator_makes_the_context_key_and_must_match_the_suite() {
 
     // Pairs are checked as far as can be without a scalar multiplication.
     let alg = SignatureAlgorithm::EcdsaP384Sha384;
-    let k = p384::ecdsa::SigningKey::random(&mut rand_core::OsRng);
-    let point = k.verifying_key().to_encoded_point(false);
+    let k = p384::ecdsa::SigningKey::generate_from_rng(&mut rand_core::UnwrapErr(
+        kms_envelope::random::rng(),
+    ));
+    let point = k.verifying_key().to_sec1_point(false);
     assert!(SigningKey::from_external_pair(alg, &[0u8; 48], point.as_bytes()).is_err());
     assert!(SigningKey::from_external_pair(alg, &[0xffu8; 48], point.as_bytes()).is_err());
     let mut off_curve = point.as_bytes().to_vec();
@@ -605,7 +611,7 @@ fn the_generator_makes_the_context_key_and_must_match_the_suite() {
     assert!(!format!("{external:?}").contains(&format!("{:?}", &k.to_bytes()[..4])));
     assert_eq!(
         external.public_key_sec1(),
-        k.verifying_key().to_encoded_point(true).as_bytes()
+        k.verifying_key().to_sec1_point(true).as_bytes()
     );
 }
 

@@ -25,12 +25,12 @@ use kms_envelope::{
 };
 use pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
 use pollster::block_on;
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey as RsaPrivateKey;
 
 fn rsa_pems() -> &'static (String, String) {
     static PEMS: OnceLock<(String, String)> = OnceLock::new();
     PEMS.get_or_init(|| {
-        let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+        let key = RsaPrivateKey::new(&mut kms_envelope::random::rng(), 2048).unwrap();
         (
             key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
             key.to_public_key()

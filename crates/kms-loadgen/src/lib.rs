@@ -40,13 +40,13 @@ pub async fn execute(cli: &cli::Cli) -> Result<Report> {
     let mut client = Client::new(&builder);
     let prepared = spec.prepare(&mut client).await?;
     let stats = load::run(Arc::clone(&builder), &prepared, &options).await;
-    if !cli.keep_key {
-        if let Err(e) = prepared.cleanup(&mut client).await {
-            eprintln!(
-                "kms-loadgen: could not schedule deletion of key {}: {e:#}",
-                prepared.key_id
-            );
-        }
+    if !cli.keep_key
+        && let Err(e) = prepared.cleanup(&mut client).await
+    {
+        eprintln!(
+            "kms-loadgen: could not schedule deletion of key {}: {e:#}",
+            prepared.key_id
+        );
     }
     let stats = stats?;
     Ok(Report::new(

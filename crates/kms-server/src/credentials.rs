@@ -11,7 +11,8 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::Path;
 
-use rand_core::{OsRng, RngCore as _};
+use getrandom::SysRng;
+use rand_core::TryRng as _;
 use zeroize::Zeroizing;
 
 pub use kms_protocol::policy::Principal;
@@ -84,9 +85,9 @@ const SECRET_ALPHABET: &[u8; 64] =
 /// A fresh access key id and secret in AWS's shapes (20 and 40 characters).
 pub fn generate_key_pair() -> Result<(String, Secret), std::io::Error> {
     let mut bytes = Zeroizing::new([0u8; 56]);
-    OsRng
+    SysRng
         .try_fill_bytes(bytes.as_mut())
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+        .map_err(std::io::Error::from)?;
     let mut id = String::from("AKIA");
     id.extend(
         bytes[..16]

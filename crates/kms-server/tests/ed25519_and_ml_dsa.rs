@@ -280,9 +280,9 @@ async fn ed25519_data_key_pairs() {
         .await;
     assert_eq!(v["KeyPairSpec"], "ECC_NIST_EDWARDS25519");
     let private = unb64(&v["PrivateKeyPlaintext"]);
-    let info = pkcs8::PrivateKeyInfo::try_from(private.as_slice()).unwrap();
+    let info = pkcs8::PrivateKeyInfoRef::try_from(private.as_slice()).unwrap();
     assert_eq!(info.algorithm.oid.to_string(), "1.3.101.112");
-    let seed: [u8; 32] = info.private_key[2..].try_into().unwrap();
+    let seed: [u8; 32] = info.private_key.as_bytes()[2..].try_into().unwrap();
     let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
     let (oid, raw) = spki_oid_and_key(&unb64(&v["PublicKey"]));
     assert_eq!(oid, "1.3.101.112");
@@ -309,8 +309,8 @@ async fn ed25519_data_key_pairs() {
         )
         .await;
     let private = unb64(&d["Plaintext"]);
-    let info = pkcs8::PrivateKeyInfo::try_from(private.as_slice()).unwrap();
-    let seed: [u8; 32] = info.private_key[2..].try_into().unwrap();
+    let info = pkcs8::PrivateKeyInfoRef::try_from(private.as_slice()).unwrap();
+    let seed: [u8; 32] = info.private_key.as_bytes()[2..].try_into().unwrap();
     let (_, raw) = spki_oid_and_key(&unb64(&w["PublicKey"]));
     assert_eq!(
         raw,

@@ -7,13 +7,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
 use kms_server::handlers::lifecycle::{DAY_MS, sweep};
+use rsa::Oaep;
 use rsa::pkcs8::DecodePublicKey as _;
-use rsa::{Oaep, RsaPublicKey};
 use serde_json::{Value, json};
 
 struct Params {
     token: String,
-    public: RsaPublicKey,
+    public: rsa::PublicKey,
 }
 
 async fn params(s: &TestServer, key: &str, algorithm: &str) -> Params {
@@ -32,14 +32,18 @@ async fn params(s: &TestServer, key: &str, algorithm: &str) -> Params {
     );
     Params {
         token: v["ImportToken"].as_str().unwrap().to_owned(),
-        public: RsaPublicKey::from_public_key_der(&der).unwrap(),
+        public: rsa::PublicKey::from_public_key_der(&der).unwrap(),
     }
 }
 
 fn wrap_oaep_sha256(p: &Params, material: &[u8]) -> String {
     let wrapped = p
         .public
-        .encrypt(&mut rand_core::OsRng, Oaep::new::<sha2::Sha256>(), material)
+        .encrypt(
+            &mut getrandom::SysRng,
+            Oaep::<sha2::Sha256>::new(),
+            material,
+        )
         .unwrap();
     STANDARD.encode(wrapped)
 }
@@ -48,7 +52,11 @@ fn wrap_rsa_aes(p: &Params, material: &[u8]) -> String {
     let aes_key = [7u8; 32];
     let mut out = p
         .public
-        .encrypt(&mut rand_core::OsRng, Oaep::new::<sha2::Sha256>(), &aes_key)
+        .encrypt(
+            &mut getrandom::SysRng,
+            Oaep::<sha2::Sha256>::new(),
+            &aes_key,
+        )
         .unwrap();
     let kek = <aes_kw::KwpAes256 as aes_kw::KeyInit>::new(&aes_key.into());
     let mut buf = vec![0u8; material.len().div_ceil(8) * 8 + 8];
@@ -142,7 +150,7 @@ async fn imported_material_encrypts_expires_and_comes_back() {
     let p4 = params(&s, &key, "RSAES_OAEP_SHA_1").await;
     let wrapped = STANDARD.encode(
         p4.public
-            .encrypt(&mut rand_core::OsRng, Oaep::new::<sha1::Sha1>(), &material)
+            .encrypt(&mut getrandom::SysRng, Oaep::<sha1::Sha1>::new(), &material)
             .unwrap(),
     );
     let (status, v) = import(&s, &key, &p4, wrapped, json!({})).await;

@@ -452,10 +452,11 @@ type Decapsulator = Box<dyn Fn(&[u8]) -> Vec<u8>>;
 /// form), and its encoded encapsulation key.
 fn from_seed_pkcs8(spec: &str, der: &[u8]) -> (Vec<u8>, Decapsulator) {
     assert_eq!(der.len(), 86, "seed form");
-    let info = pkcs8::PrivateKeyInfo::try_from(der).unwrap();
+    let info = pkcs8::PrivateKeyInfoRef::try_from(der).unwrap();
     assert!(info.algorithm.parameters.is_none() && info.public_key.is_none());
-    assert_eq!(&info.private_key[..2], &[0x80, 0x40]);
-    let seed = Seed::try_from(&info.private_key[2..]).unwrap();
+    let private_key = info.private_key.as_bytes();
+    assert_eq!(&private_key[..2], &[0x80, 0x40]);
+    let seed = Seed::try_from(&private_key[2..]).unwrap();
     macro_rules! run {
         ($params:ty) => {{
             let dk = DecapsulationKey::<$params>::from_seed(seed);

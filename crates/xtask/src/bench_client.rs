@@ -217,11 +217,11 @@ impl Project {
 
 /// Renames `records` to `figures` with median/min/max added.
 fn with_figures(mut v: Value) -> Value {
-    if let Some(obj) = v.as_object_mut() {
-        if let Some(mut records) = obj.remove("records") {
-            summarize(&mut records);
-            obj.insert("figures".into(), records);
-        }
+    if let Some(obj) = v.as_object_mut()
+        && let Some(mut records) = obj.remove("records")
+    {
+        summarize(&mut records);
+        obj.insert("figures".into(), records);
     }
     v
 }

@@ -235,16 +235,17 @@ pub fn ratios(doc: &Value) -> Vec<Ratio> {
             ),
         ];
         for (what, o, m, lower_is_better) in pairs {
-            if let (Some(o), Some(m)) = (o, m) {
-                if o > 0.0 && m > 0.0 {
-                    out.push(Ratio {
-                        section: "server",
-                        label: format!("{name} {what}"),
-                        peer: "moto".into(),
-                        value: if lower_is_better { m / o } else { o / m },
-                        target: None,
-                    });
-                }
+            if let (Some(o), Some(m)) = (o, m)
+                && o > 0.0
+                && m > 0.0
+            {
+                out.push(Ratio {
+                    section: "server",
+                    label: format!("{name} {what}"),
+                    peer: "moto".into(),
+                    value: if lower_is_better { m / o } else { o / m },
+                    target: None,
+                });
             }
         }
     }
@@ -253,16 +254,16 @@ pub fn ratios(doc: &Value) -> Vec<Ratio> {
         let b = &bundles[name];
         Some(b["js"]["gzip"].as_f64()? + b["wasm"]["gzip"].as_f64().unwrap_or(0.0))
     };
-    if let (Some(o), Some(e)) = (bundle_gzip(OURS), bundle_gzip("esdk")) {
-        if o > 0.0 {
-            out.push(Ratio {
-                section: "size",
-                label: "browser bundle, gzipped (JS + .wasm)".into(),
-                peer: ESDK.into(),
-                value: e / o,
-                target: None,
-            });
-        }
+    if let (Some(o), Some(e)) = (bundle_gzip(OURS), bundle_gzip("esdk"))
+        && o > 0.0
+    {
+        out.push(Ratio {
+            section: "size",
+            label: "browser bundle, gzipped (JS + .wasm)".into(),
+            peer: ESDK.into(),
+            value: e / o,
+            target: None,
+        });
     }
     out
 }

@@ -289,10 +289,10 @@ fn parse_fields(r: &mut Reader<'_>, limits: &HeaderLimits) -> Result<Header, Err
             "at least one encrypted data key",
         ));
     }
-    if let Some(max) = limits.max_encrypted_data_keys {
-        if count > max {
-            return Err(Limit::EncryptedDataKeys { max, found: count }.into());
-        }
+    if let Some(max) = limits.max_encrypted_data_keys
+        && count > max
+    {
+        return Err(Limit::EncryptedDataKeys { max, found: count }.into());
     }
     let mut encrypted_data_keys = Vec::new();
     for _ in 0..count {

@@ -10,7 +10,7 @@ use core::fmt;
 
 use pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::{Oaep, Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
+use rsa::{Oaep, Pkcs1v15Encrypt, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use zeroize::Zeroizing;
 
 use super::{Keyring, check_namespace, no_decryptable_key};
@@ -35,13 +35,35 @@ pub enum RsaPadding {
 }
 
 impl RsaPadding {
-    fn oaep(self) -> Option<Oaep> {
+    /// Wraps `data_key` under `key`.
+    fn encrypt(self, key: &RsaPublicKey, data_key: &[u8]) -> rsa::Result<Vec<u8>> {
+        let rng = &mut crate::random::rng();
         match self {
-            RsaPadding::Pkcs1 => None,
-            RsaPadding::OaepSha1 => Some(Oaep::new::<sha1::Sha1>()),
-            RsaPadding::OaepSha256 => Some(Oaep::new::<sha2::Sha256>()),
-            RsaPadding::OaepSha384 => Some(Oaep::new::<sha2::Sha384>()),
-            RsaPadding::OaepSha512 => Some(Oaep::new::<sha2::Sha512>()),
+            RsaPadding::Pkcs1 => key.encrypt(rng, Pkcs1v15Encrypt, data_key),
+            RsaPadding::OaepSha1 => key.encrypt(rng, Oaep::<sha1::Sha1>::new(), data_key),
+            RsaPadding::OaepSha256 => key.encrypt(rng, Oaep::<sha2::Sha256>::new(), data_key),
+            RsaPadding::OaepSha384 => key.encrypt(rng, Oaep::<sha2::Sha384>::new(), data_key),
+            RsaPadding::OaepSha512 => key.encrypt(rng, Oaep::<sha2::Sha512>::new(), data_key),
+        }
+    }
+
+    /// Unwraps `ciphertext` with `key`, blinded: rsa 0.10's constant-time
+    /// arithmetic and a fresh blinding factor per call keep the private key
+    /// out of the timing (the Marvin attack on rsa 0.9, RUSTSEC-2023-0071).
+    fn decrypt(self, key: &RsaPrivateKey, ciphertext: &[u8]) -> rsa::Result<Vec<u8>> {
+        let rng = &mut crate::random::rng();
+        match self {
+            RsaPadding::Pkcs1 => key.decrypt_blinded(rng, Pkcs1v15Encrypt, ciphertext),
+            RsaPadding::OaepSha1 => key.decrypt_blinded(rng, Oaep::<sha1::Sha1>::new(), ciphertext),
+            RsaPadding::OaepSha256 => {
+                key.decrypt_blinded(rng, Oaep::<sha2::Sha256>::new(), ciphertext)
+            }
+            RsaPadding::OaepSha384 => {
+                key.decrypt_blinded(rng, Oaep::<sha2::Sha384>::new(), ciphertext)
+            }
+            RsaPadding::OaepSha512 => {
+                key.decrypt_blinded(rng, Oaep::<sha2::Sha512>::new(), ciphertext)
+            }
         }
     }
 }
@@ -194,16 +216,13 @@ impl RawRsaKeyring {
             Some(key) => key,
             None => DataKey::generate(materials.suite)?,
         };
-        let mut rng = crate::random::rng();
-        let result = match self.padding.oaep() {
-            None => self
-                .public_key
-                .encrypt(&mut rng, Pkcs1v15Encrypt, data_key.as_bytes()),
-            Some(oaep) => self.public_key.encrypt(&mut rng, oaep, data_key.as_bytes()),
-        };
-        let ciphertext = result.map_err(|_| {
-            Error::InvalidKey("RSA key too small to wrap the data key with this padding")
-        })?;
+        let ciphertext = self
+            .padding
+            .encrypt(&self.public_key, data_key.as_bytes())
+            .map_err(|e| match e {
+                rsa::Error::Rng => Error::RandomnessUnavailable,
+                _ => Error::InvalidKey("RSA key too small to wrap the data key with this padding"),
+            })?;
         materials.encrypted_data_keys.push(EncryptedDataKey {
             provider_id: self.key_namespace.clone(),
             provider_info: self.key_name.as_bytes().to_vec(),
@@ -242,11 +261,11 @@ impl RawRsaKeyring {
         };
         let mut failures = Vec::new();
         for edk in encrypted_data_keys.iter().filter(mine) {
-            let result = match self.padding.oaep() {
-                None => private_key.decrypt(Pkcs1v15Encrypt, &edk.ciphertext),
-                Some(oaep) => private_key.decrypt(oaep, &edk.ciphertext),
-            };
-            match result.map(Zeroizing::new) {
+            match self
+                .padding
+                .decrypt(private_key, &edk.ciphertext)
+                .map(Zeroizing::new)
+            {
                 Ok(plaintext) if plaintext.len() == materials.suite.data_key_len() => {
                     let data_key = DataKey::new(plaintext.to_vec(), materials.suite)?;
                     materials.set_data_key(data_key, self.label());

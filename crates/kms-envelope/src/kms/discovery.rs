@@ -47,10 +47,10 @@ impl Discovery {
                 continue;
             };
             let arn = edk_arn.arn();
-            if let Some(filter) = &self.filter {
-                if !filter.allows(arn) {
-                    continue;
-                }
+            if let Some(filter) = &self.filter
+                && !filter.allows(arn)
+            {
+                continue;
             }
             let key_id = if !self.mrk_aware {
                 edk_arn.as_str().to_string()

@@ -14,7 +14,7 @@ use core::fmt;
 
 use pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{Oaep, RsaPublicKey};
+use rsa::{Oaep, PublicKey as RsaPublicKey};
 use sha2::{Digest, Sha384};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -66,10 +66,12 @@ impl KmsRsaAlgorithm {
         }
     }
 
-    fn padding(self) -> Oaep {
+    /// Wraps `plaintext` under `key` with this algorithm's OAEP.
+    fn encrypt(self, key: &RsaPublicKey, plaintext: &[u8]) -> rsa::Result<Vec<u8>> {
+        let rng = &mut crate::random::rng();
         match self {
-            KmsRsaAlgorithm::OaepSha1 => Oaep::new::<sha1::Sha1>(),
-            KmsRsaAlgorithm::OaepSha256 => Oaep::new::<sha2::Sha256>(),
+            KmsRsaAlgorithm::OaepSha1 => key.encrypt(rng, Oaep::<sha1::Sha1>::new(), plaintext),
+            KmsRsaAlgorithm::OaepSha256 => key.encrypt(rng, Oaep::<sha2::Sha256>::new(), plaintext),
         }
     }
 }
@@ -214,14 +216,12 @@ impl KmsRsaKeyring {
         };
         let mut plaintext = Zeroizing::new(context_digest(&materials.encryption_context)?.to_vec());
         plaintext.extend_from_slice(data_key.as_bytes());
-        let ciphertext = public_key
-            .encrypt(
-                &mut crate::random::rng(),
-                self.algorithm.padding(),
-                &plaintext,
-            )
-            .map_err(|_| {
-                Error::InvalidKey("RSA key too small for the context digest and data key")
+        let ciphertext = self
+            .algorithm
+            .encrypt(public_key, &plaintext)
+            .map_err(|e| match e {
+                rsa::Error::Rng => Error::RandomnessUnavailable,
+                _ => Error::InvalidKey("RSA key too small for the context digest and data key"),
             })?;
         materials.encrypted_data_keys.push(EncryptedDataKey {
             provider_id: AWS_KMS_RSA_PROVIDER_ID.into(),
@@ -331,7 +331,7 @@ fn parse_public_key(der: &[u8]) -> Result<RsaPublicKey, Error> {
 }
 
 fn check_size(key: RsaPublicKey) -> Result<RsaPublicKey, Error> {
-    if key.n().bits() < MIN_MODULUS_BITS {
+    if (key.n().bit_width() as usize) < MIN_MODULUS_BITS {
         return Err(Error::InvalidKey(
             "KMS RSA keyring needs a modulus of at least 2048 bits",
         ));

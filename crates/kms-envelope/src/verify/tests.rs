@@ -1,10 +1,11 @@
 use super::*;
 use alloc::vec::Vec;
 use ecdsa::signature::hazmat::{PrehashSigner, RandomizedPrehashSigner};
+use elliptic_curve::Generate as _;
 use elliptic_curve::scalar::IsHigh as _;
 use pkcs8::EncodePublicKey as _;
 use proptest::prelude::*;
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey as RsaPrivateKey;
 use std::sync::OnceLock;
 
 const MESSAGE: &[u8] = b"what KMS signed";
@@ -13,7 +14,7 @@ fn spki_of_point<C>(point: &[u8]) -> Vec<u8>
 where
     C: elliptic_curve::CurveArithmetic + pkcs8::AssociatedOid,
     elliptic_curve::AffinePoint<C>:
-        elliptic_curve::sec1::FromEncodedPoint<C> + elliptic_curve::sec1::ToEncodedPoint<C>,
+        elliptic_curve::sec1::FromSec1Point<C> + elliptic_curve::sec1::ToSec1Point<C>,
     elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
 {
     elliptic_curve::PublicKey::<C>::from_sec1_bytes(point)
@@ -34,17 +35,17 @@ struct EcCase {
 }
 
 fn ec_cases() -> Vec<EcCase> {
-    let mut rng = crate::random::rng();
-    let p256 = p256::ecdsa::SigningKey::random(&mut rng);
-    let p384 = p384::ecdsa::SigningKey::random(&mut rng);
-    let p521 = p521::ecdsa::SigningKey::random(&mut rng);
-    let k256 = k256::ecdsa::SigningKey::random(&mut rng);
+    let mut rng = rand_core::UnwrapErr(crate::random::rng());
+    let p256 = p256::ecdsa::SigningKey::generate_from_rng(&mut rng);
+    let p384 = p384::ecdsa::SigningKey::generate_from_rng(&mut rng);
+    let p521 = p521::ecdsa::SigningKey::generate_from_rng(&mut rng);
+    let k256 = k256::ecdsa::SigningKey::generate_from_rng(&mut rng);
     alloc::vec![
         EcCase {
             kind: KeyKind::EccNistP256,
             alg: SigningAlgorithm::EcdsaSha256,
             spki: spki_of_point::<p256::NistP256>(
-                p256.verifying_key().to_encoded_point(false).as_bytes()
+                p256.verifying_key().to_sec1_point(false).as_bytes()
             ),
             sign: |scalar, digest| {
                 let k = p256::ecdsa::SigningKey::from_slice(scalar).unwrap();
@@ -57,7 +58,7 @@ fn ec_cases() -> Vec<EcCase> {
             kind: KeyKind::EccNistP384,
             alg: SigningAlgorithm::EcdsaSha384,
             spki: spki_of_point::<p384::NistP384>(
-                p384.verifying_key().to_encoded_point(true).as_bytes()
+                p384.verifying_key().to_sec1_point(true).as_bytes()
             ),
             sign: |scalar, digest| {
                 let k = p384::ecdsa::SigningKey::from_slice(scalar).unwrap();
@@ -71,7 +72,7 @@ fn ec_cases() -> Vec<EcCase> {
             alg: SigningAlgorithm::EcdsaSha512,
             spki: spki_of_point::<p521::NistP521>(
                 p521::ecdsa::VerifyingKey::from(&p521)
-                    .to_encoded_point(false)
+                    .to_sec1_point(false)
                     .as_bytes()
             ),
             sign: |scalar, digest| {
@@ -87,7 +88,7 @@ fn ec_cases() -> Vec<EcCase> {
             kind: KeyKind::EccSecgP256k1,
             alg: SigningAlgorithm::EcdsaSha256,
             spki: spki_of_point::<k256::Secp256k1>(
-                k256.verifying_key().to_encoded_point(false).as_bytes()
+                k256.verifying_key().to_sec1_point(false).as_bytes()
             ),
             sign: |scalar, digest| {
                 let k = k256::ecdsa::SigningKey::from_slice(scalar).unwrap();
@@ -185,7 +186,7 @@ fn rfc6979_published_signatures_verify() {
         "C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721",
     ))
     .unwrap();
-    let point = p256_key.verifying_key().to_encoded_point(false);
+    let point = p256_key.verifying_key().to_sec1_point(false);
     assert_eq!(
         &point.as_bytes()[1..33],
         &hex("60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6")[..]
@@ -216,7 +217,7 @@ fn rfc6979_published_signatures_verify() {
         "6B9D3DAD2E1B8C1C05B19875B6659F4DE23C3B667BF297BA9AA47740787137D896D5724E4C70A825F872C9EA60D2EDF5",
     ))
     .unwrap();
-    let point = p384_key.verifying_key().to_encoded_point(true);
+    let point = p384_key.verifying_key().to_sec1_point(true);
     let key = PublicKey::from_der(&spki_of_point::<p384::NistP384>(point.as_bytes())).unwrap();
     let sig = p384::ecdsa::Signature::from_slice(&hex(
         "94EDBB92A5ECB8AAD4736E56C691916B3F88140666CE9FA73D64C4EA95AD133C81A648152E44ACF96E36DD1E80FABE46
@@ -243,16 +244,16 @@ fn rsa_key(bits: usize) -> &'static RsaPrivateKey {
 
 fn rsa_sign(key: &RsaPrivateKey, alg: SigningAlgorithm, digest: &[u8]) -> Vec<u8> {
     use SigningAlgorithm as A;
-    let mut rng = crate::random::rng();
+    let mut rng = rand_core::UnwrapErr(crate::random::rng());
     match alg {
         A::RsassaPssSha256 => {
-            key.sign_with_rng(&mut rng, Pss::new_with_salt::<sha2::Sha256>(32), digest)
+            key.sign_with_rng(&mut rng, Pss::<sha2::Sha256>::new_with_salt(32), digest)
         }
         A::RsassaPssSha384 => {
-            key.sign_with_rng(&mut rng, Pss::new_with_salt::<sha2::Sha384>(48), digest)
+            key.sign_with_rng(&mut rng, Pss::<sha2::Sha384>::new_with_salt(48), digest)
         }
         A::RsassaPssSha512 => {
-            key.sign_with_rng(&mut rng, Pss::new_with_salt::<sha2::Sha512>(64), digest)
+            key.sign_with_rng(&mut rng, Pss::<sha2::Sha512>::new_with_salt(64), digest)
         }
         A::RsassaPkcs1V15Sha256 => key.sign(Pkcs1v15Sign::new::<sha2::Sha256>(), digest),
         A::RsassaPkcs1V15Sha384 => key.sign(Pkcs1v15Sign::new::<sha2::Sha384>(), digest),
@@ -332,7 +333,7 @@ fn pss_with_another_salt_length_is_refused() {
     let sig = private
         .sign_with_rng(
             &mut crate::random::rng(),
-            Pss::new_with_salt::<sha2::Sha256>(20),
+            Pss::<sha2::Sha256>::new_with_salt(20),
             &digest,
         )
         .unwrap();

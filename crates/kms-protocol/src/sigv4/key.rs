@@ -109,7 +109,7 @@ mod tests {
     fn hmac_matches_new_from_slice_at_every_length() {
         for len in 0..=200usize {
             let key: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            let mut reference = HmacSha256::new_from_slice(&key).unwrap();
+            let mut reference = <HmacSha256 as hmac::KeyInit>::new_from_slice(&key).unwrap();
             reference.update(b"data");
             let expected: [u8; 32] = reference.finalize().into_bytes().into();
             assert_eq!(hmac_sha256(&key, b"data"), expected, "key length {len}");

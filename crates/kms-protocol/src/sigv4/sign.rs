@@ -168,10 +168,10 @@ pub fn sign(
     );
 
     let payload_hash = request.payload.hash();
-    if let Payload::Precomputed(hash) = request.payload {
-        if !is_valid_payload_hash(hash) {
-            return Err(SignError::InvalidPayloadHash);
-        }
+    if let Payload::Precomputed(hash) = request.payload
+        && !is_valid_payload_hash(hash)
+    {
+        return Err(SignError::InvalidPayloadHash);
     }
 
     let token = credentials.session_token();
@@ -203,10 +203,10 @@ pub fn sign(
         return Err(SignError::MissingHost);
     }
     canonical.add("x-amz-date", &amz_date);
-    if let Some(token) = token {
-        if settings.sign_session_token {
-            canonical.add("x-amz-security-token", token);
-        }
+    if let Some(token) = token
+        && settings.sign_session_token
+    {
+        canonical.add("x-amz-security-token", token);
     }
     if settings.content_sha256_header {
         canonical.add("x-amz-content-sha256", &payload_hash);

@@ -295,13 +295,13 @@ pub fn verify(
     options: &VerifyOptions,
 ) -> Result<Verified, VerifyError> {
     let credential = &auth.credential;
-    if let Some(expected) = &options.expected_service {
-        if *expected != credential.service {
-            return Err(VerifyError::WrongService {
-                expected: expected.clone(),
-                found: credential.service.clone(),
-            });
-        }
+    if let Some(expected) = &options.expected_service
+        && *expected != credential.service
+    {
+        return Err(VerifyError::WrongService {
+            expected: expected.clone(),
+            found: credential.service.clone(),
+        });
     }
     if !auth.is_signed("host") {
         return Err(VerifyError::RequiredHeaderNotSigned("host"));
@@ -338,10 +338,9 @@ pub fn verify(
     if let (Payload::Bytes(_), Some(claimed)) = (
         request.payload,
         header_value(request.headers, "x-amz-content-sha256"),
-    ) {
-        if claimed != payload_hash {
-            return Err(VerifyError::PayloadHashMismatch);
-        }
+    ) && claimed != payload_hash
+    {
+        return Err(VerifyError::PayloadHashMismatch);
     }
 
     let mut canonical_headers = Vec::with_capacity(auth.signed_headers.len());

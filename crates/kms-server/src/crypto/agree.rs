@@ -38,9 +38,7 @@ pub fn derive_shared_secret(
     Ok(match &material.loaded {
         Loaded::Ec(EcKey::P256(k)) => ecdh!(p256, k.as_nonzero_scalar(), peer_spki, "P-256"),
         Loaded::Ec(EcKey::P384(k)) => ecdh!(p384, k.as_nonzero_scalar(), peer_spki, "P-384"),
-        Loaded::Ec(EcKey::P521(k)) => {
-            ecdh!(p521, k.signing.as_nonzero_scalar(), peer_spki, "P-521")
-        }
+        Loaded::Ec(EcKey::P521(k)) => ecdh!(p521, k.as_nonzero_scalar(), peer_spki, "P-521"),
         Loaded::Ec(EcKey::K256(_))
         | Loaded::Symmetric(_)
         | Loaded::Hmac(_)
@@ -59,7 +57,7 @@ pub fn derive_shared_secret(
 #[cfg(test)]
 mod tests {
     use kms_protocol::ops::KeySpec;
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use p256::elliptic_curve::sec1::ToSec1Point;
 
     use super::super::agree_vectors::*;
     use super::*;
@@ -151,7 +149,7 @@ mod tests {
         }
         // A point given compressed (SEC1 0x02/0x03 || x) is the same point.
         let peer = p256::PublicKey::from_public_key_der(&unhex(P256_PEER_SPKI)).unwrap();
-        let point = peer.to_encoded_point(true);
+        let point = peer.to_sec1_point(true);
         let mut compressed = unhex("3039301306072a8648ce3d020106082a8648ce3d030107032200");
         compressed.extend_from_slice(point.as_bytes());
         assert_eq!(

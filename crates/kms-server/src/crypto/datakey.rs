@@ -200,11 +200,12 @@ mod tests {
     #[test]
     fn ed25519_data_key_pairs_are_rfc8410_pkcs8_and_spki_and_match() {
         let pair = generate_data_key_pair(DataKeyPairSpec::EccNistEdwards25519).unwrap();
-        let info = pkcs8::PrivateKeyInfo::try_from(pair.private_key_der.as_slice()).unwrap();
+        let info = pkcs8::PrivateKeyInfoRef::try_from(pair.private_key_der.as_slice()).unwrap();
         assert_eq!(info.algorithm.oid.to_string(), "1.3.101.112");
         assert!(info.algorithm.parameters.is_none() && info.public_key.is_none());
-        assert_eq!(&info.private_key[..2], &[0x04, 0x20], "CurvePrivateKey");
-        let seed: [u8; 32] = info.private_key[2..].try_into().unwrap();
+        let private_key = info.private_key.as_bytes();
+        assert_eq!(&private_key[..2], &[0x04, 0x20], "CurvePrivateKey");
+        let seed: [u8; 32] = private_key[2..].try_into().unwrap();
         let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
         let spki = spki::SubjectPublicKeyInfoRef::try_from(pair.public_key_der.as_slice()).unwrap();
         assert_eq!(spki.algorithm.oid.to_string(), "1.3.101.112");
@@ -225,11 +226,15 @@ mod tests {
         ] {
             let pair = generate_data_key_pair(spec).unwrap();
             assert_eq!(pair.private_key_der.len(), 86, "seed form: one length");
-            let info = pkcs8::PrivateKeyInfo::try_from(pair.private_key_der.as_slice()).unwrap();
+            let info = pkcs8::PrivateKeyInfoRef::try_from(pair.private_key_der.as_slice()).unwrap();
             let oid = format!("2.16.840.1.101.3.4.4.{arc}");
             assert_eq!(info.algorithm.oid.to_string(), oid);
             assert!(info.algorithm.parameters.is_none() && info.public_key.is_none());
-            assert_eq!(&info.private_key[..2], &[0x80, 0x40], "seed [0] (64 bytes)");
+            assert_eq!(
+                &info.private_key.as_bytes()[..2],
+                &[0x80, 0x40],
+                "seed [0] (64 bytes)"
+            );
             let spki =
                 spki::SubjectPublicKeyInfoRef::try_from(pair.public_key_der.as_slice()).unwrap();
             assert_eq!(spki.algorithm.oid.to_string(), oid);
@@ -242,13 +247,13 @@ mod tests {
 
     #[test]
     fn rsa_data_key_pairs_parse_as_pkcs8_and_spki_and_match() {
-        use rsa::traits::PublicKeyParts;
+        use crate::crypto::material::modulus_bits;
         // One size is enough here: the material tests cover 3072 and 4096.
         let pair = generate_data_key_pair(DataKeyPairSpec::Rsa2048).unwrap();
-        let private = rsa::RsaPrivateKey::from_pkcs8_der(&pair.private_key_der).unwrap();
-        let public = rsa::RsaPublicKey::from_public_key_der(&pair.public_key_der).unwrap();
+        let private = rsa::PrivateKey::from_pkcs8_der(&pair.private_key_der).unwrap();
+        let public = rsa::PublicKey::from_public_key_der(&pair.public_key_der).unwrap();
         assert_eq!(private.to_public_key(), public);
-        assert_eq!(public.n().bits(), 2048);
+        assert_eq!(modulus_bits(&public), Some(2048));
     }
 
     #[test]

@@ -14,10 +14,10 @@
 
 use core::fmt;
 
-use der::asn1::{BitStringRef, ObjectIdentifier};
+use der::asn1::{BitStringRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode};
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
-use pkcs8::PrivateKeyInfo;
+use pkcs8::PrivateKeyInfoRef;
 use sha2::{Digest, Sha512};
 use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
@@ -74,18 +74,20 @@ impl Ed25519Key {
     /// Parses RFC 8410 PKCS#8 DER; trailing bytes, parameters, another
     /// algorithm or a public key that does not match are refused.
     pub(crate) fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
-        let info = PrivateKeyInfo::from_der(der).map_err(|_| invalid())?;
+        let info = PrivateKeyInfoRef::from_der(der).map_err(|_| invalid())?;
         if info.algorithm.oid != ED25519_OID || info.algorithm.parameters.is_some() {
             return Err(invalid());
         }
         let seed = info
             .private_key
+            .as_bytes()
             .strip_prefix(&CURVE_PRIVATE_KEY_HEADER[..])
             .and_then(|s| <&[u8; KEY_LEN]>::try_from(s).ok())
             .ok_or_else(invalid)?;
         let key = Self::from_seed(seed);
         if let Some(public) = info.public_key {
-            if public != key.signing.verifying_key().as_bytes() {
+            // A BIT STRING with unused bits is no 32-byte key either.
+            if public.as_bytes() != Some(key.signing.verifying_key().as_bytes()) {
                 return Err(CryptoError::InvalidKeyMaterial {
                     key_spec: kms_protocol::ops::KeySpec::EccNistEdwards25519,
                     expected: "a PKCS#8 Ed25519 private key whose public key matches its seed",
@@ -100,10 +102,11 @@ impl Ed25519Key {
         let mut inner = Zeroizing::new([0u8; CURVE_PRIVATE_KEY_HEADER.len() + KEY_LEN]);
         inner[..2].copy_from_slice(&CURVE_PRIVATE_KEY_HEADER);
         inner[2..].copy_from_slice(self.signing.as_bytes());
-        let info = PrivateKeyInfo::new(algorithm(), inner.as_ref());
-        encode_secret(&info).ok_or(CryptoError::Internal {
+        let internal = CryptoError::Internal {
             step: "encoding an Ed25519 private key",
-        })
+        };
+        let inner = OctetStringRef::new(inner.as_ref()).map_err(|_| internal.clone())?;
+        encode_secret(&PrivateKeyInfoRef::new(algorithm(), inner)).ok_or(internal)
     }
 
     /// SubjectPublicKeyInfo DER: id-Ed25519 and the 32-byte public key.
@@ -185,7 +188,7 @@ pub(crate) fn spki_der(oid: ObjectIdentifier, key: &[u8]) -> Option<Vec<u8>> {
 
 /// Encodes a PrivateKeyInfo into one buffer of exactly its length that is
 /// wiped on drop (no reallocation leaves copies of the key behind).
-pub(crate) fn encode_secret(info: &PrivateKeyInfo<'_>) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn encode_secret(info: &PrivateKeyInfoRef<'_>) -> Option<Zeroizing<Vec<u8>>> {
     let len = usize::try_from(u32::from(info.encoded_len().ok()?)).ok()?;
     let mut out = Zeroizing::new(vec![0u8; len]);
     let written = info.encode_to_slice(&mut out).ok()?.len();

@@ -18,15 +18,15 @@
 use core::fmt;
 
 use aes_kw::{KeyInit, KwpAes256};
+use getrandom::SysRng;
 use kms_protocol::ops::{KeySpec, WrappingAlgorithmSpec, WrappingKeySpec};
-use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
-use rand_core::OsRng;
-use rsa::RsaPrivateKey;
+use pkcs8::{EncodePrivateKey, EncodePublicKey};
 use rsa::traits::PublicKeyParts;
 use zeroize::Zeroizing;
 
 use super::error::CryptoError;
-use super::rsa_encrypt::{oaep_decrypt, oaep_sha1, oaep_sha256};
+use super::material::{modulus_bits, parse_rsa_pkcs8, rsa_error};
+use super::rsa_encrypt::{OaepHash, oaep_decrypt};
 
 /// Length of the ephemeral AES key of RSA_AES_KEY_WRAP algorithms.
 const EPHEMERAL_KEY_LEN: usize = 32;
@@ -41,7 +41,7 @@ pub fn check_wrapping(
     wrapping_key_spec: WrappingKeySpec,
     algorithm: WrappingAlgorithmSpec,
 ) -> Result<(), CryptoError> {
-    modulus_bits(wrapping_key_spec)?;
+    wrapping_bits(wrapping_key_spec)?;
     let oaep_only = match algorithm {
         WrappingAlgorithmSpec::RsaesOaepSha1 | WrappingAlgorithmSpec::RsaesOaepSha256 => true,
         WrappingAlgorithmSpec::RsaAesKeyWrapSha1 | WrappingAlgorithmSpec::RsaAesKeyWrapSha256 => {
@@ -84,7 +84,7 @@ pub fn check_wrapping(
 /// An RSA key pair that clients wrap imported material to.
 pub struct WrappingKeyPair {
     spec: WrappingKeySpec,
-    private: RsaPrivateKey,
+    private: rsa::PrivateKey,
     public_der: Vec<u8>,
 }
 
@@ -97,7 +97,7 @@ impl fmt::Debug for WrappingKeyPair {
     }
 }
 
-fn modulus_bits(spec: WrappingKeySpec) -> Result<usize, CryptoError> {
+fn wrapping_bits(spec: WrappingKeySpec) -> Result<usize, CryptoError> {
     match spec {
         WrappingKeySpec::Rsa2048 => Ok(2048),
         WrappingKeySpec::Rsa3072 => Ok(3072),
@@ -110,10 +110,13 @@ impl WrappingKeyPair {
     /// Generates a wrapping key pair (slow for 4096 bits: run it off the
     /// async workers).
     pub fn generate(spec: WrappingKeySpec) -> Result<Self, CryptoError> {
-        let private = RsaPrivateKey::new(&mut OsRng, modulus_bits(spec)?).map_err(|_| {
-            CryptoError::Internal {
-                step: "RSA wrapping key generation",
-            }
+        let private = rsa::PrivateKey::new(&mut SysRng, wrapping_bits(spec)?).map_err(|e| {
+            rsa_error(
+                e,
+                CryptoError::Internal {
+                    step: "RSA wrapping key generation",
+                },
+            )
         })?;
         Self::from_private(spec, private)
     }
@@ -121,16 +124,15 @@ impl WrappingKeyPair {
     /// Loads a wrapping key pair from PKCS#8 DER (as [`Self::to_bytes`]
     /// wrote it; seal it with [`super::RootKey::seal_secret`] at rest).
     pub fn from_bytes(spec: WrappingKeySpec, pkcs8_der: &[u8]) -> Result<Self, CryptoError> {
-        let private =
-            RsaPrivateKey::from_pkcs8_der(pkcs8_der).map_err(|_| CryptoError::InvalidInput {
-                what: "wrapping private key",
-                expected: "a PKCS#8 DER RSA private key",
-            })?;
+        let private = parse_rsa_pkcs8(pkcs8_der).ok_or(CryptoError::InvalidInput {
+            what: "wrapping private key",
+            expected: "a PKCS#8 DER RSA private key",
+        })?;
         Self::from_private(spec, private)
     }
 
-    fn from_private(spec: WrappingKeySpec, private: RsaPrivateKey) -> Result<Self, CryptoError> {
-        if private.n().bits() != modulus_bits(spec)? {
+    fn from_private(spec: WrappingKeySpec, private: rsa::PrivateKey) -> Result<Self, CryptoError> {
+        if modulus_bits(&private) != Some(wrapping_bits(spec)?) {
             return Err(CryptoError::InvalidInput {
                 what: "wrapping private key",
                 expected: "an RSA key of the wrapping key spec's size",
@@ -182,24 +184,24 @@ impl WrappingKeyPair {
         let rsa_len = self.private.size();
         match algorithm {
             WrappingAlgorithmSpec::RsaesOaepSha1 => {
-                oaep_decrypt(&self.private, oaep_sha1(), wrapped)
+                oaep_decrypt(&self.private, OaepHash::Sha1, wrapped)
             }
             WrappingAlgorithmSpec::RsaesOaepSha256 => {
-                oaep_decrypt(&self.private, oaep_sha256(), wrapped)
+                oaep_decrypt(&self.private, OaepHash::Sha256, wrapped)
             }
             WrappingAlgorithmSpec::RsaAesKeyWrapSha1
             | WrappingAlgorithmSpec::RsaAesKeyWrapSha256 => {
                 // RFC 5649 output is at least 16 bytes and a multiple of 8.
-                if wrapped.len() < rsa_len + 16 || (wrapped.len() - rsa_len) % 8 != 0 {
+                if wrapped.len() < rsa_len + 16 || !(wrapped.len() - rsa_len).is_multiple_of(8) {
                     return Err(CryptoError::DecryptionFailed);
                 }
                 let (wrapped_key, wrapped_material) = wrapped.split_at(rsa_len);
-                let padding = if algorithm == WrappingAlgorithmSpec::RsaAesKeyWrapSha1 {
-                    oaep_sha1()
+                let hash = if algorithm == WrappingAlgorithmSpec::RsaAesKeyWrapSha1 {
+                    OaepHash::Sha1
                 } else {
-                    oaep_sha256()
+                    OaepHash::Sha256
                 };
-                let aes_key = oaep_decrypt(&self.private, padding, wrapped_key)?;
+                let aes_key = oaep_decrypt(&self.private, hash, wrapped_key)?;
                 let aes_key: Zeroizing<[u8; EPHEMERAL_KEY_LEN]> = Zeroizing::new(
                     aes_key
                         .as_slice()
@@ -232,7 +234,7 @@ mod tests {
     use crate::crypto::{KeyMaterial, sign};
     use kms_protocol::ops::{MessageType, SigningAlgorithmSpec};
     use pkcs8::DecodePublicKey;
-    use rsa::{Oaep, RsaPublicKey};
+    use rsa::Oaep;
     use std::sync::OnceLock;
 
     fn unhex(s: &str) -> Vec<u8> {
@@ -257,31 +259,25 @@ mod tests {
 
     /// Wraps as a client would, from the public key alone.
     fn client_wrap(spki: &[u8], algorithm: WrappingAlgorithmSpec, material: &[u8]) -> Vec<u8> {
-        let public = RsaPublicKey::from_public_key_der(spki).unwrap();
-        let oaep = |sha1: bool| {
+        let public = rsa::PublicKey::from_public_key_der(spki).unwrap();
+        let oaep = |sha1: bool, plaintext: &[u8]| {
             if sha1 {
-                Oaep::new::<sha1::Sha1>()
+                public.encrypt(&mut SysRng, Oaep::<sha1::Sha1>::new(), plaintext)
             } else {
-                Oaep::new::<sha2::Sha256>()
+                public.encrypt(&mut SysRng, Oaep::<sha2::Sha256>::new(), plaintext)
             }
+            .unwrap()
         };
         match algorithm {
-            WrappingAlgorithmSpec::RsaesOaepSha1 | WrappingAlgorithmSpec::RsaesOaepSha256 => public
-                .encrypt(
-                    &mut OsRng,
-                    oaep(algorithm == WrappingAlgorithmSpec::RsaesOaepSha1),
-                    material,
-                )
-                .unwrap(),
+            WrappingAlgorithmSpec::RsaesOaepSha1 | WrappingAlgorithmSpec::RsaesOaepSha256 => {
+                oaep(algorithm == WrappingAlgorithmSpec::RsaesOaepSha1, material)
+            }
             _ => {
                 let aes_key = [0x42u8; 32];
-                let mut out = public
-                    .encrypt(
-                        &mut OsRng,
-                        oaep(algorithm == WrappingAlgorithmSpec::RsaAesKeyWrapSha1),
-                        &aes_key,
-                    )
-                    .unwrap();
+                let mut out = oaep(
+                    algorithm == WrappingAlgorithmSpec::RsaAesKeyWrapSha1,
+                    &aes_key,
+                );
                 let kek = KwpAes256::new(&aes_key.into());
                 let mut wrapped = vec![0u8; material.len().div_ceil(8) * 8 + 8];
                 out.extend(kek.wrap_key(material, &mut wrapped).unwrap());

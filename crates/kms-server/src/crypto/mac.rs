@@ -1,7 +1,7 @@
 //! GenerateMac and VerifyMac: HMAC with SHA-224/256/384/512, the algorithm
 //! fixed by the key spec (HMAC_224 only does HMAC_SHA_224, and so on).
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use kms_protocol::ops::MacAlgorithmSpec;
 use sha2::{Sha224, Sha256, Sha384, Sha512};
 

@@ -12,12 +12,13 @@
 
 use core::fmt;
 
+use getrandom::SysRng;
 use hkdf::Hkdf;
 use kms_protocol::ops::KeySpec;
+use p256::elliptic_curve::Generate;
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
-use rand_core::{OsRng, RngCore};
+use rand_core::TryRng;
 use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
@@ -32,7 +33,7 @@ pub const SYMMETRIC_KEY_LEN: usize = 32;
 
 /// Fills `buf` from the operating system's random number generator.
 pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), CryptoError> {
-    OsRng
+    SysRng
         .try_fill_bytes(buf)
         .map_err(|_| CryptoError::RandomUnavailable)
 }
@@ -61,24 +62,18 @@ pub(crate) struct HmacKey {
 /// An RSA private key with its public half ready for verification and
 /// encryption.
 pub(crate) struct RsaKey {
-    pub(crate) private: RsaPrivateKey,
-    pub(crate) public: RsaPublicKey,
+    pub(crate) private: rsa::PrivateKey,
+    pub(crate) public: rsa::PublicKey,
 }
 
-/// A parsed ECDSA signing key of one of the four supported curves.
+/// A parsed ECDSA signing key of one of the four supported curves. Each
+/// keeps its public point, so Verify costs no scalar multiplication to get
+/// it; P-521's, the largest, is boxed.
 pub(crate) enum EcKey {
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
-    P521(Box<P521Key>),
+    P521(Box<p521::ecdsa::SigningKey>),
     K256(k256::ecdsa::SigningKey),
-}
-
-/// A P-521 signing key and its verifying key: unlike the other curves'
-/// signing keys, p521's does not keep its public point, and computing it
-/// costs a scalar multiplication per Verify.
-pub(crate) struct P521Key {
-    pub(crate) signing: p521::ecdsa::SigningKey,
-    pub(crate) verifying: p521::ecdsa::VerifyingKey,
 }
 
 /// The loaded form of each kind of key.
@@ -134,44 +129,62 @@ pub(crate) fn rsa_bits(spec: KeySpec) -> Option<usize> {
     }
 }
 
+/// Parses PKCS#8 DER as an RSA private key under the rsaEncryption
+/// algorithm identifier, the one form in which RSA keys are imported and
+/// stored here. rsa 0.10 would also take id-RSASSA-PSS keys (rsa 0.9 did
+/// not); they stay refused.
+pub(crate) fn parse_rsa_pkcs8(der: &[u8]) -> Option<rsa::PrivateKey> {
+    let info = pkcs8::PrivateKeyInfoRef::try_from(der).ok()?;
+    if info.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+        return None;
+    }
+    rsa::PrivateKey::try_from(info).ok()
+}
+
+/// Modulus size in bits of an RSA key (crypto-bigint counts bits in `u32`).
+pub(crate) fn modulus_bits(key: &impl PublicKeyParts) -> Option<usize> {
+    usize::try_from(key.n().bit_width()).ok()
+}
+
+/// The error for a failed RSA operation: [`CryptoError::RandomUnavailable`]
+/// when the random number generator failed (key generation, blinding, PSS
+/// salts, OAEP seeds), which says nothing about the input; `otherwise` for
+/// anything else.
+pub(crate) fn rsa_error(error: rsa::Error, otherwise: CryptoError) -> CryptoError {
+    match error {
+        rsa::Error::Rng => CryptoError::RandomUnavailable,
+        _ => otherwise,
+    }
+}
+
 /// Builds the loaded form of an elliptic-curve secret key together with its
-/// SubjectPublicKeyInfo.
+/// SubjectPublicKeyInfo. The signing key takes the secret scalar (and
+/// computes its public point) without the scalar leaving either type.
 macro_rules! ec_loaded {
     ($curve:ident, $variant:ident, $secret:expr) => {{
         let secret: $curve::SecretKey = $secret;
-        let public_der = secret
-            .public_key()
+        let signing = $curve::ecdsa::SigningKey::from(&secret);
+        let public_der = signing
+            .verifying_key()
             .to_public_key_der()
             .map_err(|_| CryptoError::Internal {
                 step: "encoding an EC public key",
             })?
             .into_vec();
-        let mut scalar = secret.to_bytes();
-        let signing = $curve::ecdsa::SigningKey::from_bytes(&scalar);
-        scalar.zeroize();
-        let signing = signing.map_err(|_| CryptoError::Internal {
-            step: "loading an EC signing key",
-        })?;
         (Loaded::Ec(EcKey::$variant(signing.into())), public_der)
     }};
 }
 
-/// Re-encodes an EC signing key as PKCS#8 DER.
-macro_rules! ec_pkcs8 {
-    ($curve:ident, $signing:expr) => {{
-        let mut scalar = $signing.to_bytes();
-        let secret = $curve::SecretKey::from_bytes(&scalar);
-        scalar.zeroize();
-        let secret = secret.map_err(|_| CryptoError::Internal {
+/// Encodes an EC signing key as PKCS#8 DER (RFC 5915 ECPrivateKey with its
+/// public key, as OpenSSL writes it).
+fn ec_pkcs8(
+    encoded: pkcs8::Result<pkcs8::SecretDocument>,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    encoded
+        .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+        .map_err(|_| CryptoError::Internal {
             step: "encoding an EC private key",
-        })?;
-        secret
-            .to_pkcs8_der()
-            .map_err(|_| CryptoError::Internal {
-                step: "encoding an EC private key",
-            })
-            .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
-    }};
+        })
 }
 
 impl KeyMaterial {
@@ -193,18 +206,20 @@ impl KeyMaterial {
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 let bits = rsa_bits(spec).unwrap_or(4096);
-                let private =
-                    RsaPrivateKey::new(&mut OsRng, bits).map_err(|_| CryptoError::Internal {
-                        step: "RSA key generation",
-                    })?;
+                let private = rsa::PrivateKey::new(&mut SysRng, bits).map_err(|e| {
+                    rsa_error(
+                        e,
+                        CryptoError::Internal {
+                            step: "RSA key generation",
+                        },
+                    )
+                })?;
                 Self::from_rsa(spec, private)
             }
-            KeySpec::EccNistP256 => Self::from_ec(spec, p256::SecretKey::random(&mut OsRng).into()),
-            KeySpec::EccNistP384 => Self::from_ec(spec, p384::SecretKey::random(&mut OsRng).into()),
-            KeySpec::EccNistP521 => Self::from_ec(spec, p521::SecretKey::random(&mut OsRng).into()),
-            KeySpec::EccSecgP256k1 => {
-                Self::from_ec(spec, k256::SecretKey::random(&mut OsRng).into())
-            }
+            KeySpec::EccNistP256 => Self::from_ec(spec, random_ec::<p256::SecretKey>()?.into()),
+            KeySpec::EccNistP384 => Self::from_ec(spec, random_ec::<p384::SecretKey>()?.into()),
+            KeySpec::EccNistP521 => Self::from_ec(spec, random_ec::<p521::SecretKey>()?.into()),
+            KeySpec::EccSecgP256k1 => Self::from_ec(spec, random_ec::<k256::SecretKey>()?.into()),
             KeySpec::EccNistEdwards25519 => Self::from_ed25519(Ed25519Key::generate()?),
             KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
                 Self::from_ml_dsa(MlDsaKey::generate(spec)?)
@@ -264,11 +279,9 @@ impl KeyMaterial {
                 })
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-                let private = RsaPrivateKey::from_pkcs8_der(bytes).map_err(|_| {
-                    CryptoError::InvalidKeyMaterial {
-                        key_spec: spec,
-                        expected: "a PKCS#8 DER RSA private key",
-                    }
+                let private = parse_rsa_pkcs8(bytes).ok_or(CryptoError::InvalidKeyMaterial {
+                    key_spec: spec,
+                    expected: "a PKCS#8 DER RSA private key",
                 })?;
                 Self::from_rsa(spec, private)
             }
@@ -287,12 +300,12 @@ impl KeyMaterial {
         }
     }
 
-    fn from_rsa(spec: KeySpec, private: RsaPrivateKey) -> Result<Self, CryptoError> {
+    fn from_rsa(spec: KeySpec, private: rsa::PrivateKey) -> Result<Self, CryptoError> {
         let wrong_size = CryptoError::InvalidKeyMaterial {
             key_spec: spec,
             expected: "an RSA private key whose modulus has exactly the spec's size",
         };
-        if Some(private.n().bits()) != rsa_bits(spec) {
+        if modulus_bits(&private).is_none_or(|bits| Some(bits) != rsa_bits(spec)) {
             return Err(wrong_size);
         }
         private
@@ -387,10 +400,10 @@ impl KeyMaterial {
                     step: "encoding an RSA private key",
                 })
                 .map(|doc| Zeroizing::new(doc.as_bytes().to_vec())),
-            Loaded::Ec(EcKey::P256(k)) => ec_pkcs8!(p256, k),
-            Loaded::Ec(EcKey::P384(k)) => ec_pkcs8!(p384, k),
-            Loaded::Ec(EcKey::P521(k)) => ec_pkcs8!(p521, k.signing),
-            Loaded::Ec(EcKey::K256(k)) => ec_pkcs8!(k256, k),
+            Loaded::Ec(EcKey::P256(k)) => ec_pkcs8(k.to_pkcs8_der()),
+            Loaded::Ec(EcKey::P384(k)) => ec_pkcs8(k.to_pkcs8_der()),
+            Loaded::Ec(EcKey::P521(k)) => ec_pkcs8(k.to_pkcs8_der()),
+            Loaded::Ec(EcKey::K256(k)) => ec_pkcs8(k.to_pkcs8_der()),
             Loaded::Ed25519(k) => k.to_pkcs8_der(),
             Loaded::MlDsa(k) => k.to_pkcs8_der(),
             Loaded::MlKem(k) => k.to_pkcs8_der(),
@@ -429,11 +442,10 @@ enum EcSecret {
     K256(k256::SecretKey),
 }
 
-impl From<p521::ecdsa::SigningKey> for Box<P521Key> {
-    fn from(signing: p521::ecdsa::SigningKey) -> Self {
-        let verifying = p521::ecdsa::VerifyingKey::from(&signing);
-        Box::new(P521Key { signing, verifying })
-    }
+/// A fresh EC secret key from the operating system's random number
+/// generator.
+fn random_ec<K: Generate>() -> Result<K, CryptoError> {
+    K::try_generate_from_rng(&mut SysRng).map_err(|_| CryptoError::RandomUnavailable)
 }
 
 impl From<p256::SecretKey> for EcSecret {

@@ -19,9 +19,9 @@
 use core::fmt;
 
 use der::asn1::ObjectIdentifier;
+use getrandom::SysRng;
 use kms_protocol::ops::KeySpec;
 use ml_dsa::common::array::Array;
-use ml_dsa::common::getrandom::SysRng;
 use ml_dsa::common::typenum::U64;
 use ml_dsa::{
     EncodedVerifyingKey, MlDsa44, MlDsa65, MlDsa87, MlDsaParams, Signature, SigningKey,

@@ -3,15 +3,21 @@
 //!
 //! The ciphertext is the raw OAEP ciphertext, exactly the modulus length;
 //! it names no key, so Decrypt needs the KeyId and the algorithm.
+//!
+//! rsa 0.10 computes with constant-time crypto-bigint arithmetic (the
+//! answer to the Marvin attack, RUSTSEC-2023-0071); decryption is also
+//! blinded, with blinding factors drawn from the operating system's
+//! generator on every call.
 
+use getrandom::SysRng;
 use kms_protocol::ops::{EncryptionAlgorithmSpec, KeySpec};
-use rand_core::OsRng;
-use rsa::Oaep;
 use rsa::traits::PublicKeyParts;
+use sha1::Sha1;
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::error::CryptoError;
-use super::material::{KeyMaterial, Loaded, RsaKey, rsa_bits};
+use super::material::{KeyMaterial, Loaded, RsaKey, rsa_bits, rsa_error};
 
 /// Largest plaintext AWS accepts for an RSA key spec and OAEP algorithm:
 /// the OAEP bound, modulus bytes - 2 * hash length - 2 (RSA_2048: 214 with
@@ -27,11 +33,20 @@ pub fn max_plaintext_len(spec: KeySpec, algorithm: EncryptionAlgorithmSpec) -> O
     Some(modulus_bytes - 2 * hash_len - 2)
 }
 
-fn padding(algorithm: EncryptionAlgorithmSpec) -> Option<Oaep> {
-    match algorithm {
-        EncryptionAlgorithmSpec::RsaesOaepSha1 => Some(Oaep::new::<sha1::Sha1>()),
-        EncryptionAlgorithmSpec::RsaesOaepSha256 => Some(Oaep::new::<sha2::Sha256>()),
-        _ => None,
+/// The hash of an OAEP padding, also MGF1's; the label is always empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OaepHash {
+    Sha1,
+    Sha256,
+}
+
+impl OaepHash {
+    fn of(algorithm: EncryptionAlgorithmSpec) -> Option<Self> {
+        match algorithm {
+            EncryptionAlgorithmSpec::RsaesOaepSha1 => Some(OaepHash::Sha1),
+            EncryptionAlgorithmSpec::RsaesOaepSha256 => Some(OaepHash::Sha256),
+            _ => None,
+        }
     }
 }
 
@@ -39,7 +54,7 @@ fn padding(algorithm: EncryptionAlgorithmSpec) -> Option<Oaep> {
 fn rsa_key(
     material: &KeyMaterial,
     algorithm: EncryptionAlgorithmSpec,
-) -> Result<(&RsaKey, Oaep), CryptoError> {
+) -> Result<(&RsaKey, OaepHash), CryptoError> {
     let spec = material.spec();
     let not_valid = CryptoError::AlgorithmNotValidForKey {
         algorithm: algorithm.as_str(),
@@ -48,8 +63,8 @@ fn rsa_key(
     if !spec.encryption_algorithms().contains(&algorithm) {
         return Err(not_valid);
     }
-    match (&material.loaded, padding(algorithm)) {
-        (Loaded::Rsa(key), Some(padding)) => Ok((key, padding)),
+    match (&material.loaded, OaepHash::of(algorithm)) {
+        (Loaded::Rsa(key), Some(hash)) => Ok((key, hash)),
         _ => Err(not_valid),
     }
 }
@@ -61,7 +76,7 @@ pub fn encrypt(
     algorithm: EncryptionAlgorithmSpec,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let (key, padding) = rsa_key(material, algorithm)?;
+    let (key, hash) = rsa_key(material, algorithm)?;
     let max = max_plaintext_len(material.spec(), algorithm).unwrap_or(0);
     if plaintext.is_empty() || plaintext.len() > max {
         return Err(CryptoError::length(
@@ -70,49 +85,54 @@ pub fn encrypt(
             plaintext.len(),
         ));
     }
-    key.public
-        .encrypt(&mut OsRng, padding, plaintext)
-        .map_err(|_| CryptoError::Internal {
-            step: "RSA-OAEP encryption",
-        })
+    let encrypted = match hash {
+        OaepHash::Sha1 => key
+            .public
+            .oaep_encrypt_with_rng::<Sha1, _>(&mut SysRng, plaintext),
+        OaepHash::Sha256 => key
+            .public
+            .oaep_encrypt_with_rng::<Sha256, _>(&mut SysRng, plaintext),
+    };
+    encrypted.map_err(|e| {
+        rsa_error(
+            e,
+            CryptoError::Internal {
+                step: "RSA-OAEP encryption",
+            },
+        )
+    })
 }
 
 /// Decrypts an RSAES-OAEP ciphertext (exactly the modulus length) with the
 /// private key of `material`. Failures are [`CryptoError::DecryptionFailed`]
-/// whatever the cause, so no padding oracle is exposed.
+/// whatever the cause, so no padding oracle is exposed; only a failed random
+/// number generator, which has nothing to do with the ciphertext, is
+/// [`CryptoError::RandomUnavailable`].
 pub fn decrypt(
     material: &KeyMaterial,
     algorithm: EncryptionAlgorithmSpec,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let (key, padding) = rsa_key(material, algorithm)?;
-    oaep_decrypt(&key.private, padding, ciphertext)
+    let (key, hash) = rsa_key(material, algorithm)?;
+    oaep_decrypt(&key.private, hash, ciphertext)
 }
 
-/// RSA-OAEP decryption shared with the import unwrapping.
+/// RSA-OAEP decryption, blinded, shared with the import unwrapping.
 pub(crate) fn oaep_decrypt(
-    private: &rsa::RsaPrivateKey,
-    padding: Oaep,
+    private: &rsa::PrivateKey,
+    hash: OaepHash,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if ciphertext.len() != private.size() {
         return Err(CryptoError::DecryptionFailed);
     }
-    private
-        .decrypt_blinded(&mut OsRng, padding, ciphertext)
+    let decrypted = match hash {
+        OaepHash::Sha1 => private.oaep_decrypt_with_rng::<Sha1, _>(&mut SysRng, ciphertext),
+        OaepHash::Sha256 => private.oaep_decrypt_with_rng::<Sha256, _>(&mut SysRng, ciphertext),
+    };
+    decrypted
         .map(Zeroizing::new)
-        .map_err(|_| CryptoError::DecryptionFailed)
-}
-
-/// The OAEP padding of a wrapping or encryption algorithm's hash, for the
-/// import module.
-pub(crate) fn oaep_sha1() -> Oaep {
-    Oaep::new::<sha1::Sha1>()
-}
-
-/// See [`oaep_sha1`].
-pub(crate) fn oaep_sha256() -> Oaep {
-    Oaep::new::<sha2::Sha256>()
+        .map_err(|e| rsa_error(e, CryptoError::DecryptionFailed))
 }
 
 #[cfg(test)]
@@ -166,9 +186,9 @@ mod tests {
     #[test]
     fn a_client_encrypting_with_the_public_key_is_decrypted() {
         let m = material(KeySpec::Rsa2048);
-        let public = rsa::RsaPublicKey::from_public_key_der(m.public_key_der().unwrap()).unwrap();
+        let public = rsa::PublicKey::from_public_key_der(m.public_key_der().unwrap()).unwrap();
         let ct = public
-            .encrypt(&mut OsRng, Oaep::new::<sha2::Sha256>(), b"from a client")
+            .encrypt(&mut SysRng, rsa::Oaep::<Sha256>::new(), b"from a client")
             .unwrap();
         assert_eq!(
             decrypt(m, EncryptionAlgorithmSpec::RsaesOaepSha256, &ct)

@@ -6,8 +6,8 @@
 //! refused, since without the seed a key could not be stored this way.
 
 use der::Decode;
-use der::asn1::ObjectIdentifier;
-use pkcs8::PrivateKeyInfo;
+use der::asn1::{ObjectIdentifier, OctetStringRef};
+use pkcs8::PrivateKeyInfoRef;
 use spki::AlgorithmIdentifierRef;
 use zeroize::Zeroizing;
 
@@ -20,13 +20,13 @@ const SEED_TAG: u8 = 0x80;
 /// `oid`: any other algorithm, parameters, a public key, another length or
 /// trailing bytes give `None`.
 pub(crate) fn parse<const N: usize>(der: &[u8], oid: ObjectIdentifier) -> Option<&[u8; N]> {
-    let info = PrivateKeyInfo::from_der(der).ok()?;
+    let info = PrivateKeyInfoRef::from_der(der).ok()?;
     if info.algorithm.oid != oid || info.algorithm.parameters.is_some() || info.public_key.is_some()
     {
         return None;
     }
     let header = [SEED_TAG, u8::try_from(N).ok().filter(|n| *n < 0x80)?];
-    let seed = info.private_key.strip_prefix(&header[..])?;
+    let seed = info.private_key.as_bytes().strip_prefix(&header[..])?;
     <&[u8; N]>::try_from(seed).ok()
 }
 
@@ -37,12 +37,12 @@ pub(crate) fn encode(oid: ObjectIdentifier, seed: &[u8]) -> Option<Zeroizing<Vec
     let mut inner = Zeroizing::new(Vec::with_capacity(2 + seed.len()));
     inner.extend_from_slice(&[SEED_TAG, len]);
     inner.extend_from_slice(seed);
-    let info = PrivateKeyInfo::new(
+    let info = PrivateKeyInfoRef::new(
         AlgorithmIdentifierRef {
             oid,
             parameters: None,
         },
-        &inner,
+        OctetStringRef::new(&inner).ok()?,
     );
     encode_secret(&info)
 }

@@ -19,13 +19,14 @@
 //! as a wrong digest length is.
 
 use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier, RandomizedPrehashSigner};
+use getrandom::SysRng;
 use kms_protocol::ops::{KeySpec, MessageType, SigningAlgorithmSpec};
-use rand_core::OsRng;
-use rsa::{Pkcs1v15Sign, Pss};
+use sha2::digest::FixedOutputReset;
+use sha2::digest::const_oid::AssociatedOid;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::error::CryptoError;
-use super::material::{EcKey, KeyMaterial, Loaded};
+use super::material::{EcKey, KeyMaterial, Loaded, rsa_error};
 use super::ml_dsa::MU_LEN;
 
 /// Largest RAW message Sign and Verify accept (AWS's limit).
@@ -74,20 +75,66 @@ impl Hash {
         }
     }
 
-    fn pss(self) -> Pss {
+    /// RSASSA-PSS or RSASSA-PKCS1-v1_5 signature of `digest` (checked to be
+    /// this hash's length), blinded.
+    fn rsa_sign(
+        self,
+        key: &rsa::PrivateKey,
+        pss: bool,
+        digest: &[u8],
+    ) -> Result<Vec<u8>, rsa::Error> {
         match self {
-            Hash::Sha256 => Pss::new::<Sha256>(),
-            Hash::Sha384 => Pss::new::<Sha384>(),
-            Hash::Sha512 => Pss::new::<Sha512>(),
+            Hash::Sha256 => rsa_sign::<Sha256>(key, pss, digest),
+            Hash::Sha384 => rsa_sign::<Sha384>(key, pss, digest),
+            Hash::Sha512 => rsa_sign::<Sha512>(key, pss, digest),
         }
     }
 
-    fn pkcs1v15(self) -> Pkcs1v15Sign {
+    /// Verifies an RSASSA-PSS or RSASSA-PKCS1-v1_5 signature of `digest`.
+    fn rsa_verify(
+        self,
+        key: &rsa::PublicKey,
+        pss: bool,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<(), rsa::Error> {
         match self {
-            Hash::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
-            Hash::Sha384 => Pkcs1v15Sign::new::<Sha384>(),
-            Hash::Sha512 => Pkcs1v15Sign::new::<Sha512>(),
+            Hash::Sha256 => rsa_verify::<Sha256>(key, pss, digest, signature),
+            Hash::Sha384 => rsa_verify::<Sha384>(key, pss, digest, signature),
+            Hash::Sha512 => rsa_verify::<Sha512>(key, pss, digest, signature),
         }
+    }
+}
+
+/// RSA signing with the hash `D`: PSS with MGF1-`D` and a salt of `D`'s
+/// length (as AWS), or PKCS #1 v1.5. Both blind the private-key operation
+/// with the operating system's generator, which also gives PSS its salt.
+fn rsa_sign<D>(key: &rsa::PrivateKey, pss: bool, digest: &[u8]) -> Result<Vec<u8>, rsa::Error>
+where
+    D: Digest + FixedOutputReset + AssociatedOid,
+{
+    if pss {
+        key.pss_sign_prehash_with_rng::<D, _>(&mut SysRng, digest)
+    } else {
+        key.pkcs1v15_sign_prehash_with_rng::<D, _>(&mut SysRng, digest)
+    }
+}
+
+/// RSA verification with the hash `D`, as [`rsa_sign`] signs (PSS: only a
+/// salt of `D`'s length is accepted, as AWS).
+fn rsa_verify<D>(
+    key: &rsa::PublicKey,
+    pss: bool,
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), rsa::Error>
+where
+    D: Digest + FixedOutputReset + AssociatedOid,
+{
+    if pss {
+        key.pss_verify_prehash::<D>(digest, signature)
+    } else {
+        key.pkcs1v15_verify_prehash::<D>(digest, signature)
     }
 }
 
@@ -253,8 +300,7 @@ macro_rules! ecdsa_sign {
                 .map_err(|_| CryptoError::Internal {
                     step: "ECDSA signing",
                 })?;
-        let signature = signature.normalize_s().unwrap_or(signature);
-        signature.to_der().as_bytes().to_vec()
+        signature.normalize_s().to_der().as_bytes().to_vec()
     }};
 }
 
@@ -265,7 +311,7 @@ macro_rules! ecdsa_verify {
             .map_err(|_| CryptoError::InvalidSignature)?;
         // (r, s) and (r, n - s) are both valid; k256 only accepts low S, so
         // normalize to accept signatures made elsewhere (e.g. by OpenSSL).
-        let signature = signature.normalize_s().unwrap_or(signature);
+        let signature = signature.normalize_s();
         // The signing key keeps its public point: no scalar multiplication here.
         $key.verifying_key()
             .verify_prehash($prehash, &signature)
@@ -308,27 +354,26 @@ fn sign_prehash(
         Loaded::Ec(EcKey::P256(k)) => ecdsa_sign!(p256, k, digest),
         Loaded::Ec(EcKey::P384(k)) => ecdsa_sign!(p384, k, digest),
         Loaded::Ec(EcKey::P521(k)) => {
-            // p521 0.13 has no RFC 6979 signer; randomized ECDSA is as valid.
+            // P-521 signatures have always been randomized here (p521 0.13
+            // had no RFC 6979 signer). ecdsa 0.17's randomized signer is
+            // RFC 6979 with fresh random bytes mixed into the nonce
+            // derivation (section 3.6); it fails only if the generator does.
             let signature: p521::ecdsa::Signature = k
-                .signing
-                .sign_prehash_with_rng(&mut OsRng, digest)
-                .map_err(|_| CryptoError::Internal {
-                    step: "ECDSA signing",
-                })?;
-            let signature = signature.normalize_s().unwrap_or(signature);
-            signature.to_der().as_bytes().to_vec()
+                .sign_prehash_with_rng(&mut SysRng, digest)
+                .map_err(|_| CryptoError::RandomUnavailable)?;
+            signature.normalize_s().to_der().as_bytes().to_vec()
         }
         Loaded::Ec(EcKey::K256(k)) => ecdsa_sign!(k256, k, digest),
-        Loaded::Rsa(k) => {
-            let signed = if is_pss(algorithm) {
-                k.private.sign_with_rng(&mut OsRng, hash.pss(), digest)
-            } else {
-                k.private.sign_with_rng(&mut OsRng, hash.pkcs1v15(), digest)
-            };
-            signed.map_err(|_| CryptoError::Internal {
-                step: "RSA signing",
-            })?
-        }
+        Loaded::Rsa(k) => hash
+            .rsa_sign(&k.private, is_pss(algorithm), digest)
+            .map_err(|e| {
+                rsa_error(
+                    e,
+                    CryptoError::Internal {
+                        step: "RSA signing",
+                    },
+                )
+            })?,
         Loaded::Symmetric(_)
         | Loaded::Hmac(_)
         | Loaded::Ed25519(_)
@@ -376,23 +421,11 @@ fn verify_prehash(
     match &material.loaded {
         Loaded::Ec(EcKey::P256(k)) => ecdsa_verify!(p256, k, digest, signature),
         Loaded::Ec(EcKey::P384(k)) => ecdsa_verify!(p384, k, digest, signature),
-        Loaded::Ec(EcKey::P521(k)) => {
-            let signature = p521::ecdsa::Signature::from_der(signature)
-                .map_err(|_| CryptoError::InvalidSignature)?;
-            let signature = signature.normalize_s().unwrap_or(signature);
-            k.verifying
-                .verify_prehash(digest, &signature)
-                .map_err(|_| CryptoError::InvalidSignature)
-        }
+        Loaded::Ec(EcKey::P521(k)) => ecdsa_verify!(p521, k, digest, signature),
         Loaded::Ec(EcKey::K256(k)) => ecdsa_verify!(k256, k, digest, signature),
-        Loaded::Rsa(k) => {
-            let checked = if is_pss(algorithm) {
-                k.public.verify(hash.pss(), digest, signature)
-            } else {
-                k.public.verify(hash.pkcs1v15(), digest, signature)
-            };
-            checked.map_err(|_| CryptoError::InvalidSignature)
-        }
+        Loaded::Rsa(k) => hash
+            .rsa_verify(&k.public, is_pss(algorithm), digest, signature)
+            .map_err(|_| CryptoError::InvalidSignature),
         Loaded::Symmetric(_)
         | Loaded::Hmac(_)
         | Loaded::Ed25519(_)

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use getrandom::SysRng;
 use kms_protocol::ops::{
     CreateGrantRequest, CreateGrantResponse, EmptyResponse, GetKeyPolicyRequest,
     GetKeyPolicyResponse, GrantConstraints, GrantListEntry, GrantOperation, KeySpec, KeyState,
@@ -10,7 +11,7 @@ use kms_protocol::ops::{
     ListKeyPoliciesResponse, ListRetirableGrantsRequest, PutKeyPolicyRequest, RetireGrantRequest,
     RevokeGrantRequest, Timestamp,
 };
-use rand_core::{OsRng, RngCore as _};
+use rand_core::TryRng as _;
 
 use super::{Allow, Ctx, arn_of, dry_run, find_key, required, resolve_key};
 use crate::authz::{Via, authorize_key, grant_token, keeps_caller_in_control, parse_grant_token};
@@ -173,7 +174,7 @@ fn check_grantee(member: &str, arn: &str) -> Result<(), KmsError> {
 
 fn random_hex(bytes: usize) -> Result<String, KmsError> {
     let mut buf = vec![0u8; bytes];
-    OsRng
+    SysRng
         .try_fill_bytes(&mut buf)
         .map_err(|e| KmsError::Internal(format!("random: {e}")))?;
     Ok(hex::encode(buf))
@@ -210,7 +211,7 @@ pub async fn create_grant(
     }
     let grant_id = random_hex(32)?;
     let mut nonce = [0u8; 16];
-    OsRng
+    SysRng
         .try_fill_bytes(&mut nonce)
         .map_err(|e| KmsError::Internal(format!("random: {e}")))?;
     let limit = state.options.grants_per_key;

@@ -343,11 +343,11 @@ pub async fn import_material(s: &TestServer, key: &str, material: &[u8]) -> (u16
                    "WrappingKeySpec": "RSA_2048"}),
         )
         .await;
-    let wrapping = rsa::RsaPublicKey::from_public_key_der(&unb64(&v["PublicKey"])).unwrap();
+    let wrapping = rsa::PublicKey::from_public_key_der(&unb64(&v["PublicKey"])).unwrap();
     let wrapped = wrapping
         .encrypt(
-            &mut rand_core::OsRng,
-            rsa::Oaep::new::<sha2::Sha256>(),
+            &mut getrandom::SysRng,
+            rsa::Oaep::<sha2::Sha256>::new(),
             material,
         )
         .unwrap();

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use pkcs8::EncodePublicKey;
-use rsa::{Oaep, RsaPrivateKey};
+use rsa::{Oaep, PrivateKey as RsaPrivateKey};
 use zeroize::Zeroizing;
 
 use crate::LocalBoxFuture;
@@ -298,25 +298,28 @@ impl KmsClient for MockKms {
                     plaintext
                 }
                 KeyKind::Rsa(private) => {
-                    let padding = match request.encryption_algorithm {
-                        Some("RSAES_OAEP_SHA_1") => Oaep::new::<sha1::Sha1>(),
-                        Some("RSAES_OAEP_SHA_256") => Oaep::new::<sha2::Sha256>(),
-                        _ => {
-                            return Err(KmsError::service(
-                                "InvalidKeyUsageException",
-                                "asymmetric Decrypt needs an EncryptionAlgorithm",
-                            ));
-                        }
-                    };
                     if !request.encryption_context.is_empty() {
                         return Err(KmsError::service(
                             "ValidationException",
                             "asymmetric keys take no encryption context",
                         ));
                     }
-                    private
-                        .decrypt(padding, request.ciphertext)
-                        .map_err(|_| invalid_ciphertext())?
+                    let ciphertext = request.ciphertext;
+                    match request.encryption_algorithm {
+                        Some("RSAES_OAEP_SHA_1") => {
+                            private.decrypt(Oaep::<sha1::Sha1>::new(), ciphertext)
+                        }
+                        Some("RSAES_OAEP_SHA_256") => {
+                            private.decrypt(Oaep::<sha2::Sha256>::new(), ciphertext)
+                        }
+                        _ => {
+                            return Err(KmsError::service(
+                                "InvalidKeyUsageException",
+                                "asymmetric Decrypt needs an EncryptionAlgorithm",
+                            ));
+                        }
+                    }
+                    .map_err(|_| invalid_ciphertext())?
                 }
             };
             Ok(DecryptResponse {

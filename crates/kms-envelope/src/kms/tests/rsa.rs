@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use ::rsa::RsaPrivateKey;
+use ::rsa::PrivateKey as RsaPrivateKey;
 use pkcs8::{EncodePublicKey, LineEnding};
 use sha2::Digest;
 
@@ -14,7 +14,7 @@ const ALGORITHMS: [KmsRsaAlgorithm; 2] = [KmsRsaAlgorithm::OaepSha1, KmsRsaAlgor
 
 fn private_key() -> RsaPrivateKey {
     static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| ::rsa::RsaPrivateKey::new(&mut crate::random::rng(), 2048).unwrap())
+    KEY.get_or_init(|| RsaPrivateKey::new(&mut crate::random::rng(), 2048).unwrap())
         .clone()
 }
 
@@ -70,7 +70,7 @@ fn the_rsa_plaintext_is_the_context_digest_then_the_data_key() {
     let m = encrypt(&k).unwrap();
     let plain = private_key()
         .decrypt(
-            ::rsa::Oaep::new::<sha2::Sha256>(),
+            ::rsa::Oaep::<sha2::Sha256>::new(),
             &m.encrypted_data_keys[0].ciphertext,
         )
         .unwrap();
@@ -209,7 +209,7 @@ fn construction_requires_a_key_arn_and_a_large_enough_key() {
             "{bad}"
         );
     }
-    let small = ::rsa::RsaPrivateKey::new(&mut crate::random::rng(), 1024).unwrap();
+    let small = RsaPrivateKey::new(&mut crate::random::rng(), 1024).unwrap();
     let der = small.to_public_key().to_public_key_der().unwrap();
     let k = KmsRsaKeyring::new(&arn(EAST, "rsa-1"), KmsRsaAlgorithm::OaepSha256).unwrap();
     assert!(k.with_public_key_der(der.as_bytes()).is_err());

@@ -10,6 +10,11 @@ fn seed(s: &str) -> [u8; KEY_LEN] {
     unhex(s).try_into().unwrap()
 }
 
+/// A version 1 PrivateKeyInfo of `algorithm` holding `private_key`.
+fn info<'a>(algorithm: AlgorithmIdentifierRef<'a>, private_key: &'a [u8]) -> PrivateKeyInfoRef<'a> {
+    PrivateKeyInfoRef::new(algorithm, OctetStringRef::new(private_key).unwrap())
+}
+
 /// RFC 8032 section 7.1, TEST 1 and TEST 2: (secret key, public key,
 /// message, signature).
 const RFC8032_ED25519: [(&str, &str, &str, &str); 2] = [
@@ -98,8 +103,8 @@ fn pkcs8_is_rfc8410_version_1_and_round_trips() {
     // Version 2 with the matching public key (as some tools write it).
     let inner = unhex(&format!("0420{secret}"));
     let public_bytes = unhex(public);
-    let mut v2 = PrivateKeyInfo::new(algorithm(), &inner);
-    v2.public_key = Some(&public_bytes);
+    let mut v2 = info(algorithm(), &inner);
+    v2.public_key = Some(BitStringRef::from_bytes(&public_bytes).unwrap());
     let v2 = v2.to_der().unwrap();
     assert_eq!(v2[4], 0x01, "version 2");
     Ed25519Key::from_pkcs8_der(&v2).unwrap();
@@ -113,10 +118,10 @@ fn malformed_pkcs8_is_refused() {
     trailing.push(0);
     let inner = unhex(&format!("0420{secret}"));
     let wrong_public = [7u8; 32];
-    let mut mismatched = PrivateKeyInfo::new(algorithm(), &inner);
-    mismatched.public_key = Some(&wrong_public);
+    let mut mismatched = info(algorithm(), &inner);
+    mismatched.public_key = Some(BitStringRef::from_bytes(&wrong_public).unwrap());
     let mismatched = mismatched.to_der().unwrap();
-    let x25519 = PrivateKeyInfo::new(
+    let x25519 = info(
         AlgorithmIdentifierRef {
             oid: ObjectIdentifier::new_unwrap("1.3.101.110"),
             parameters: None,
@@ -125,7 +130,7 @@ fn malformed_pkcs8_is_refused() {
     )
     .to_der()
     .unwrap();
-    let with_parameters = PrivateKeyInfo::new(
+    let with_parameters = info(
         AlgorithmIdentifierRef {
             oid: ED25519_OID,
             parameters: Some(der::asn1::AnyRef::NULL),
@@ -134,12 +139,8 @@ fn malformed_pkcs8_is_refused() {
     )
     .to_der()
     .unwrap();
-    let short = PrivateKeyInfo::new(algorithm(), &inner[..33])
-        .to_der()
-        .unwrap();
-    let raw_seed = PrivateKeyInfo::new(algorithm(), &inner[2..])
-        .to_der()
-        .unwrap();
+    let short = info(algorithm(), &inner[..33]).to_der().unwrap();
+    let raw_seed = info(algorithm(), &inner[2..]).to_der().unwrap();
     let p256 = unhex(crate::crypto::sign_vectors::P256_KEY_PKCS8);
     for bad in [
         &[][..],

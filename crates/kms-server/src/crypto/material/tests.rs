@@ -11,8 +11,8 @@ const KEY_ID: &str = "0b8c7a36-5f4e-4d2a-9c1b-2e3f4a5b6c7d";
 fn client_parses_spki(spec: KeySpec, der: &[u8]) {
     match spec {
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-            let key = RsaPublicKey::from_public_key_der(der).unwrap();
-            assert_eq!(Some(key.n().bits()), rsa_bits(spec));
+            let key = rsa::PublicKey::from_public_key_der(der).unwrap();
+            assert_eq!(modulus_bits(&key), rsa_bits(spec));
         }
         KeySpec::EccNistP256 => {
             p256::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
@@ -185,6 +185,22 @@ fn imported_asymmetric_material_must_match_the_spec() {
     // A truncated PKCS#8 document is refused, never half-read.
     assert!(KeyMaterial::from_bytes(KeySpec::Rsa2048, &rsa2048[..rsa2048.len() - 1]).is_err());
     assert!(KeyMaterial::from_bytes(KeySpec::EccNistP256, &p256[..p256.len() - 1]).is_err());
+}
+
+#[test]
+fn rsa_material_must_be_an_rsa_encryption_key() {
+    use der::Encode;
+    let rsa2048 = material(KeySpec::Rsa2048).to_bytes().unwrap();
+    let mut info = pkcs8::PrivateKeyInfoRef::try_from(rsa2048.as_slice()).unwrap();
+    assert_eq!(info.algorithm.oid, rsa::pkcs1::ALGORITHM_OID);
+    // The same key under id-RSASSA-PSS (RFC 4055, parameters absent).
+    info.algorithm = spki::AlgorithmIdentifierRef {
+        oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10"),
+        parameters: None,
+    };
+    let pss = info.to_der().unwrap();
+    let err = KeyMaterial::from_bytes(KeySpec::Rsa2048, &pss).unwrap_err();
+    assert_eq!(err.kms_error_code(), "IncorrectKeyMaterialException");
 }
 
 #[test]

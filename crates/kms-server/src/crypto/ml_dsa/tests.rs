@@ -3,8 +3,9 @@
 //! encodings and refusals.
 
 use der::Encode;
+use der::asn1::OctetStringRef;
 use ml_dsa::signature::digest::Update;
-use pkcs8::PrivateKeyInfo;
+use pkcs8::PrivateKeyInfoRef;
 use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
@@ -237,19 +238,20 @@ fn malformed_or_foreign_pkcs8_is_refused() {
         oid,
         parameters: None,
     };
+    let info = |algorithm, private_key| {
+        PrivateKeyInfoRef::new(algorithm, OctetStringRef::new(private_key).unwrap())
+    };
     let seed_inner = [&SEED_HEADER[..], &example_seed()].concat();
     // RFC 9881's expandedKey choice (a bare OCTET STRING) and "both"
     // (a SEQUENCE); neither is accepted, as the seed is what is stored.
-    let expanded = PrivateKeyInfo::new(alg(ML_DSA_44_OID), &[0x04, 0x02, 1, 2])
+    let expanded = info(alg(ML_DSA_44_OID), &[0x04, 0x02, 1, 2])
         .to_der()
         .unwrap();
-    let both = PrivateKeyInfo::new(alg(ML_DSA_44_OID), &[0x30, 0x00])
+    let both = info(alg(ML_DSA_44_OID), &[0x30, 0x00]).to_der().unwrap();
+    let short = info(alg(ML_DSA_44_OID), &seed_inner[..33])
         .to_der()
         .unwrap();
-    let short = PrivateKeyInfo::new(alg(ML_DSA_44_OID), &seed_inner[..33])
-        .to_der()
-        .unwrap();
-    let with_parameters = PrivateKeyInfo::new(
+    let with_parameters = info(
         AlgorithmIdentifierRef {
             oid: ML_DSA_44_OID,
             parameters: Some(der::asn1::AnyRef::NULL),
