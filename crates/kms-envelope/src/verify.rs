@@ -366,8 +366,9 @@ fn check_message_type(alg: SigningAlgorithm, message: Message<'_>) -> Result<(),
     }
 }
 
-/// The smallest RSA modulus accepted; KMS's smallest is 2048 bits.
-const MIN_RSA_BITS: usize = 2048;
+/// The RSA modulus sizes accepted: KMS's, RSA_2048 to RSA_4096. (rsa 0.10
+/// itself takes up to 8192 bits.)
+const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=4096;
 
 impl PublicKey {
     /// Parses a DER SubjectPublicKeyInfo holding an EC key on P-256, P-384,
@@ -432,11 +433,13 @@ impl PublicKey {
                 }
             }
         } else if spki.algorithm.oid == RSA_ENCRYPTION {
-            // rsa refuses moduli above 4096 bits and bad exponents itself.
+            // rsa refuses bad exponents and moduli over 8192 bits itself.
             let key = RsaPublicKey::from_public_key_der(der)
                 .map_err(|_| Error::InvalidKey("RSA public key is malformed or too large"))?;
-            if key.size() * 8 < MIN_RSA_BITS {
-                return Err(Error::InvalidKey("RSA public key shorter than 2048 bits"));
+            if !RSA_BITS.contains(&(key.size() * 8)) {
+                return Err(Error::InvalidKey(
+                    "RSA public key must be 2048 to 4096 bits, as KMS's are",
+                ));
             }
             Key::Rsa(key)
         } else {

@@ -33,9 +33,10 @@ use super::AWS_KMS_RSA_PROVIDER_ID;
 /// Length of the encryption context digest prefixed to the data key.
 const DIGEST_LEN: usize = 48;
 
-/// The smallest RSA modulus accepted, in bits: a 1024-bit key cannot carry a
-/// 48-byte digest plus a 32-byte data key under OAEP-SHA-256.
-const MIN_MODULUS_BITS: usize = 2048;
+/// The RSA modulus sizes accepted, in bits: KMS's RSA_2048 to RSA_4096 (a
+/// 1024-bit key could not carry a 48-byte digest plus a 32-byte data key
+/// under OAEP-SHA-256; rsa 0.10 itself would take up to 8192).
+const MODULUS_BITS: core::ops::RangeInclusive<usize> = 2048..=4096;
 
 /// The KMS encryption algorithm of a KMS RSA keyring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -331,9 +332,9 @@ fn parse_public_key(der: &[u8]) -> Result<RsaPublicKey, Error> {
 }
 
 fn check_size(key: RsaPublicKey) -> Result<RsaPublicKey, Error> {
-    if (key.n().bit_width() as usize) < MIN_MODULUS_BITS {
+    if !MODULUS_BITS.contains(&(key.n().bit_width() as usize)) {
         return Err(Error::InvalidKey(
-            "KMS RSA keyring needs a modulus of at least 2048 bits",
+            "KMS RSA keyring needs a modulus of 2048 to 4096 bits, as KMS's are",
         ));
     }
     Ok(key)
