@@ -366,10 +366,6 @@ fn check_message_type(alg: SigningAlgorithm, message: Message<'_>) -> Result<(),
     }
 }
 
-/// The RSA modulus sizes accepted: KMS's, RSA_2048 to RSA_4096. (rsa 0.10
-/// itself takes up to 8192 bits.)
-const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=4096;
-
 impl PublicKey {
     /// Parses a DER SubjectPublicKeyInfo holding an EC key on P-256, P-384,
     /// P-521 or secp256k1, an RSA key of 2048 to 4096 bits, an Ed25519 key,
@@ -436,7 +432,7 @@ impl PublicKey {
             // rsa refuses bad exponents and moduli over 8192 bits itself.
             let key = RsaPublicKey::from_public_key_der(der)
                 .map_err(|_| Error::InvalidKey("RSA public key is malformed or too large"))?;
-            if !RSA_BITS.contains(&(key.size() * 8)) {
+            if !crate::kms::RSA_MODULUS_BITS.contains(&(key.size() * 8)) {
                 return Err(Error::InvalidKey(
                     "RSA public key must be 2048 to 4096 bits, as KMS's are",
                 ));

@@ -43,6 +43,33 @@ pub use rsa::{KmsRsaAlgorithm, KmsRsaKeyring};
 /// every build, so that a build without `rsa` still recognises them).
 pub const AWS_KMS_RSA_PROVIDER_ID: &str = "aws-kms-rsa";
 
+/// The RSA modulus sizes KMS has, in bits: RSA_2048 to RSA_4096. The KMS
+/// RSA keyring and `verify` refuse KMS public keys outside it (rsa 0.10
+/// itself parses moduli up to 8192 bits).
+#[cfg(any(feature = "rsa", feature = "verify"))]
+pub(crate) const RSA_MODULUS_BITS: core::ops::RangeInclusive<usize> = 2048..=4096;
+
+/// Keys for the tests of the KMS RSA keyring and of `verify`.
+#[cfg(test)]
+#[cfg(any(feature = "rsa", feature = "verify"))]
+pub(crate) mod test_keys {
+    use alloc::vec::Vec;
+    use pkcs8::EncodePublicKey as _;
+
+    /// The SubjectPublicKeyInfo of an RSA public key with a `bits`-bit
+    /// modulus, built rather than generated: only its size matters.
+    pub(crate) fn rsa_spki_of_size(bits: u32) -> Vec<u8> {
+        let modulus = alloc::vec![0xffu8; bits as usize / 8];
+        ::rsa::PublicKey::new_unchecked(
+            ::rsa::BoxedUint::from_be_slice(&modulus, bits).unwrap(),
+            ::rsa::BoxedUint::from(65_537u32),
+        )
+        .to_public_key_der()
+        .unwrap()
+        .into_vec()
+    }
+}
+
 // The in-memory KMS of the tests holds RSA keys too.
 #[cfg(test)]
 #[cfg(feature = "rsa")]

@@ -28,15 +28,10 @@ use crate::error::{Error, KeyringFailure};
 use crate::keyring::Keyring;
 use crate::materials::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 
-use super::AWS_KMS_RSA_PROVIDER_ID;
+use super::{AWS_KMS_RSA_PROVIDER_ID, RSA_MODULUS_BITS};
 
 /// Length of the encryption context digest prefixed to the data key.
 const DIGEST_LEN: usize = 48;
-
-/// The RSA modulus sizes accepted, in bits: KMS's RSA_2048 to RSA_4096 (a
-/// 1024-bit key could not carry a 48-byte digest plus a 32-byte data key
-/// under OAEP-SHA-256; rsa 0.10 itself would take up to 8192).
-const MODULUS_BITS: core::ops::RangeInclusive<usize> = 2048..=4096;
 
 /// The KMS encryption algorithm of a KMS RSA keyring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -332,7 +327,9 @@ fn parse_public_key(der: &[u8]) -> Result<RsaPublicKey, Error> {
 }
 
 fn check_size(key: RsaPublicKey) -> Result<RsaPublicKey, Error> {
-    if !MODULUS_BITS.contains(&(key.n().bit_width() as usize)) {
+    // KMS's sizes; a 1024-bit key could not even carry the 48-byte digest
+    // and a 32-byte data key under OAEP-SHA-256.
+    if !RSA_MODULUS_BITS.contains(&(key.n().bit_width() as usize)) {
         return Err(Error::InvalidKey(
             "KMS RSA keyring needs a modulus of 2048 to 4096 bits, as KMS's are",
         ));

@@ -347,17 +347,6 @@ fn pss_with_another_salt_length_is_refused() {
     );
 }
 
-/// The SubjectPublicKeyInfo of an RSA public key with a `bits`-bit modulus
-/// (built, not generated: only its size matters).
-fn rsa_spki_of_size(bits: u32) -> Vec<u8> {
-    let modulus = alloc::vec![0xffu8; bits as usize / 8];
-    let key = rsa::PublicKey::new_unchecked(
-        rsa::BoxedUint::from_be_slice(&modulus, bits).unwrap(),
-        rsa::BoxedUint::from(65_537u32),
-    );
-    key.to_public_key_der().unwrap().into_vec()
-}
-
 #[test]
 fn small_rsa_unknown_algorithms_and_garbage_are_refused() {
     let small = RsaPrivateKey::new(&mut crate::random::rng(), 1024).unwrap();
@@ -368,11 +357,11 @@ fn small_rsa_unknown_algorithms_and_garbage_are_refused() {
     ));
     // rsa 0.10 takes moduli up to 8192 bits; KMS has none over 4096. The
     // built 4096-bit key shows the size, not the shape, is what is refused.
-    assert!(PublicKey::from_der(&rsa_spki_of_size(4096)).is_ok());
+    assert!(PublicKey::from_der(&crate::kms::test_keys::rsa_spki_of_size(4096)).is_ok());
     for bits in [4160, 8192] {
         assert!(
             matches!(
-                PublicKey::from_der(&rsa_spki_of_size(bits)),
+                PublicKey::from_der(&crate::kms::test_keys::rsa_spki_of_size(bits)),
                 Err(Error::InvalidKey(_))
             ),
             "{bits}"

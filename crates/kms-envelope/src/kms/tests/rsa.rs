@@ -218,19 +218,9 @@ fn construction_requires_a_key_arn_and_a_large_enough_key() {
     // Over KMS's largest, RSA_4096 (rsa 0.10 itself takes 8192 bits): a
     // built modulus, only its size matters.
     for (bits, accepted) in [(4096, true), (8192, false)] {
-        let modulus = alloc::vec![0xffu8; bits as usize / 8];
-        let der = ::rsa::PublicKey::new_unchecked(
-            ::rsa::BoxedUint::from_be_slice(&modulus, bits).unwrap(),
-            ::rsa::BoxedUint::from(65_537u32),
-        )
-        .to_public_key_der()
-        .unwrap();
+        let der = crate::kms::test_keys::rsa_spki_of_size(bits);
         let k = KmsRsaKeyring::new(&arn(EAST, "rsa-1"), KmsRsaAlgorithm::OaepSha256).unwrap();
-        assert_eq!(
-            k.with_public_key_der(der.as_bytes()).is_ok(),
-            accepted,
-            "{bits}"
-        );
+        assert_eq!(k.with_public_key_der(&der).is_ok(), accepted, "{bits}");
     }
     assert_eq!(
         KmsRsaAlgorithm::from_name("RSAES_OAEP_SHA_256").unwrap(),
