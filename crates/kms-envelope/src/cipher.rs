@@ -144,6 +144,15 @@ impl ContentCipher {
         })
     }
 
+    /// The key's length in bits.
+    pub(crate) fn key_bits(&self) -> usize {
+        match self {
+            ContentCipher::Aes128(_) => 128,
+            ContentCipher::Aes192(_) => 192,
+            ContentCipher::Aes256(_) => 256,
+        }
+    }
+
     /// Encrypts `buf` in place; returns the tag.
     pub(crate) fn seal_in_place(
         &self,

@@ -33,7 +33,6 @@ const IV_LEN: usize = 12;
 pub struct RawAesKeyring {
     key_namespace: String,
     key_name: String,
-    key_bits: usize,
     cipher: ContentCipher,
 }
 
@@ -44,7 +43,7 @@ impl fmt::Debug for RawAesKeyring {
             .field("key_name", &self.key_name)
             .field(
                 "wrapping_key",
-                &format_args!("<{} bits redacted>", self.key_bits),
+                &format_args!("<{} bits redacted>", self.cipher.key_bits()),
             )
             .finish()
     }
@@ -64,7 +63,6 @@ impl RawAesKeyring {
         Ok(RawAesKeyring {
             key_namespace: key_namespace.to_string(),
             key_name: key_name.to_string(),
-            key_bits: wrapping_key.len() * 8,
             cipher: ContentCipher::new(wrapping_key)?,
         })
     }
@@ -344,6 +342,10 @@ mod tests {
         let keyring = RawAesKeyring::new("ns", "k", &[0xAB; 32]).unwrap();
         let printed = format!("{keyring:?}");
         assert!(!printed.contains("171") && !printed.to_lowercase().contains("ab, "));
-        assert!(printed.contains("redacted"));
+        assert!(printed.contains("<256 bits redacted>"), "{printed}");
+        for (len, bits) in [(16, "<128 bits"), (24, "<192 bits")] {
+            let keyring = RawAesKeyring::new("ns", "k", &alloc::vec![0xAB; len]).unwrap();
+            assert!(format!("{keyring:?}").contains(bits));
+        }
     }
 }
