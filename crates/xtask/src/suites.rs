@@ -526,6 +526,114 @@ fn seed_policy_corpus(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// One valid material per key spec, after the byte that picks the spec
+/// (its index in the key_material target's list): raw symmetric and HMAC
+/// keys, the ML-DSA and ML-KEM seed forms, and OpenSSL's PKCS#8 for RSA,
+/// the curves and Ed25519 (skipped, with a note, where `openssl` is
+/// absent), so the target starts from keys AWS would accept.
+fn seed_key_material_corpus(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let write = |pick: u8, name: &str, material: &[u8]| -> Result<()> {
+        let mut bytes = vec![pick];
+        bytes.extend_from_slice(material);
+        Ok(std::fs::write(dir.join(format!("seed-{name}")), bytes)?)
+    };
+    write(0, "symmetric", &[0x42; 32])?;
+    for (pick, len) in [(8u8, 28usize), (9, 32), (10, 48), (11, 64)] {
+        write(pick, &format!("hmac-{len}"), &vec![0x5a; len])?;
+    }
+    // PrivateKeyInfo { 0, { oid }, OCTET STRING { [0] seed } } (RFC 9881 and
+    // the LAMPS ML-KEM draft): every length fits one byte.
+    let seed_form = |oid_last: [u8; 2], seed_len: u8| -> Result<Vec<u8>> {
+        let oid = [
+            0x06,
+            0x09,
+            0x60,
+            0x86,
+            0x48,
+            0x01,
+            0x65,
+            0x03,
+            0x04,
+            oid_last[0],
+            oid_last[1],
+        ];
+        let mut body = vec![0x02, 0x01, 0x00, 0x30, 11];
+        body.extend_from_slice(&oid);
+        body.extend_from_slice(&[0x04, seed_len + 2, 0x80, seed_len]);
+        body.extend(std::iter::repeat_n(0x33, usize::from(seed_len)));
+        let mut der = vec![0x30, u8::try_from(body.len())?];
+        der.extend_from_slice(&body);
+        Ok(der)
+    };
+    for (pick, name, oid_last, seed_len) in [
+        (13u8, "ml-dsa-44", [0x03, 0x11], 32u8),
+        (14, "ml-dsa-65", [0x03, 0x12], 32),
+        (15, "ml-dsa-87", [0x03, 0x13], 32),
+        (16, "ml-kem-512", [0x04, 0x01], 64),
+        (17, "ml-kem-768", [0x04, 0x02], 64),
+        (18, "ml-kem-1024", [0x04, 0x03], 64),
+    ] {
+        write(pick, name, &seed_form(oid_last, seed_len)?)?;
+    }
+    if util::probe(Command::new("openssl").arg("version")).is_none() {
+        eprintln!("openssl not found: the key_material corpus has no RSA, EC or Ed25519 seed");
+        return Ok(());
+    }
+    let work = util::target_dir().join("fuzz-seeds");
+    std::fs::create_dir_all(&work)?;
+    for (pick, name, options) in [
+        (
+            1u8,
+            "rsa-2048",
+            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"][..],
+        ),
+        (
+            4,
+            "p256",
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        ),
+        (
+            5,
+            "p384",
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+        ),
+        (
+            6,
+            "p521",
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
+        ),
+        (
+            7,
+            "secp256k1",
+            &[
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:secp256k1",
+            ],
+        ),
+        (12, "ed25519", &["-algorithm", "ED25519"]),
+    ] {
+        // genpkey writes PKCS#8 only as PEM (its DER is PKCS#1 or SEC1);
+        // `pkcs8 -topk8` makes the DER that AWS's import instructions make.
+        let pem = work.join(format!("{name}.pem"));
+        let der = work.join(format!("{name}.der"));
+        run(Command::new("openssl")
+            .arg("genpkey")
+            .args(options)
+            .arg("-out")
+            .arg(&pem))?;
+        run(Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in"])
+            .arg(&pem)
+            .arg("-out")
+            .arg(&der))?;
+        write(pick, name, &std::fs::read(&der)?)?;
+    }
+    Ok(())
+}
+
 /// One body of each response the client reads, with escapes, nesting and
 /// unknown members, each after the byte that picks its shape.
 fn seed_response_corpus(dir: &Path) -> Result<()> {
@@ -580,6 +688,7 @@ fn fuzz() -> Result<()> {
     seed_core_corpus()?;
     seed_policy_corpus(&util::root().join("crates/kms-protocol/fuzz/corpus/policy_document"))?;
     seed_response_corpus(&util::root().join("crates/kms-client/fuzz/corpus/response_json"))?;
+    seed_key_material_corpus(&util::root().join("crates/kms-server/fuzz/corpus/key_material"))?;
     let dirs = fuzz_dirs()?;
     if dirs.is_empty() {
         bail!("no fuzz targets under crates/*/fuzz");
