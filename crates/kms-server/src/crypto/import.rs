@@ -124,9 +124,9 @@ impl WrappingKeyPair {
     /// Loads a wrapping key pair from PKCS#8 DER (as [`Self::to_bytes`]
     /// wrote it; seal it with [`super::RootKey::seal_secret`] at rest).
     pub fn from_bytes(spec: WrappingKeySpec, pkcs8_der: &[u8]) -> Result<Self, CryptoError> {
-        let private = parse_rsa_pkcs8(pkcs8_der).ok_or(CryptoError::InvalidInput {
+        let private = parse_rsa_pkcs8(pkcs8_der).map_err(|expected| CryptoError::InvalidInput {
             what: "wrapping private key",
-            expected: "a PKCS#8 DER RSA private key",
+            expected,
         })?;
         Self::from_private(spec, private)
     }

@@ -129,16 +129,51 @@ pub(crate) fn rsa_bits(spec: KeySpec) -> Option<usize> {
     }
 }
 
+/// What PKCS#8 DER that does not load as an RSA key was expected to be.
+const NOT_RSA_PKCS8: &str = "a PKCS#8 DER RSA private key";
+/// What an RSA key whose primes are not of equal size was expected to be.
+const UNBALANCED_RSA: &str =
+    "an RSA private key whose two primes are each half the modulus size (FIPS 186-5)";
+
 /// Parses PKCS#8 DER as an RSA private key under the rsaEncryption
 /// algorithm identifier, the one form in which RSA keys are imported and
-/// stored here. rsa 0.10 would also take id-RSASSA-PSS keys (rsa 0.9 did
-/// not); they stay refused.
-pub(crate) fn parse_rsa_pkcs8(der: &[u8]) -> Option<rsa::PrivateKey> {
-    let info = pkcs8::PrivateKeyInfoRef::try_from(der).ok()?;
+/// stored here; the error is what the input was expected to be. rsa 0.10
+/// would also take id-RSASSA-PSS keys (rsa 0.9 did not); they stay
+/// refused. So do keys with a prime longer than half the modulus: rsa
+/// 0.10 sizes the primes' arithmetic from the modulus (a public width, so
+/// that timing says nothing about the primes), which FIPS 186-5's keys,
+/// OpenSSL's and AWS's all fit; the error names the reason, since such a
+/// key is otherwise valid.
+pub(crate) fn parse_rsa_pkcs8(der: &[u8]) -> Result<rsa::PrivateKey, &'static str> {
+    let info = pkcs8::PrivateKeyInfoRef::try_from(der).map_err(|_| NOT_RSA_PKCS8)?;
     if info.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
-        return None;
+        return Err(NOT_RSA_PKCS8);
     }
-    rsa::PrivateKey::try_from(info).ok()
+    let pkcs1_der = info.private_key.as_bytes();
+    rsa::PrivateKey::try_from(info).map_err(|_| {
+        if has_unbalanced_primes(pkcs1_der) {
+            UNBALANCED_RSA
+        } else {
+            NOT_RSA_PKCS8
+        }
+    })
+}
+
+/// Whether PKCS#1 RSAPrivateKey DER has a prime longer than half its
+/// modulus (rounded up), the width rsa 0.10 gives two-prime keys' primes.
+/// Only the key's owner sees the answer, in the error of its own import.
+fn has_unbalanced_primes(pkcs1_der: &[u8]) -> bool {
+    let Ok(key) = rsa::pkcs1::RsaPrivateKeyRef::try_from(pkcs1_der) else {
+        return false;
+    };
+    // DER integers have no leading zero bytes but for a sign byte.
+    let bits = |be: &[u8]| -> usize {
+        let be = be.strip_prefix(&[0]).unwrap_or(be);
+        be.first()
+            .map_or(0, |top| be.len() * 8 - top.leading_zeros() as usize)
+    };
+    let half = bits(key.modulus.as_bytes()).div_ceil(2);
+    bits(key.prime1.as_bytes()) > half || bits(key.prime2.as_bytes()) > half
 }
 
 /// Modulus size in bits of an RSA key (crypto-bigint counts bits in `u32`).
@@ -279,10 +314,11 @@ impl KeyMaterial {
                 })
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-                let private = parse_rsa_pkcs8(bytes).ok_or(CryptoError::InvalidKeyMaterial {
-                    key_spec: spec,
-                    expected: "a PKCS#8 DER RSA private key",
-                })?;
+                let private =
+                    parse_rsa_pkcs8(bytes).map_err(|expected| CryptoError::InvalidKeyMaterial {
+                        key_spec: spec,
+                        expected,
+                    })?;
                 Self::from_rsa(spec, private)
             }
             KeySpec::EccNistP256 => Self::from_ec(spec, parse_ec(spec, bytes)?),

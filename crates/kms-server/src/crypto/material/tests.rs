@@ -203,6 +203,54 @@ fn rsa_material_must_be_an_rsa_encryption_key() {
     assert_eq!(err.kms_error_code(), "IncorrectKeyMaterialException");
 }
 
+/// A valid RSA-2048 key whose primes have 1,000 and 1,048 bits (made with
+/// pyca/cryptography from `openssl prime -generate` primes; OpenSSL's
+/// `pkey -check` accepts it).
+const UNBALANCED_RSA_2048: &[u8] = include_bytes!("unbalanced-rsa-2048.der");
+
+#[test]
+fn rsa_material_with_unbalanced_primes_is_refused_with_its_reason() {
+    let err = KeyMaterial::from_bytes(KeySpec::Rsa2048, UNBALANCED_RSA_2048).unwrap_err();
+    assert_eq!(err.kms_error_code(), "IncorrectKeyMaterialException");
+    assert!(
+        matches!(err, CryptoError::InvalidKeyMaterial { expected, .. } if expected == UNBALANCED_RSA),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("two primes are each half the modulus size")
+    );
+    // It is a valid key: its components load where unbalanced primes are
+    // asked for, and only the half-width policy refuses it.
+    let info = pkcs8::PrivateKeyInfoRef::try_from(UNBALANCED_RSA_2048).unwrap();
+    let key = rsa::pkcs1::RsaPrivateKeyRef::try_from(info.private_key.as_bytes()).unwrap();
+    let uint = |u: rsa::pkcs1::UintRef<'_>| rsa::BoxedUint::from_be_slice_vartime(u.as_bytes());
+    let wide = rsa::PrivateKey::from_components_with_wide_primes(
+        uint(key.modulus),
+        uint(key.public_exponent),
+        uint(key.private_exponent),
+        vec![uint(key.prime1), uint(key.prime2)],
+    )
+    .unwrap();
+    assert_eq!(modulus_bits(&wide), Some(2048));
+    assert!(has_unbalanced_primes(info.private_key.as_bytes()));
+    // Keys made here, and anything that is not PKCS#1, are not flagged.
+    for spec in [KeySpec::Rsa2048, KeySpec::Rsa3072, KeySpec::Rsa4096] {
+        let der = material(spec).to_bytes().unwrap();
+        let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice()).unwrap();
+        assert!(
+            !has_unbalanced_primes(info.private_key.as_bytes()),
+            "{spec}"
+        );
+    }
+    assert!(!has_unbalanced_primes(b"not DER"));
+    let truncated = &UNBALANCED_RSA_2048[..UNBALANCED_RSA_2048.len() - 1];
+    assert!(matches!(
+        KeyMaterial::from_bytes(KeySpec::Rsa2048, truncated),
+        Err(CryptoError::InvalidKeyMaterial { expected, .. }) if expected == NOT_RSA_PKCS8
+    ));
+}
+
 #[test]
 fn loaded_keys_can_be_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
