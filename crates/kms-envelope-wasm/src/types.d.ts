@@ -109,7 +109,7 @@ export type SigningAlgorithm =
   | "ECDSA_SHA_256" | "ECDSA_SHA_384" | "ECDSA_SHA_512"
   | "RSASSA_PSS_SHA_256" | "RSASSA_PSS_SHA_384" | "RSASSA_PSS_SHA_512"
   | "RSASSA_PKCS1_V1_5_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_384" | "RSASSA_PKCS1_V1_5_SHA_512"
-  | "ED25519_SHA_512" | "ED25519_PH_SHA_512" | "ML_DSA_SHAKE_256";
+  | "ED25519_SHA_512" | "ED25519_PH_SHA_512" | "ML_DSA_SHAKE_256" | "SM2DSA";
 
 export interface VerifyRequest {
   keyId?: string;
@@ -118,7 +118,8 @@ export interface VerifyRequest {
   /**
    * A KMS `SigningAlgorithmSpec`: ECDSA_SHA_256/384/512,
    * RSASSA_PSS_SHA_256/384/512, RSASSA_PKCS1_V1_5_SHA_256/384/512,
-   * ED25519_SHA_512, ED25519_PH_SHA_512 or ML_DSA_SHAKE_256. Any other
+   * ED25519_SHA_512, ED25519_PH_SHA_512, ML_DSA_SHAKE_256 or SM2DSA (SM2
+   * keys, KMS's China Regions). Any other
    * string is an `InvalidArgument` error (a string typed at run time, such
    * as a key's `SigningAlgorithms` entry, type-checks as it did before).
    */
@@ -126,7 +127,9 @@ export interface VerifyRequest {
   /**
    * As KMS `Sign` took it (default RAW). ED25519_SHA_512 takes RAW only,
    * ED25519_PH_SHA_512 DIGEST only (a SHA-512 digest), ML_DSA_SHAKE_256
-   * RAW or EXTERNAL_MU (FIPS 204's 64-byte mu).
+   * RAW or EXTERNAL_MU (FIPS 204's 64-byte mu). SM2DSA's DIGEST is
+   * SM3(Z || message), Z made with the distinguishing ID 1234567812345678,
+   * as KMS `Sign` takes it; RAW hashes that way here.
    */
   messageType?: "RAW" | "DIGEST" | "EXTERNAL_MU";
   /** A DER SubjectPublicKeyInfo, instead of GetPublicKey. */

@@ -6,12 +6,11 @@
 //! (MGF1 with the same hash, salt as long as the hash) and RSASSA-PKCS1-v1_5
 //! with SHA-256/384/512 on RSA keys of 2048 to 4096 bits; Ed25519 and
 //! Ed25519ph (RFC 8032) on `ECC_NIST_EDWARDS25519`; ML-DSA (FIPS 204, empty
-//! context) on `ML_DSA_44/65/87`. The message is given as KMS `Sign` takes
+//! context) on `ML_DSA_44/65/87`; SM2DSA (GB/T 32918) on `SM2`, KMS's key
+//! spec in its China Regions. The message is given as KMS `Sign` takes
 //! it: raw (hashed here), as its digest (`DIGEST`), or for ML-DSA as the
 //! representative μ (`EXTERNAL_MU`), with KMS's rules for which algorithm
 //! takes which.
-//!
-//! Not supported: `SM2DSA` (SM2 keys exist only in KMS's China Regions).
 
 use core::fmt;
 
@@ -57,7 +56,16 @@ pub enum SigningAlgorithm {
     /// `ML_DSA_SHAKE_256`: ML-DSA with an empty context, over the message
     /// (`RAW`) or its representative μ (`EXTERNAL_MU`).
     MlDsaShake256,
+    /// `SM2DSA`: SM2 signatures over SM3. A `RAW` message is hashed after
+    /// the signer's Z value, with the distinguishing ID KMS uses
+    /// ([`SM2_DISTINGUISHING_ID`]); a `DIGEST` is that hash, SM3(Z || M),
+    /// computed by the caller, as KMS takes it.
+    Sm2Dsa,
 }
+
+/// The distinguishing ID KMS signs `SM2DSA` `RAW` messages with: GB/T
+/// 35276's default, `1234567812345678`.
+pub const SM2_DISTINGUISHING_ID: &str = "1234567812345678";
 
 /// The hash of a signing algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +94,8 @@ impl Hash {
 }
 
 impl SigningAlgorithm {
-    /// Every algorithm KMS offers outside its China Regions.
-    pub const ALL: [SigningAlgorithm; 12] = [
+    /// Every algorithm KMS offers (`SM2DSA` in its China Regions only).
+    pub const ALL: [SigningAlgorithm; 13] = [
         SigningAlgorithm::EcdsaSha256,
         SigningAlgorithm::EcdsaSha384,
         SigningAlgorithm::EcdsaSha512,
@@ -100,6 +108,7 @@ impl SigningAlgorithm {
         SigningAlgorithm::Ed25519Sha512,
         SigningAlgorithm::Ed25519PhSha512,
         SigningAlgorithm::MlDsaShake256,
+        SigningAlgorithm::Sm2Dsa,
     ];
 
     /// The name KMS uses, e.g. `ECDSA_SHA_256`.
@@ -117,6 +126,7 @@ impl SigningAlgorithm {
             SigningAlgorithm::Ed25519Sha512 => "ED25519_SHA_512",
             SigningAlgorithm::Ed25519PhSha512 => "ED25519_PH_SHA_512",
             SigningAlgorithm::MlDsaShake256 => "ML_DSA_SHAKE_256",
+            SigningAlgorithm::Sm2Dsa => "SM2DSA",
         }
     }
 
@@ -126,7 +136,7 @@ impl SigningAlgorithm {
             .into_iter()
             .find(|a| a.kms_name() == name)
             .ok_or(Error::InvalidArgument(
-                "signing algorithm must be one of ECDSA_SHA_256/384/512, RSASSA_PSS_SHA_256/384/512, RSASSA_PKCS1_V1_5_SHA_256/384/512, ED25519_SHA_512, ED25519_PH_SHA_512, ML_DSA_SHAKE_256",
+                "signing algorithm must be one of ECDSA_SHA_256/384/512, RSASSA_PSS_SHA_256/384/512, RSASSA_PKCS1_V1_5_SHA_256/384/512, ED25519_SHA_512, ED25519_PH_SHA_512, ML_DSA_SHAKE_256, SM2DSA",
             ))
     }
 
@@ -136,6 +146,8 @@ impl SigningAlgorithm {
     pub const fn digest_len(self) -> Option<usize> {
         match self.hash() {
             Some(hash) => Some(hash.len()),
+            // SM3's.
+            None if matches!(self, SigningAlgorithm::Sm2Dsa) => Some(32),
             None => None,
         }
     }
@@ -152,7 +164,10 @@ impl SigningAlgorithm {
             | SigningAlgorithm::RsassaPssSha512
             | SigningAlgorithm::RsassaPkcs1V15Sha512
             | SigningAlgorithm::Ed25519PhSha512 => Some(Hash::Sha512),
-            SigningAlgorithm::Ed25519Sha512 | SigningAlgorithm::MlDsaShake256 => None,
+            // SM2DSA hashes with SM3, after the Z value (see `sm2_ok`).
+            SigningAlgorithm::Ed25519Sha512
+            | SigningAlgorithm::MlDsaShake256
+            | SigningAlgorithm::Sm2Dsa => None,
         }
     }
 }
@@ -202,6 +217,8 @@ pub enum KeyKind {
     MlDsa65,
     /// `ML_DSA_87`.
     MlDsa87,
+    /// `SM2`: a key on the SM2 curve (KMS's China Regions).
+    Sm2,
 }
 
 impl KeyKind {
@@ -217,6 +234,7 @@ impl KeyKind {
             KeyKind::MlDsa44 => "ML_DSA_44".into(),
             KeyKind::MlDsa65 => "ML_DSA_65".into(),
             KeyKind::MlDsa87 => "ML_DSA_87".into(),
+            KeyKind::Sm2 => "SM2".into(),
         }
     }
 
@@ -238,6 +256,7 @@ impl KeyKind {
             ),
             KeyKind::EccNistEdwards25519 => matches!(alg, A::Ed25519Sha512 | A::Ed25519PhSha512),
             KeyKind::MlDsa44 | KeyKind::MlDsa65 | KeyKind::MlDsa87 => alg == A::MlDsaShake256,
+            KeyKind::Sm2 => alg == A::Sm2Dsa,
         }
     }
 }
@@ -253,6 +272,7 @@ enum Key {
     MlDsa44(ml_dsa::VerifyingKey<MlDsa44>),
     MlDsa65(ml_dsa::VerifyingKey<MlDsa65>),
     MlDsa87(ml_dsa::VerifyingKey<MlDsa87>),
+    Sm2(sm2::dsa::VerifyingKey),
 }
 
 /// ECDSA over a prehashed message with a DER signature. High-S signatures
@@ -291,6 +311,24 @@ const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112")
 const ID_ML_DSA_44: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.17");
 const ID_ML_DSA_65: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.18");
 const ID_ML_DSA_87: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.19");
+/// The SM2 curve (GB/T 33560), named under id-ecPublicKey as KMS and
+/// OpenSSL write SM2 public keys.
+const SM2_CURVE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301");
+/// The SM2 curve's a, b and base point (GB/T 32918.5), as Z hashes them.
+const SM2_CURVE_A_B_GX_GY: [u8; 128] = [
+    // a
+    0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc,
+    // b
+    0x28, 0xe9, 0xfa, 0x9e, 0x9d, 0x9f, 0x5e, 0x34, 0x4d, 0x5a, 0x9e, 0x4b, 0xcf, 0x65, 0x09, 0xa7,
+    0xf3, 0x97, 0x89, 0xf5, 0x15, 0xab, 0x8f, 0x92, 0xdd, 0xbc, 0xbd, 0x41, 0x4d, 0x94, 0x0e, 0x93,
+    // Gx
+    0x32, 0xc4, 0xae, 0x2c, 0x1f, 0x19, 0x81, 0x19, 0x5f, 0x99, 0x04, 0x46, 0x6a, 0x39, 0xc9, 0x94,
+    0x8f, 0xe3, 0x0b, 0xbf, 0xf2, 0x66, 0x0b, 0xe1, 0x71, 0x5a, 0x45, 0x89, 0x33, 0x4c, 0x74, 0xc7,
+    // Gy
+    0xbc, 0x37, 0x36, 0xa2, 0xf4, 0xf6, 0x77, 0x9c, 0x59, 0xbd, 0xce, 0xe3, 0x6b, 0x69, 0x21, 0x53,
+    0xd0, 0xa9, 0x87, 0x7c, 0xc6, 0x2a, 0x47, 0x40, 0x02, 0xdf, 0x32, 0xe5, 0x21, 0x39, 0xf0, 0xa0,
+];
 
 /// The ML-DSA public key in `bytes` (pkEncode of FIPS 204), if it has the
 /// parameter set's length. Every such byte string decodes to a key.
@@ -335,6 +373,22 @@ fn ed25519_ok(key: &ed25519_dalek::VerifyingKey, message: Message<'_>, signature
     }
 }
 
+/// SM2DSA over a `RAW` message (hashed with SM3 after the key's Z value
+/// for KMS's distinguishing ID) or its `DIGEST`, SM3(Z || M), with a DER
+/// signature.
+fn sm2_ok(key: &sm2::dsa::VerifyingKey, message: Message<'_>, signature: &[u8]) -> bool {
+    use sm2::dsa::signature::Verifier as _;
+    use sm2::dsa::signature::hazmat::PrehashVerifier as _;
+    let Ok(signature) = sm2::dsa::Signature::from_der(signature) else {
+        return false;
+    };
+    match message {
+        Message::Raw(bytes) => key.verify(bytes, &signature).is_ok(),
+        Message::Digest(e) => key.verify_prehash(e, &signature).is_ok(),
+        Message::ExternalMu(_) => false,
+    }
+}
+
 /// KMS's rules for which message types an algorithm takes, and how long a
 /// digest or μ must be.
 fn check_message_type(alg: SigningAlgorithm, message: Message<'_>) -> Result<(), Error> {
@@ -368,8 +422,8 @@ fn check_message_type(alg: SigningAlgorithm, message: Message<'_>) -> Result<(),
 
 impl PublicKey {
     /// Parses a DER SubjectPublicKeyInfo holding an EC key on P-256, P-384,
-    /// P-521 or secp256k1, an RSA key of 2048 to 4096 bits, an Ed25519 key,
-    /// or an ML-DSA-44/65/87 key.
+    /// P-521, secp256k1 or SM2, an RSA key of 2048 to 4096 bits, an Ed25519
+    /// key, or an ML-DSA-44/65/87 key.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
             .map_err(|_| Error::InvalidKey("public key is not DER SubjectPublicKeyInfo"))?;
@@ -422,9 +476,13 @@ impl PublicKey {
                 SECP256K1 => {
                     Key::K256(k256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad)?)
                 }
+                SM2_CURVE => Key::Sm2(
+                    sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DISTINGUISHING_ID, point)
+                        .map_err(|_| bad)?,
+                ),
                 _ => {
                     return Err(Error::InvalidKey(
-                        "EC curve must be P-256, P-384, P-521 or secp256k1",
+                        "EC curve must be P-256, P-384, P-521, secp256k1 or SM2",
                     ));
                 }
             }
@@ -446,6 +504,39 @@ impl PublicKey {
         Ok(PublicKey { key })
     }
 
+    /// The `DIGEST` an `SM2DSA` signature covers for `message`: SM3(Z ||
+    /// message), where Z hashes [`SM2_DISTINGUISHING_ID`], the curve and
+    /// this key (GB/T 32918.2 §5.5). KMS `Sign` with `MessageType` `DIGEST`
+    /// and an SM2 key takes this value, which the caller computes (KMS
+    /// computes it for `RAW`). `InvalidArgument` for keys that are not SM2.
+    pub fn sm2_digest(&self, message: &[u8]) -> Result<[u8; 32], Error> {
+        use sm3::Digest as _;
+        let Key::Sm2(key) = &self.key else {
+            return Err(Error::InvalidArgument(
+                "an SM2 digest needs an SM2 public key",
+            ));
+        };
+        // The uncompressed point: 0x04, x, y.
+        let point = key.to_sec1_bytes();
+        let xy = point
+            .get(1..)
+            .filter(|xy| xy.len() == 64)
+            .ok_or(Error::InvalidKey("SM2 public key is not a 64-byte point"))?;
+        let id_bits = u16::try_from(SM2_DISTINGUISHING_ID.len() * 8)
+            .map_err(|_| Error::InvalidArgument("SM2 distinguishing ID is too long"))?;
+        let z = sm3::Sm3::new()
+            .chain_update(id_bits.to_be_bytes())
+            .chain_update(SM2_DISTINGUISHING_ID)
+            .chain_update(SM2_CURVE_A_B_GX_GY)
+            .chain_update(xy)
+            .finalize();
+        Ok(sm3::Sm3::new()
+            .chain_update(z)
+            .chain_update(message)
+            .finalize()
+            .into())
+    }
+
     /// The key's kind: curve, or RSA and its modulus size.
     pub fn kind(&self) -> KeyKind {
         match &self.key {
@@ -460,6 +551,7 @@ impl PublicKey {
             Key::MlDsa44(_) => KeyKind::MlDsa44,
             Key::MlDsa65(_) => KeyKind::MlDsa65,
             Key::MlDsa87(_) => KeyKind::MlDsa87,
+            Key::Sm2(_) => KeyKind::Sm2,
         }
     }
 
@@ -485,6 +577,7 @@ impl PublicKey {
             Key::MlDsa44(k) => ml_dsa_ok(k, message, signature),
             Key::MlDsa65(k) => ml_dsa_ok(k, message, signature),
             Key::MlDsa87(k) => ml_dsa_ok(k, message, signature),
+            Key::Sm2(k) => sm2_ok(k, message, signature),
             _ => self.verify_hashed(alg, message, signature)?,
         };
         if ok {
@@ -544,7 +637,7 @@ impl PublicKey {
                 result.is_ok()
             }
             // Verified by `verify` itself.
-            Key::Ed25519(_) | Key::MlDsa44(_) | Key::MlDsa65(_) | Key::MlDsa87(_) => {
+            Key::Ed25519(_) | Key::MlDsa44(_) | Key::MlDsa65(_) | Key::MlDsa87(_) | Key::Sm2(_) => {
                 return Err(Error::InvalidArgument("not an ECDSA or RSA key"));
             }
         })

@@ -1,7 +1,7 @@
 //! Parses arbitrary bytes as a DER SubjectPublicKeyInfo and, when that
 //! succeeds, verifies an arbitrary signature with every KMS signing
-//! algorithm, as message, as digest and as ML-DSA's external mu: never a
-//! panic.
+//! algorithm, as message, as digest and as ML-DSA's external mu, and
+//! computes SM2's digest of the message: never a panic.
 #![no_main]
 
 use kms_envelope::verify::{Message, PublicKey, SigningAlgorithm};
@@ -15,6 +15,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (signature, message) = split_prefixed(rest);
+    // SM2 keys' DIGEST form; an error for the others.
+    let _ = key.sm2_digest(message);
     for alg in SigningAlgorithm::ALL {
         let _ = key.verify(alg, Message::Raw(message), signature);
         let _ = key.verify(alg, Message::Digest(message), signature);

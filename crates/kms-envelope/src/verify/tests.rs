@@ -386,6 +386,7 @@ fn small_rsa_unknown_algorithms_and_garbage_are_refused() {
         "ED25519_SHA_512",
         "ED25519_PH_SHA_512",
         "ML_DSA_SHAKE_256",
+        "SM2DSA",
     ] {
         assert_eq!(
             SigningAlgorithm::from_kms_name(name).unwrap().kms_name(),
@@ -393,7 +394,7 @@ fn small_rsa_unknown_algorithms_and_garbage_are_refused() {
         );
     }
     assert!(SigningAlgorithm::from_kms_name("ECDSA_SHA_1").is_err());
-    assert!("SM2DSA".parse::<SigningAlgorithm>().is_err());
+    assert!("SM2".parse::<SigningAlgorithm>().is_err());
 }
 
 proptest! {
@@ -745,5 +746,106 @@ fn external_mu_is_refused_outside_ml_dsa() {
     assert!(matches!(
         key.verify(case.alg, Message::ExternalMu(&[0; 64]), &[0; 70]),
         Err(Error::InvalidArgument(_))
+    ));
+}
+
+/// An SM2 signer with KMS's distinguishing ID, and its public key as KMS's
+/// GetPublicKey returns it (id-ecPublicKey on the SM2 curve).
+fn sm2_signer(scalar: u8) -> (sm2::dsa::SigningKey, Vec<u8>) {
+    let signer = sm2::dsa::SigningKey::from_slice(SM2_DISTINGUISHING_ID, &[scalar; 32]).unwrap();
+    let spki = spki_of_point::<sm2::Sm2>(&signer.verifying_key().to_sec1_bytes());
+    (signer, spki)
+}
+
+#[test]
+fn sm2dsa_verifies_raw_and_digest_as_kms_signs_them_and_rejects_changes() {
+    use sm2::dsa::signature::Signer as _;
+    use sm2::dsa::signature::hazmat::PrehashSigner as _;
+    let (signer, spki) = sm2_signer(0x11);
+    let key = PublicKey::from_der(&spki).unwrap();
+    assert_eq!(key.kind(), KeyKind::Sm2);
+    assert_eq!(key.kind().kms_key_spec(), "SM2");
+    let alg = SigningAlgorithm::Sm2Dsa;
+    assert_eq!(alg.digest_len(), Some(32));
+
+    // KMS Sign with RAW (Z and the message hashed by the signer) and with
+    // DIGEST (the caller's SM3(Z || M)) make the same kind of signature:
+    // each verifies either way.
+    let e = key.sm2_digest(MESSAGE).unwrap();
+    let der = |s: sm2::dsa::Signature| s.to_der().as_bytes().to_vec();
+    let over_raw = der(signer.try_sign(MESSAGE).unwrap());
+    let over_digest = der(signer.sign_prehash(&e).unwrap());
+    for sig in [&over_raw, &over_digest] {
+        key.verify(alg, Message::Raw(MESSAGE), sig).unwrap();
+        key.verify(alg, Message::Digest(&e), sig).unwrap();
+    }
+
+    // Another message, digest, signature, key or distinguishing ID fails.
+    let invalid = Err(Error::SignatureInvalid);
+    assert_eq!(
+        key.verify(alg, Message::Raw(b"what KMS did not sign"), &over_raw),
+        invalid
+    );
+    assert_eq!(
+        key.verify(alg, Message::Digest(&flip(&e, 31)), &over_raw),
+        invalid
+    );
+    for i in 0..over_raw.len() {
+        assert_eq!(
+            key.verify(alg, Message::Raw(MESSAGE), &flip(&over_raw, i)),
+            invalid,
+            "byte {i}"
+        );
+    }
+    let (_, other_spki) = sm2_signer(0x22);
+    let other = PublicKey::from_der(&other_spki).unwrap();
+    assert_eq!(other.verify(alg, Message::Raw(MESSAGE), &over_raw), invalid);
+    assert_ne!(other.sm2_digest(MESSAGE).unwrap(), e, "Z covers the key");
+    let another_id = sm2::dsa::SigningKey::from_slice("ALICE123@YAHOO.COM", &[0x11; 32]).unwrap();
+    let sig = der(another_id.try_sign(MESSAGE).unwrap());
+    assert_eq!(key.verify(alg, Message::Raw(MESSAGE), &sig), invalid);
+    // The raw (r, s) form is not what KMS returns.
+    let raw_rs = signer.try_sign(MESSAGE).unwrap().to_bytes().to_vec();
+    assert_eq!(key.verify(alg, Message::Raw(MESSAGE), &raw_rs), invalid);
+
+    // KMS's message-type and pairing rules.
+    assert!(matches!(
+        key.verify(alg, Message::Digest(&e[..31]), &over_raw),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        key.verify(alg, Message::ExternalMu(&[0; 64]), &over_raw),
+        Err(Error::InvalidArgument(_))
+    ));
+    for other_alg in SigningAlgorithm::ALL.into_iter().filter(|a| *a != alg) {
+        assert!(!KeyKind::Sm2.supports(other_alg));
+        assert!(matches!(
+            key.verify(other_alg, Message::Raw(MESSAGE), &over_raw),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+    let p256 = ec_cases().remove(0);
+    assert_eq!(p256.kind, KeyKind::EccNistP256);
+    let p256 = PublicKey::from_der(&p256.spki).unwrap();
+    assert!(matches!(
+        p256.verify(alg, Message::Raw(MESSAGE), &over_raw),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        p256.sm2_digest(MESSAGE),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn sm2_public_keys_must_be_points_on_the_curve() {
+    let (_, spki) = sm2_signer(0x11);
+    // The SEC1 point is the last 65 bytes: change y.
+    let mut off_curve = spki.clone();
+    let last = off_curve.len() - 1;
+    off_curve[last] ^= 0x01;
+    assert!(matches!(
+        PublicKey::from_der(&off_curve),
+        Err(Error::InvalidKey(_))
     ));
 }

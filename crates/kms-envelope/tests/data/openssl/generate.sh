@@ -31,4 +31,9 @@ for size in 2048 3072 4096; do
         emit "RSA_$size" "RSASSA_PSS_SHA_$bits" "$dir/key" "$dir/sig"
     done
 done
+# SM2DSA (KMS's SM2 keys, China Regions): SM3 after the Z value of KMS's
+# distinguishing ID.
+openssl genpkey -algorithm SM2 -out "$dir/key" 2>/dev/null
+openssl dgst -sm3 -sign "$dir/key" -sigopt distid:1234567812345678 -out "$dir/sig" "$dir/msg"
+emit SM2 SM2DSA "$dir/key" "$dir/sig"
 printf '\n]\n'
