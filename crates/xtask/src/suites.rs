@@ -531,55 +531,46 @@ fn seed_policy_corpus(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// One valid material per key spec, after the byte that picks the spec
-/// (its index in the key_material target's list): raw symmetric and HMAC
-/// keys, the ML-DSA and ML-KEM seed forms, and OpenSSL's PKCS#8 for RSA,
-/// the curves and Ed25519 (skipped, with a note, where `openssl` is
-/// absent), so the target starts from keys AWS would accept.
+/// One valid material per key spec, after the spec's name and a NUL (as
+/// the key_material target reads its input): raw symmetric and HMAC keys,
+/// the ML-DSA and ML-KEM seed forms, and OpenSSL's PKCS#8 for RSA, the
+/// curves and Ed25519 (skipped, with a note, where `openssl` is absent),
+/// so the target starts from keys AWS would accept.
 fn seed_key_material_corpus(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let write = |pick: u8, name: &str, material: &[u8]| -> Result<()> {
-        let mut bytes = vec![pick];
+    let write = |spec: &str, material: &[u8]| -> Result<()> {
+        let mut bytes = spec.as_bytes().to_vec();
+        bytes.push(0);
         bytes.extend_from_slice(material);
-        Ok(std::fs::write(dir.join(format!("seed-{name}")), bytes)?)
+        Ok(std::fs::write(dir.join(format!("seed-{spec}")), bytes)?)
     };
-    write(0, "symmetric", &[0x42; 32])?;
-    for (pick, len) in [(8u8, 28usize), (9, 32), (10, 48), (11, 64)] {
-        write(pick, &format!("hmac-{len}"), &vec![0x5a; len])?;
+    write("SYMMETRIC_DEFAULT", &[0x42; 32])?;
+    for (bits, len) in [(224, 28usize), (256, 32), (384, 48), (512, 64)] {
+        write(&format!("HMAC_{bits}"), &vec![0x5a; len])?;
     }
     // PrivateKeyInfo { 0, { oid }, OCTET STRING { [0] seed } } (RFC 9881 and
-    // the LAMPS ML-KEM draft): every length fits one byte.
+    // the LAMPS ML-KEM draft), under NIST's 2.16.840.1.101.3.4 arc: every
+    // length fits one byte.
+    const NIST_ARC: [u8; 9] = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04];
     let seed_form = |oid_last: [u8; 2], seed_len: u8| -> Result<Vec<u8>> {
-        let oid = [
-            0x06,
-            0x09,
-            0x60,
-            0x86,
-            0x48,
-            0x01,
-            0x65,
-            0x03,
-            0x04,
-            oid_last[0],
-            oid_last[1],
-        ];
         let mut body = vec![0x02, 0x01, 0x00, 0x30, 11];
-        body.extend_from_slice(&oid);
+        body.extend_from_slice(&NIST_ARC);
+        body.extend_from_slice(&oid_last);
         body.extend_from_slice(&[0x04, seed_len + 2, 0x80, seed_len]);
         body.extend(std::iter::repeat_n(0x33, usize::from(seed_len)));
         let mut der = vec![0x30, u8::try_from(body.len())?];
         der.extend_from_slice(&body);
         Ok(der)
     };
-    for (pick, name, oid_last, seed_len) in [
-        (13u8, "ml-dsa-44", [0x03, 0x11], 32u8),
-        (14, "ml-dsa-65", [0x03, 0x12], 32),
-        (15, "ml-dsa-87", [0x03, 0x13], 32),
-        (16, "ml-kem-512", [0x04, 0x01], 64),
-        (17, "ml-kem-768", [0x04, 0x02], 64),
-        (18, "ml-kem-1024", [0x04, 0x03], 64),
+    for (spec, oid_last, seed_len) in [
+        ("ML_DSA_44", [0x03, 0x11], 32u8),
+        ("ML_DSA_65", [0x03, 0x12], 32),
+        ("ML_DSA_87", [0x03, 0x13], 32),
+        ("ML_KEM_512", [0x04, 0x01], 64),
+        ("ML_KEM_768", [0x04, 0x02], 64),
+        ("ML_KEM_1024", [0x04, 0x03], 64),
     ] {
-        write(pick, name, &seed_form(oid_last, seed_len)?)?;
+        write(spec, &seed_form(oid_last, seed_len)?)?;
     }
     if util::probe(Command::new("openssl").arg("version")).is_none() {
         eprintln!("openssl not found: the key_material corpus has no RSA, EC or Ed25519 seed");
@@ -587,54 +578,31 @@ fn seed_key_material_corpus(dir: &Path) -> Result<()> {
     }
     let work = util::target_dir().join("fuzz-seeds");
     std::fs::create_dir_all(&work)?;
-    for (pick, name, options) in [
-        (
-            1u8,
-            "rsa-2048",
-            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"][..],
-        ),
-        (
-            4,
-            "p256",
-            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-        ),
-        (
-            5,
-            "p384",
-            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
-        ),
-        (
-            6,
-            "p521",
-            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
-        ),
-        (
-            7,
-            "secp256k1",
-            &[
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:secp256k1",
-            ],
-        ),
-        (12, "ed25519", &["-algorithm", "ED25519"]),
+    let curve = |name: &str| format!("ec_paramgen_curve:{name}");
+    for (spec, algorithm, option) in [
+        ("RSA_2048", "RSA", Some("rsa_keygen_bits:2048".to_owned())),
+        ("ECC_NIST_P256", "EC", Some(curve("P-256"))),
+        ("ECC_NIST_P384", "EC", Some(curve("P-384"))),
+        ("ECC_NIST_P521", "EC", Some(curve("P-521"))),
+        ("ECC_SECG_P256K1", "EC", Some(curve("secp256k1"))),
+        ("ECC_NIST_EDWARDS25519", "ED25519", None),
     ] {
         // genpkey writes PKCS#8 only as PEM (its DER is PKCS#1 or SEC1);
         // `pkcs8 -topk8` makes the DER that AWS's import instructions make.
-        let pem = work.join(format!("{name}.pem"));
-        let der = work.join(format!("{name}.der"));
-        run(Command::new("openssl")
-            .arg("genpkey")
-            .args(options)
-            .arg("-out")
-            .arg(&pem))?;
+        let pem = work.join(format!("{spec}.pem"));
+        let der = work.join(format!("{spec}.der"));
+        let mut genpkey = Command::new("openssl");
+        genpkey.args(["genpkey", "-algorithm", algorithm]);
+        if let Some(option) = option {
+            genpkey.args(["-pkeyopt", &option]);
+        }
+        run(genpkey.arg("-out").arg(&pem))?;
         run(Command::new("openssl")
             .args(["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in"])
             .arg(&pem)
             .arg("-out")
             .arg(&der))?;
-        write(pick, name, &std::fs::read(&der)?)?;
+        write(spec, &std::fs::read(&der)?)?;
     }
     Ok(())
 }

@@ -452,6 +452,19 @@ wire_enum! {
 }
 
 impl KeySpec {
+    /// Whether this is a key pair (with a public key GetPublicKey returns),
+    /// as opposed to SYMMETRIC_DEFAULT and the HMAC keys.
+    pub fn is_asymmetric(self) -> bool {
+        !matches!(
+            self,
+            KeySpec::SymmetricDefault
+                | KeySpec::Hmac224
+                | KeySpec::Hmac256
+                | KeySpec::Hmac384
+                | KeySpec::Hmac512
+        )
+    }
+
     /// The key usages AWS allows for this key spec; the first is the default.
     pub fn allowed_usages(self) -> &'static [KeyUsageType] {
         use KeyUsageType::*;

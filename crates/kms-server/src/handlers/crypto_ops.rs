@@ -320,14 +320,7 @@ pub fn get_public_key(
     let entry = find_key(&state.registry, ctx, &req.key_id, Allow::KeysAndAliases)?;
     check_usable(&entry)?;
     let spec = entry.record.spec;
-    if matches!(
-        spec,
-        KeySpec::SymmetricDefault
-            | KeySpec::Hmac224
-            | KeySpec::Hmac256
-            | KeySpec::Hmac384
-            | KeySpec::Hmac512
-    ) {
+    if !spec.is_asymmetric() {
         return Err(KmsError::Unsupported(format!(
             "{} is not an asymmetric key; GetPublicKey is not supported for it.",
             arn_of(&entry)
