@@ -31,6 +31,8 @@ mod verify;
 mod webcrypto;
 
 pub use session::{Session, inspect};
+#[cfg(feature = "verify")]
+pub use verify::sm2_digest;
 
 use wasm_bindgen::prelude::*;
 

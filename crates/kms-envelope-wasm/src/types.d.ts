@@ -129,7 +129,8 @@ export interface VerifyRequest {
    * ED25519_PH_SHA_512 DIGEST only (a SHA-512 digest), ML_DSA_SHAKE_256
    * RAW or EXTERNAL_MU (FIPS 204's 64-byte mu). SM2DSA's DIGEST is
    * SM3(Z || message), Z made with the distinguishing ID 1234567812345678,
-   * as KMS `Sign` takes it; RAW hashes that way here.
+   * as KMS `Sign` takes it (`sm2Digest` computes it); RAW hashes that way
+   * here.
    */
   messageType?: "RAW" | "DIGEST" | "EXTERNAL_MU";
   /** A DER SubjectPublicKeyInfo, instead of GetPublicKey. */

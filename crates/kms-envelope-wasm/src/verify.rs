@@ -3,10 +3,10 @@
 
 use std::rc::Rc;
 
-use js_sys::{Object, Promise};
+use js_sys::{Object, Promise, Uint8Array};
 use kms_envelope::Error;
 use kms_envelope::verify::{Message, PublicKey, SigningAlgorithm};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{JsResult, invalid, kms_to_js, to_js};
@@ -89,4 +89,25 @@ pub fn verify(inner: Rc<Inner>, request: JsValue) -> Promise {
         js::set(&out, "keyId", &key_id.into());
         Ok(out.into())
     })
+}
+
+/// `sm2Digest(publicKey, message)`: the digest that KMS `Sign` takes for an
+/// SM2 key with `MessageType: "DIGEST"`, SM3(Z || message), where Z hashes
+/// the key, the curve and the distinguishing ID KMS signs `RAW` messages
+/// with (`1234567812345678`). KMS signs at most 4,096 bytes as `RAW`, and a
+/// JavaScript runtime has no SM3: this is how larger messages get signed.
+/// `InvalidKey` for a key that is not DER SPKI, `InvalidArgument` for one
+/// that is not SM2.
+#[wasm_bindgen(js_name = sm2Digest)]
+pub fn sm2_digest(
+    #[wasm_bindgen(js_name = publicKey, unchecked_param_type = "ArrayBufferView | ArrayBuffer")]
+    public_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ArrayBufferView | ArrayBuffer | string")]
+    message: JsValue,
+) -> JsResult<Uint8Array> {
+    let key = PublicKey::from_der(&js::to_bytes(&public_key, "publicKey")?).map_err(to_js)?;
+    let digest = key
+        .sm2_digest(&js::to_bytes(&message, "message")?)
+        .map_err(to_js)?;
+    Ok(Uint8Array::from(&digest[..]))
 }

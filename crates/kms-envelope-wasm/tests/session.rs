@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
-use kms_envelope_wasm::{Session, inspect};
+use kms_envelope_wasm::{Session, inspect, sm2_digest};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -57,6 +57,20 @@ fn code(e: &JsValue) -> String {
 
 fn bytes(v: &JsValue) -> Vec<u8> {
     Uint8Array::new(v).to_vec()
+}
+
+/// The bytes of a base64 string (the fixtures' encoding), through `atob`.
+fn base64_bytes(text: &JsValue) -> Vec<u8> {
+    let atob: Function = Reflect::get(&js_sys::global(), &"atob".into())
+        .unwrap()
+        .into();
+    let binary = atob.call1(&JsValue::NULL, text).unwrap();
+    binary
+        .as_string()
+        .unwrap()
+        .chars()
+        .map(|c| c as u8)
+        .collect()
 }
 
 async fn ok(p: Promise) -> JsValue {
@@ -477,17 +491,7 @@ async fn verify_checks_kms_signatures_with_a_cached_public_key() {
             .as_string()
             .unwrap_or_else(|| "RAW".into());
         let expect_valid = get(&case, "valid").as_bool().unwrap_or(true);
-        let b64 = |field: &str| {
-            let text = get(&case, field).as_string().unwrap();
-            let bin = js_sys::global();
-            let atob: Function = Reflect::get(&bin, &"atob".into()).unwrap().into();
-            let s = atob
-                .call1(&JsValue::NULL, &text.into())
-                .unwrap()
-                .as_string()
-                .unwrap();
-            s.chars().map(|c| c as u8).collect::<Vec<u8>>()
-        };
+        let b64 = |field: &str| base64_bytes(&get(&case, field));
         let key = format!("key-{checked}");
         let der = get(&case, "public_key");
         call("addPublicKey", &[key.clone().into(), der]);
@@ -546,6 +550,62 @@ async fn verify_checks_kms_signatures_with_a_cached_public_key() {
     let request = with_bytes(request, "signature", &[0u8; 8]);
     let e = err(session.verify(request)).await;
     assert_eq!(code(&e), "NotFound");
+}
+
+#[wasm_bindgen_test]
+async fn sm2_digests_are_what_kms_signs_for_an_sm2_key_given_a_digest() {
+    // OpenSSL's SM2 key and SM2DSA signature (distinguishing ID
+    // 1234567812345678, as KMS signs RAW messages).
+    let cases: Array = obj(include_str!(
+        "../../kms-envelope/tests/data/openssl/signatures.json"
+    ))
+    .into();
+    let sm2 = cases
+        .iter()
+        .find(|c| get(c, "key_spec").as_string().as_deref() == Some("SM2"))
+        .unwrap();
+    let b64 = |field: &str| base64_bytes(&get(&sm2, field));
+    let (public_key, message, signature) = (b64("public_key"), b64("message"), b64("signature"));
+    let key: JsValue = Uint8Array::from(&public_key[..]).into();
+    let digest = sm2_digest(key.clone(), Uint8Array::from(&message[..]).into()).unwrap();
+    assert_eq!(digest.length(), 32);
+    // A string is its UTF-8 bytes.
+    let text = String::from_utf8(message.clone()).unwrap();
+    assert_eq!(
+        sm2_digest(key.clone(), text.into()).unwrap().to_vec(),
+        digest.to_vec()
+    );
+    let session = raw_aes_session("");
+    let verify = |message: &[u8], message_type: &str| {
+        let request = obj(&format!(
+            r#"{{"signingAlgorithm": "SM2DSA", "messageType": "{message_type}"}}"#
+        ));
+        let request = with_bytes(request, "publicKey", &public_key);
+        let request = with_bytes(request, "message", message);
+        session.verify(with_bytes(request, "signature", &signature))
+    };
+    for (m, t) in [(&message[..], "RAW"), (&digest.to_vec()[..], "DIGEST")] {
+        assert!(
+            get(&ok(verify(m, t)).await, "valid").as_bool().unwrap(),
+            "{t}"
+        );
+    }
+    let mut other = message.clone();
+    other[0] ^= 1;
+    let other_digest = sm2_digest(key, Uint8Array::from(&other[..]).into()).unwrap();
+    assert!(
+        !get(&ok(verify(&other_digest.to_vec(), "DIGEST")).await, "valid")
+            .as_bool()
+            .unwrap()
+    );
+    // Not an SM2 key, not a key, not bytes.
+    let p256 = Uint8Array::from(&base64_bytes(&get(&cases.get(0), "public_key"))[..]);
+    let e = sm2_digest(p256.into(), "m".into()).unwrap_err();
+    assert_eq!(code(&e), "InvalidArgument");
+    let e = sm2_digest(Uint8Array::from(&[0x30u8, 0x00][..]).into(), "m".into()).unwrap_err();
+    assert_eq!(code(&e), "InvalidKey");
+    let e = sm2_digest(JsValue::from(7), "m".into()).unwrap_err();
+    assert_eq!(code(&e), "InvalidArgument");
 }
 
 #[wasm_bindgen_test]
