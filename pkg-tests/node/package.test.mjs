@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { Session, inspect } from "kms-envelope";
+import { Session, inspect, sm2Digest } from "kms-envelope";
 import { startServer } from "../lib/kms.mjs";
 
 // The runs on Node before 20.16 (no process.getBuiltinModule) take the
@@ -224,6 +224,32 @@ describe("the packed package in Node", () => {
     assert.equal((await s.verify({ keyId: ml.Arn, message, signature: flipped, signingAlgorithm: "ML_DSA_SHAKE_256" })).valid, false);
     assert.equal(await code(s.verify({ keyId: ml.Arn, message, messageType: "DIGEST", signature: raw, signingAlgorithm: "ML_DSA_SHAKE_256" })), "InvalidArgument");
     assert.equal(s.stats().kmsCalls.getPublicKey, 2);
+  });
+
+  test("verifies OpenSSL's SM2DSA signature, over the message and over sm2Digest's digest", async () => {
+    // kms-server has no SM2 keys (China Regions only): OpenSSL signs as KMS
+    // does, SM3 after the Z value of the distinguishing ID 1234567812345678.
+    const dir = mkdtempSync(join(tmpdir(), "pkg-sm2-"));
+    try {
+      const openssl = (...args) => execFileSync("openssl", args, { cwd: dir });
+      const message = Buffer.alloc(10_000, "signed as a DIGEST, being over 4,096 bytes. ");
+      writeFileSync(join(dir, "message"), message);
+      openssl("genpkey", "-algorithm", "SM2", "-out", "key.pem");
+      openssl("pkey", "-in", "key.pem", "-pubout", "-outform", "DER", "-out", "public.der");
+      openssl("dgst", "-sm3", "-sign", "key.pem", "-sigopt", "distid:1234567812345678", "-out", "signature", "message");
+      const publicKey = readFileSync(join(dir, "public.der"));
+      const signature = readFileSync(join(dir, "signature"));
+      const digest = sm2Digest(publicKey, message);
+      assert.equal(digest.length, 32);
+      const s = session({ type: "kms", generatorKeyId: key.Arn });
+      const verify = (m, messageType) => s.verify({ publicKey, message: m, messageType, signature, signingAlgorithm: "SM2DSA" });
+      assert.equal((await verify(message, "RAW")).valid, true);
+      assert.equal((await verify(digest, "DIGEST")).valid, true);
+      assert.equal((await verify(sm2Digest(publicKey, message.subarray(1)), "DIGEST")).valid, false);
+      assert.throws(() => sm2Digest(new Uint8Array([0x30, 0x00]), message), (e) => e.code === "InvalidKey");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("streams 100 MiB through encryptStream and decryptStream", async () => {
