@@ -152,6 +152,22 @@ pub fn chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
+    apt_install(&["chromium", "chromium-driver"])
+        .context("browser tests need Debian's chromium and chromium-driver")
+}
+
+/// The OpenSSL command line, which makes the SM2 signature the package's
+/// Node tests verify (KMS's SM2 keys exist only in its China Regions, and
+/// kms-server has none).
+pub fn openssl() -> Result<()> {
+    if probe(Command::new("openssl").arg("version")).is_some() {
+        return Ok(());
+    }
+    apt_install(&["openssl"]).context("the package's Node tests need the openssl command")
+}
+
+/// `apt-get install -y` of Debian packages, through sudo unless root.
+fn apt_install(packages: &[&str]) -> Result<()> {
     let root = probe(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
     let mut apt = if root {
         Command::new("apt-get")
@@ -160,8 +176,7 @@ pub fn chromium() -> Result<()> {
         c.arg("apt-get");
         c
     };
-    run(apt.args(["install", "-y", "chromium", "chromium-driver"]))
-        .context("browser tests need Debian's chromium and chromium-driver")
+    run(apt.args(["install", "-y"]).args(packages))
 }
 
 /// Where Debian installs Chromium.

@@ -243,6 +243,7 @@ fn wasm_bindgen_test() -> Result<()> {
 /// the kms-server binary `cargo test` built.
 fn pkg_tests() -> Result<()> {
     install::chromium()?;
+    install::openssl()?;
     build_test_binaries()?;
     let package = crate::package::build()?;
     let npm_dir = util::target_dir().join("npm");
