@@ -1,7 +1,7 @@
 //! DeriveSharedSecret: the Elliptic Curve Cryptography Cofactor
 //! Diffie-Hellman primitive (NIST SP 800-56A rev. 3, 5.7.1.2) of a key
 //! agreement key's private key and a peer's public key. Every supported
-//! curve has cofactor 1, so it is plain ECDH; the result is the raw shared
+//! curve (P-256, P-384, P-521 and SM2) has cofactor 1, so it is plain ECDH; the result is the raw shared
 //! x-coordinate, as AWS returns it (callers run their own KDF on it).
 
 use spki::DecodePublicKey;
@@ -39,6 +39,7 @@ pub fn derive_shared_secret(
         Loaded::Ec(EcKey::P256(k)) => ecdh!(p256, k.as_nonzero_scalar(), peer_spki, "P-256"),
         Loaded::Ec(EcKey::P384(k)) => ecdh!(p384, k.as_nonzero_scalar(), peer_spki, "P-384"),
         Loaded::Ec(EcKey::P521(k)) => ecdh!(p521, k.as_nonzero_scalar(), peer_spki, "P-521"),
+        Loaded::Sm2(k) => k.agree(peer_spki)?,
         Loaded::Ec(EcKey::K256(_))
         | Loaded::Symmetric(_)
         | Loaded::Hmac(_)

@@ -103,11 +103,11 @@ pub fn key_spec_of(spec: DataKeyPairSpec) -> Result<KeySpec, CryptoError> {
         DataKeyPairSpec::MlKem512 => KeySpec::MlKem512,
         DataKeyPairSpec::MlKem768 => KeySpec::MlKem768,
         DataKeyPairSpec::MlKem1024 => KeySpec::MlKem1024,
-        DataKeyPairSpec::Sm2 => return Err(CryptoError::Unsupported { what: "SM2" }),
+        DataKeyPairSpec::Sm2 => KeySpec::Sm2,
     })
 }
 
-/// Generates a data key pair of `spec` (every spec but SM2). RSA specs take
+/// Generates a data key pair of `spec`. RSA specs take
 /// from tens of milliseconds to seconds: run off the async workers.
 pub fn generate_data_key_pair(spec: DataKeyPairSpec) -> Result<DataKeyPair, CryptoError> {
     let material = KeyMaterial::generate(key_spec_of(spec)?)?;
@@ -257,12 +257,10 @@ mod tests {
     }
 
     #[test]
-    fn sm2_is_unsupported() {
-        assert_eq!(
-            generate_data_key_pair(DataKeyPairSpec::Sm2)
-                .unwrap_err()
-                .kms_error_code(),
-            "UnsupportedOperationException"
-        );
+    fn sm2_pairs_are_pkcs8_and_spki_on_the_sm2_curve() {
+        let pair = generate_data_key_pair(DataKeyPairSpec::Sm2).unwrap();
+        let private = sm2::SecretKey::from_pkcs8_der(&pair.private_key_der).unwrap();
+        let public = sm2::PublicKey::from_public_key_der(&pair.public_key_der).unwrap();
+        assert_eq!(private.public_key(), public);
     }
 }

@@ -1,4 +1,4 @@
-//! Imported key material: the RSA wrapping key pair of
+//! Imported key material: the RSA or SM2 wrapping key pair of
 //! GetParametersForImport and the unwrapping of ImportKeyMaterial.
 //!
 //! Wrapping algorithms, as AWS defines them:
@@ -9,8 +9,11 @@
 //!   bytes are an OAEP-wrapped ephemeral AES-256 key; the rest is the
 //!   material wrapped under it with AES Key Wrap with Padding (RFC 5649).
 //!   Needed for asymmetric private keys.
+//! - SM2PKE (China Regions), with an SM2 wrapping key: the material is the
+//!   SM2PKE plaintext (see [`super::sm2`]); AWS allows it for asymmetric
+//!   private keys (RSA, ECC and SM2), not for symmetric or HMAC material.
 //!
-//! RSAES_PKCS1_V1_5 (deprecated by AWS) and SM2PKE are not supported.
+//! RSAES_PKCS1_V1_5 (deprecated by AWS) is not supported.
 //! After unwrapping, load the material with
 //! [`KeyMaterial::from_bytes`](super::KeyMaterial::from_bytes), which checks
 //! it against the KMS key's spec.
@@ -27,6 +30,7 @@ use zeroize::Zeroizing;
 use super::error::CryptoError;
 use super::material::{modulus_bits, parse_rsa_pkcs8, rsa_error};
 use super::rsa_encrypt::{OaepHash, oaep_decrypt};
+use super::sm2::Sm2Key;
 
 /// Length of the ephemeral AES key of RSA_AES_KEY_WRAP algorithms.
 const EPHEMERAL_KEY_LEN: usize = 32;
@@ -34,14 +38,16 @@ const EPHEMERAL_KEY_LEN: usize = 32;
 /// Checks a (key spec, wrapping key spec, wrapping algorithm) combination
 /// against AWS's rules, for GetParametersForImport: RSA private keys need an
 /// RSA_AES_KEY_WRAP algorithm (they do not fit in one OAEP block); ECC_NIST_P521
-/// material does not fit in RSA_2048 OAEP either; RSAES_PKCS1_V1_5 and SM2
-/// are not supported.
+/// material does not fit in RSA_2048 OAEP either; an SM2 wrapping key goes
+/// with SM2PKE alone and SM2PKE wraps only asymmetric private keys;
+/// RSAES_PKCS1_V1_5 is not supported. (That SM2 is for China Regions only
+/// is the caller's check: it knows the request's region.)
 pub fn check_wrapping(
     key_spec: KeySpec,
     wrapping_key_spec: WrappingKeySpec,
     algorithm: WrappingAlgorithmSpec,
 ) -> Result<(), CryptoError> {
-    wrapping_bits(wrapping_key_spec)?;
+    let sm2_key = wrapping_key_spec == WrappingKeySpec::Sm2;
     let oaep_only = match algorithm {
         WrappingAlgorithmSpec::RsaesOaepSha1 | WrappingAlgorithmSpec::RsaesOaepSha256 => true,
         WrappingAlgorithmSpec::RsaAesKeyWrapSha1 | WrappingAlgorithmSpec::RsaAesKeyWrapSha256 => {
@@ -52,19 +58,37 @@ pub fn check_wrapping(
                 what: "RSAES_PKCS1_V1_5 wrapping",
             });
         }
-        WrappingAlgorithmSpec::Sm2Pke => return Err(CryptoError::Unsupported { what: "SM2PKE" }),
+        WrappingAlgorithmSpec::Sm2Pke => {
+            if !sm2_key {
+                return Err(CryptoError::InvalidInput {
+                    what: "wrapping algorithm",
+                    expected: "SM2PKE only with the SM2 wrapping key spec",
+                });
+            }
+            if !key_spec.is_asymmetric() {
+                return Err(CryptoError::InvalidInput {
+                    what: "wrapping algorithm",
+                    expected: "RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256 for symmetric and HMAC \
+                               key material (SM2PKE wraps asymmetric private keys)",
+                });
+            }
+            return Ok(());
+        }
     };
-    if key_spec == KeySpec::Sm2 {
-        return Err(CryptoError::Unsupported { what: "SM2" });
+    if sm2_key {
+        return Err(CryptoError::InvalidInput {
+            what: "wrapping key spec",
+            expected: "SM2 only with the SM2PKE wrapping algorithm",
+        });
     }
     // ECC_NIST_EDWARDS25519, ML_DSA_44/65/87 and ML_KEM_512/768/1024
     // material is importable: the API model says of GetParametersForImport
     // "All KMS key types are supported" and of CreateKey that material can
     // be imported into "all supported KMS key types". Their PKCS#8 forms
     // (48, 54 and 86 bytes, seed forms for ML-DSA and ML-KEM: see
-    // `ed25519`, `ml_dsa` and `ml_kem`) fit RSAES_OAEP under every wrapping
-    // key (RSA_2048 with SHA-256: at most 190 bytes), so no size rule below
-    // applies to them.
+    // `ed25519`, `ml_dsa` and `ml_kem`) and SM2's (138 bytes) fit
+    // RSAES_OAEP under every wrapping key (RSA_2048 with SHA-256: at most
+    // 190 bytes), so no size rule below applies to them.
     let too_large = oaep_only
         && (matches!(
             key_spec,
@@ -81,10 +105,16 @@ pub fn check_wrapping(
     Ok(())
 }
 
-/// An RSA key pair that clients wrap imported material to.
+/// The private half of a wrapping key pair.
+enum WrappingPrivate {
+    Rsa(rsa::PrivateKey),
+    Sm2(Sm2Key),
+}
+
+/// An RSA or SM2 key pair that clients wrap imported material to.
 pub struct WrappingKeyPair {
     spec: WrappingKeySpec,
-    private: rsa::PrivateKey,
+    private: WrappingPrivate,
     public_der: Vec<u8>,
 }
 
@@ -97,12 +127,13 @@ impl fmt::Debug for WrappingKeyPair {
     }
 }
 
-fn wrapping_bits(spec: WrappingKeySpec) -> Result<usize, CryptoError> {
+/// Modulus size of an RSA wrapping key spec; `None` for SM2.
+fn wrapping_bits(spec: WrappingKeySpec) -> Option<usize> {
     match spec {
-        WrappingKeySpec::Rsa2048 => Ok(2048),
-        WrappingKeySpec::Rsa3072 => Ok(3072),
-        WrappingKeySpec::Rsa4096 => Ok(4096),
-        WrappingKeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
+        WrappingKeySpec::Rsa2048 => Some(2048),
+        WrappingKeySpec::Rsa3072 => Some(3072),
+        WrappingKeySpec::Rsa4096 => Some(4096),
+        WrappingKeySpec::Sm2 => None,
     }
 }
 
@@ -110,7 +141,10 @@ impl WrappingKeyPair {
     /// Generates a wrapping key pair (slow for 4096 bits: run it off the
     /// async workers).
     pub fn generate(spec: WrappingKeySpec) -> Result<Self, CryptoError> {
-        let private = rsa::PrivateKey::new(&mut SysRng, wrapping_bits(spec)?).map_err(|e| {
+        let Some(bits) = wrapping_bits(spec) else {
+            return Self::from_sm2(spec, Sm2Key::generate()?);
+        };
+        let private = rsa::PrivateKey::new(&mut SysRng, bits).map_err(|e| {
             rsa_error(
                 e,
                 CryptoError::Internal {
@@ -118,21 +152,28 @@ impl WrappingKeyPair {
                 },
             )
         })?;
-        Self::from_private(spec, private)
+        Self::from_rsa(spec, private)
     }
 
     /// Loads a wrapping key pair from PKCS#8 DER (as [`Self::to_bytes`]
     /// wrote it; seal it with [`super::RootKey::seal_secret`] at rest).
     pub fn from_bytes(spec: WrappingKeySpec, pkcs8_der: &[u8]) -> Result<Self, CryptoError> {
+        if wrapping_bits(spec).is_none() {
+            let key = Sm2Key::from_pkcs8_der(pkcs8_der).map_err(|_| CryptoError::InvalidInput {
+                what: "wrapping private key",
+                expected: "a PKCS#8 DER SM2 private key",
+            })?;
+            return Self::from_sm2(spec, key);
+        }
         let private = parse_rsa_pkcs8(pkcs8_der).map_err(|expected| CryptoError::InvalidInput {
             what: "wrapping private key",
             expected,
         })?;
-        Self::from_private(spec, private)
+        Self::from_rsa(spec, private)
     }
 
-    fn from_private(spec: WrappingKeySpec, private: rsa::PrivateKey) -> Result<Self, CryptoError> {
-        if modulus_bits(&private) != Some(wrapping_bits(spec)?) {
+    fn from_rsa(spec: WrappingKeySpec, private: rsa::PrivateKey) -> Result<Self, CryptoError> {
+        if modulus_bits(&private) != wrapping_bits(spec) {
             return Err(CryptoError::InvalidInput {
                 what: "wrapping private key",
                 expected: "an RSA key of the wrapping key spec's size",
@@ -147,7 +188,16 @@ impl WrappingKeyPair {
             .into_vec();
         Ok(WrappingKeyPair {
             spec,
-            private,
+            private: WrappingPrivate::Rsa(private),
+            public_der,
+        })
+    }
+
+    fn from_sm2(spec: WrappingKeySpec, key: Sm2Key) -> Result<Self, CryptoError> {
+        let public_der = key.public_key_der()?;
+        Ok(WrappingKeyPair {
+            spec,
+            private: WrappingPrivate::Sm2(key),
             public_der,
         })
     }
@@ -159,12 +209,15 @@ impl WrappingKeyPair {
 
     /// The private key as PKCS#8 DER, for sealed storage.
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        self.private
-            .to_pkcs8_der()
-            .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
-            .map_err(|_| CryptoError::Internal {
-                step: "encoding the wrapping private key",
-            })
+        match &self.private {
+            WrappingPrivate::Rsa(private) => private
+                .to_pkcs8_der()
+                .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+                .map_err(|_| CryptoError::Internal {
+                    step: "encoding the wrapping private key",
+                }),
+            WrappingPrivate::Sm2(key) => key.to_pkcs8_der(),
+        }
     }
 
     /// The public key as DER SubjectPublicKeyInfo (GetParametersForImport's
@@ -181,13 +234,21 @@ impl WrappingKeyPair {
         algorithm: WrappingAlgorithmSpec,
         wrapped: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let rsa_len = self.private.size();
-        match algorithm {
-            WrappingAlgorithmSpec::RsaesOaepSha1 => {
-                oaep_decrypt(&self.private, OaepHash::Sha1, wrapped)
+        let private = match (&self.private, algorithm) {
+            (WrappingPrivate::Sm2(key), WrappingAlgorithmSpec::Sm2Pke) => {
+                return key.decrypt(wrapped);
             }
+            (WrappingPrivate::Rsa(private), _) if algorithm != WrappingAlgorithmSpec::Sm2Pke => {
+                private
+            }
+            // GetParametersForImport pairs SM2PKE with SM2 keys only.
+            _ => return Err(CryptoError::DecryptionFailed),
+        };
+        let rsa_len = private.size();
+        match algorithm {
+            WrappingAlgorithmSpec::RsaesOaepSha1 => oaep_decrypt(private, OaepHash::Sha1, wrapped),
             WrappingAlgorithmSpec::RsaesOaepSha256 => {
-                oaep_decrypt(&self.private, OaepHash::Sha256, wrapped)
+                oaep_decrypt(private, OaepHash::Sha256, wrapped)
             }
             WrappingAlgorithmSpec::RsaAesKeyWrapSha1
             | WrappingAlgorithmSpec::RsaAesKeyWrapSha256 => {
@@ -201,7 +262,7 @@ impl WrappingKeyPair {
                 } else {
                     OaepHash::Sha256
                 };
-                let aes_key = oaep_decrypt(&self.private, hash, wrapped_key)?;
+                let aes_key = oaep_decrypt(private, hash, wrapped_key)?;
                 let aes_key: Zeroizing<[u8; EPHEMERAL_KEY_LEN]> = Zeroizing::new(
                     aes_key
                         .as_slice()
@@ -222,7 +283,7 @@ impl WrappingKeyPair {
             WrappingAlgorithmSpec::RsaesPkcs1V15 => Err(CryptoError::Unsupported {
                 what: "RSAES_PKCS1_V1_5 wrapping",
             }),
-            WrappingAlgorithmSpec::Sm2Pke => Err(CryptoError::Unsupported { what: "SM2PKE" }),
+            WrappingAlgorithmSpec::Sm2Pke => Err(CryptoError::DecryptionFailed),
         }
     }
 }
@@ -418,18 +479,12 @@ mod tests {
         assert!(WrappingKeyPair::from_bytes(WrappingKeySpec::Rsa2048, &der).is_err());
         assert!(WrappingKeyPair::from_bytes(WrappingKeySpec::Rsa3072, &der[1..]).is_err());
         assert!(format!("{pair:?}").contains("<redacted>"));
-        for alg in [
-            WrappingAlgorithmSpec::RsaesPkcs1V15,
-            WrappingAlgorithmSpec::Sm2Pke,
-        ] {
-            assert_eq!(
-                pair.unwrap_key_material(alg, &[0u8; 384])
-                    .unwrap_err()
-                    .kms_error_code(),
-                "UnsupportedOperationException"
-            );
-        }
-        assert!(WrappingKeyPair::generate(WrappingKeySpec::Sm2).is_err());
+        assert_eq!(
+            pair.unwrap_key_material(WrappingAlgorithmSpec::RsaesPkcs1V15, &[0u8; 384])
+                .unwrap_err()
+                .kms_error_code(),
+            "UnsupportedOperationException"
+        );
     }
 
     #[test]
@@ -459,8 +514,87 @@ mod tests {
                     assert!(check_wrapping(spec, wrapping, alg).is_err());
                 }
             }
-            assert!(check_wrapping(spec, Sm2, RsaAesKeyWrapSha256).is_err());
+            // SM2 wrapping keys: SM2PKE alone, for asymmetric private keys.
+            for alg in [
+                RsaesOaepSha1,
+                RsaesOaepSha256,
+                RsaAesKeyWrapSha1,
+                RsaAesKeyWrapSha256,
+                RsaesPkcs1V15,
+            ] {
+                assert!(check_wrapping(spec, Sm2, alg).is_err(), "{spec} {alg}");
+            }
+            let result = check_wrapping(spec, Sm2, Sm2Pke);
+            if spec.is_asymmetric() {
+                result.unwrap();
+            } else {
+                assert_eq!(
+                    result.unwrap_err().kms_error_code(),
+                    "ValidationException",
+                    "{spec}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn openssl_sm2pke_wrapped_material_unwraps() {
+        use crate::crypto::sm2_vectors as sm2v;
+        let pair =
+            WrappingKeyPair::from_bytes(WrappingKeySpec::Sm2, &unhex(sm2v::KMS_KEY_PKCS8)).unwrap();
+        assert_eq!(pair.public_key_der(), unhex(sm2v::KMS_KEY_SPKI));
+        let wrapped = unhex(sm2v::P256_MATERIAL_WRAPPED);
+        let material = pair
+            .unwrap_key_material(WrappingAlgorithmSpec::Sm2Pke, &wrapped)
+            .unwrap();
+        assert_eq!(material.as_slice(), unhex(sm2v::P256_MATERIAL));
+        KeyMaterial::from_bytes(KeySpec::EccNistP256, &material).unwrap();
+        // An RSA algorithm never opens it, and a changed byte fails alike.
+        assert_eq!(
+            pair.unwrap_key_material(WrappingAlgorithmSpec::RsaesOaepSha256, &wrapped)
+                .unwrap_err(),
+            CryptoError::DecryptionFailed
+        );
+        let mut bad = wrapped.clone();
+        bad[wrapped.len() - 1] ^= 1;
+        assert_eq!(
+            pair.unwrap_key_material(WrappingAlgorithmSpec::Sm2Pke, &bad)
+                .unwrap_err(),
+            CryptoError::DecryptionFailed
+        );
+        // SM2PKE never goes to an RSA pair.
+        assert_eq!(
+            openssl_pair()
+                .unwrap_key_material(WrappingAlgorithmSpec::Sm2Pke, &wrapped)
+                .unwrap_err(),
+            CryptoError::DecryptionFailed
+        );
+    }
+
+    #[test]
+    fn generated_sm2_pairs_store_and_unwrap_large_private_keys() {
+        let pair = WrappingKeyPair::generate(WrappingKeySpec::Sm2).unwrap();
+        let stored = pair.to_bytes().unwrap();
+        let back = WrappingKeyPair::from_bytes(WrappingKeySpec::Sm2, &stored).unwrap();
+        assert_eq!(back.public_key_der(), pair.public_key_der());
+        assert!(WrappingKeyPair::from_bytes(WrappingKeySpec::Rsa2048, &stored).is_err());
+        // RSA_4096 material (about 2,400 bytes) is over SM2PKE's Encrypt
+        // limit but not over the wrapping's: AWS wraps RSA keys with it.
+        let rsa = crate::crypto::test_keys::material(KeySpec::Rsa4096);
+        let der = rsa.to_bytes().unwrap();
+        let client = sm2::pke::EncryptingKey::new(
+            sm2::PublicKey::from_public_key_der(pair.public_key_der()).unwrap(),
+        );
+        let wrapped = client.encrypt_der(&mut SysRng, &der).unwrap();
+        let material = back
+            .unwrap_key_material(WrappingAlgorithmSpec::Sm2Pke, &wrapped)
+            .unwrap();
+        assert!(
+            KeyMaterial::from_bytes(KeySpec::Rsa4096, &material)
+                .unwrap()
+                .same_material_as(rsa)
+                .unwrap()
+        );
     }
 
     #[test]

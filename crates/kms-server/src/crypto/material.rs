@@ -4,8 +4,9 @@
 //! Storage (and import) formats: the 32 raw bytes of a SYMMETRIC_DEFAULT key,
 //! the raw bytes of an HMAC key, PKCS#8 DER for every asymmetric key (for
 //! Ed25519 RFC 8410's, for ML-DSA RFC 9881's seed form, for ML-KEM the IETF
-//! LAMPS seed form: see [`super::ed25519`], [`super::ml_dsa`] and
-//! [`super::ml_kem`]). Loaded
+//! LAMPS seed form, for SM2 id-ecPublicKey on the SM2 curve: see
+//! [`super::ed25519`], [`super::ml_dsa`], [`super::ml_kem`] and
+//! [`super::sm2`]). Loaded
 //! material keeps what each operation needs ready (the HKDF state of a
 //! symmetric key, parsed signing keys, the SubjectPublicKeyInfo DER) so no
 //! request re-parses or re-derives anything.
@@ -27,6 +28,7 @@ use super::ed25519::Ed25519Key;
 use super::error::CryptoError;
 use super::ml_dsa::MlDsaKey;
 use super::ml_kem::MlKemKey;
+use super::sm2::Sm2Key;
 
 /// Length of SYMMETRIC_DEFAULT key material.
 pub const SYMMETRIC_KEY_LEN: usize = 32;
@@ -85,12 +87,13 @@ pub(crate) enum Loaded {
     Ed25519(Box<Ed25519Key>),
     MlDsa(MlDsaKey),
     MlKem(MlKemKey),
+    Sm2(Box<Sm2Key>),
 }
 
 /// Key material of one KMS key version, ready for use.
 ///
-/// Secrets are zeroized on drop (by this type, `rsa`, `elliptic-curve`,
-/// `ed25519-dalek`, `ml-dsa` and `ml-kem`) and `Debug` shows only the spec.
+/// Secrets are zeroized on drop (by this type, `rsa`, `elliptic-curve`
+/// (also SM2's), `ed25519-dalek`, `ml-dsa` and `ml-kem`) and `Debug` shows only the spec.
 pub struct KeyMaterial {
     spec: KeySpec,
     pub(crate) loaded: Loaded,
@@ -262,7 +265,7 @@ impl KeyMaterial {
             KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
                 Self::from_ml_kem(MlKemKey::generate(spec)?)
             }
-            KeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
+            KeySpec::Sm2 => Self::from_sm2(Sm2Key::generate()?),
         }
     }
 
@@ -332,7 +335,7 @@ impl KeyMaterial {
             KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
                 Self::from_ml_kem(MlKemKey::from_pkcs8_der(spec, bytes)?)
             }
-            KeySpec::Sm2 => Err(CryptoError::Unsupported { what: "SM2" }),
+            KeySpec::Sm2 => Self::from_sm2(Sm2Key::from_pkcs8_der(bytes)?),
         }
     }
 
@@ -405,6 +408,15 @@ impl KeyMaterial {
         })
     }
 
+    fn from_sm2(key: Sm2Key) -> Result<Self, CryptoError> {
+        let public_der = key.public_key_der()?;
+        Ok(KeyMaterial {
+            spec: KeySpec::Sm2,
+            loaded: Loaded::Sm2(Box::new(key)),
+            public_der,
+        })
+    }
+
     /// HMAC material of any length, for known-answer tests whose keys are
     /// outside AWS's import lengths.
     #[cfg(test)]
@@ -443,6 +455,7 @@ impl KeyMaterial {
             Loaded::Ed25519(k) => k.to_pkcs8_der(),
             Loaded::MlDsa(k) => k.to_pkcs8_der(),
             Loaded::MlKem(k) => k.to_pkcs8_der(),
+            Loaded::Sm2(k) => k.to_pkcs8_der(),
         }
     }
 

@@ -5,11 +5,13 @@
 //! - [`root`]: [`RootKey`] seals key material and other secrets at rest.
 //! - [`ciphertext`]: the symmetric CiphertextBlob (Encrypt, Decrypt,
 //!   GenerateDataKey, ReEncrypt), with the key id and version inside.
-//! - [`rsa_encrypt`]: RSAES-OAEP Encrypt/Decrypt with AWS's size limits.
+//! - [`pke`]: Encrypt/Decrypt under asymmetric keys: [`rsa_encrypt`]
+//!   (RSAES-OAEP) and SM2PKE, with AWS's size limits.
 //! - [`sign`]: Sign/Verify for every (KeySpec, SigningAlgorithmSpec) pair;
-//!   [`ed25519`] and [`ml_dsa`] hold the Ed25519 and ML-DSA keys.
+//!   [`ed25519`], [`ml_dsa`] and [`sm2`] hold the Ed25519, ML-DSA and SM2
+//!   keys.
 //! - [`mac`]: GenerateMac and VerifyMac.
-//! - [`agree`]: DeriveSharedSecret (ECDH).
+//! - [`agree`]: DeriveSharedSecret (ECDH, NIST curves and SM2).
 //! - [`ml_kem`]: ML-KEM keys, Encapsulate and Decapsulate.
 //! - [`datakey`]: data keys and data key pairs.
 //! - [`import`]: wrapping key pairs and unwrapping of imported material.
@@ -26,7 +28,7 @@
 //! - Encrypt / GenerateDataKey: [`ciphertext::seal`] under the current
 //!   version (data keys from [`datakey::generate_data_key`]). Decrypt:
 //!   [`ciphertext::parse_header`] gives the key id and version to look up,
-//!   then [`ciphertext::open`]. RSA keys: [`rsa_encrypt`], no header.
+//!   then [`ciphertext::open`]. RSA and SM2 keys: [`pke`], no header.
 //! - ImportKeyMaterial: [`import::check_wrapping`] at
 //!   GetParametersForImport, [`import::WrappingKeyPair::unwrap_key_material`],
 //!   then [`KeyMaterial::from_bytes`] with the key's spec (on re-import,
@@ -45,10 +47,12 @@ pub mod mac;
 pub mod material;
 pub mod ml_dsa;
 pub mod ml_kem;
+pub mod pke;
 pub mod root;
 pub mod rsa_encrypt;
 mod seed_form;
 pub mod sign;
+pub mod sm2;
 
 #[cfg(test)]
 mod agree_vectors;
@@ -56,6 +60,8 @@ mod agree_vectors;
 mod import_vectors;
 #[cfg(test)]
 mod sign_vectors;
+#[cfg(test)]
+mod sm2_vectors;
 #[cfg(test)]
 pub(crate) mod test_keys;
 

@@ -9,18 +9,20 @@
 //! - ED25519_SHA_512 and ED25519_PH_SHA_512 on ECC_NIST_EDWARDS25519
 //!   (see [`super::ed25519`]); 64-byte signatures.
 //! - ML_DSA_SHAKE_256 on ML_DSA_44/65/87 (see [`super::ml_dsa`]).
+//! - SM2DSA on SM2 (see [`super::sm2`]); DER signatures.
 //!
 //! MessageType RAW: 1 to 4096 bytes, hashed here with the algorithm's hash
-//! (ECDSA, RSA) or signed as the message (ED25519_SHA_512, ML-DSA).
+//! (ECDSA, RSA; SM2DSA hashes SM3(Z || M)) or signed as the message
+//! (ED25519_SHA_512, ML-DSA).
 //! MessageType DIGEST: exactly the hash's length, signed as a prehash
-//! (ECDSA, RSA; ED25519_PH_SHA_512, which requires it).
+//! (ECDSA, RSA, SM2DSA; ED25519_PH_SHA_512, which requires it).
 //! MessageType EXTERNAL_MU: ML-DSA only, exactly 64 bytes.
 //! Any other pairing of algorithm and message type is a ValidationException,
 //! as a wrong digest length is.
 
 use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier, RandomizedPrehashSigner};
 use getrandom::SysRng;
-use kms_protocol::ops::{KeySpec, MessageType, SigningAlgorithmSpec};
+use kms_protocol::ops::{MessageType, SigningAlgorithmSpec};
 use sha2::digest::FixedOutputReset;
 use sha2::digest::const_oid::AssociatedOid;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -28,6 +30,7 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use super::error::CryptoError;
 use super::material::{EcKey, KeyMaterial, Loaded, rsa_error};
 use super::ml_dsa::MU_LEN;
+use super::sm2;
 
 /// Largest RAW message Sign and Verify accept (AWS's limit).
 pub const MAX_MESSAGE_LEN: usize = 4096;
@@ -138,6 +141,12 @@ where
     }
 }
 
+/// `Hash::of` found no hash for an algorithm that `prepare` sent down the
+/// ECDSA and RSA path (it sends every other algorithm elsewhere).
+const NO_HASH: CryptoError = CryptoError::Internal {
+    step: "the hash of an ECDSA or RSA signing algorithm",
+};
+
 /// A checked digest: the signing input of both Sign and Verify.
 struct Prehash {
     bytes: [u8; 64],
@@ -160,6 +169,8 @@ enum Input<'a> {
     Ed25519PhDigest(&'a [u8]),
     /// ML-DSA external μ: 64 bytes.
     Mu(&'a [u8]),
+    /// SM2DSA: SM3(Z || M), 32 bytes.
+    Sm2Digest(&'a [u8]),
 }
 
 fn check_raw_length(message: &[u8]) -> Result<(), CryptoError> {
@@ -190,9 +201,6 @@ fn prepare<'a>(
     message: &'a [u8],
 ) -> Result<Input<'a>, CryptoError> {
     let spec = material.spec();
-    if matches!(spec, KeySpec::Sm2) || algorithm == SigningAlgorithmSpec::SmDsa {
-        return Err(CryptoError::Unsupported { what: "SM2DSA" });
-    }
     if spec.signing_algorithms().is_empty() {
         return Err(CryptoError::OperationNotValidForKey {
             operation,
@@ -207,7 +215,8 @@ fn prepare<'a>(
     }
     match (algorithm, message_type) {
         (SigningAlgorithmSpec::Ed25519Sha512, MessageType::Raw)
-        | (SigningAlgorithmSpec::MlDsaShake256, MessageType::Raw) => {
+        | (SigningAlgorithmSpec::MlDsaShake256, MessageType::Raw)
+        | (SigningAlgorithmSpec::SmDsa, MessageType::Raw) => {
             check_raw_length(message)?;
             return Ok(Input::Message(message));
         }
@@ -241,6 +250,16 @@ fn prepare<'a>(
             }
             return Ok(Input::Mu(message));
         }
+        (SigningAlgorithmSpec::SmDsa, MessageType::Digest) => {
+            if message.len() != sm2::DIGEST_LEN {
+                return Err(CryptoError::length(
+                    "digest",
+                    "exactly 32 bytes (SM3 over the Z value and the message)",
+                    message.len(),
+                ));
+            }
+            return Ok(Input::Sm2Digest(message));
+        }
         (SigningAlgorithmSpec::MlDsaShake256, _) => {
             return Err(wrong_message_type(
                 "RAW or EXTERNAL_MU for the ML_DSA_SHAKE_256 signing algorithm",
@@ -253,7 +272,7 @@ fn prepare<'a>(
         }
         _ => {}
     }
-    let hash = Hash::of(algorithm).ok_or(CryptoError::Unsupported { what: "SM2DSA" })?;
+    let hash = Hash::of(algorithm).ok_or(NO_HASH)?;
     let mut prehash = Prehash {
         bytes: [0u8; 64],
         len: hash.len(),
@@ -339,6 +358,8 @@ pub fn sign(
         (Loaded::Ed25519(k), Input::Ed25519PhDigest(d)) => k.sign_ph(d),
         (Loaded::MlDsa(k), Input::Message(m)) => k.sign(m),
         (Loaded::MlDsa(k), Input::Mu(mu)) => k.sign_mu(mu),
+        (Loaded::Sm2(k), Input::Message(m)) => k.sign_message(m),
+        (Loaded::Sm2(k), Input::Sm2Digest(d)) => k.sign_digest(d),
         _ => Err(mismatched("Sign", material)),
     }
 }
@@ -349,7 +370,7 @@ fn sign_prehash(
     algorithm: SigningAlgorithmSpec,
     digest: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let hash = Hash::of(algorithm).ok_or(CryptoError::Unsupported { what: "SM2DSA" })?;
+    let hash = Hash::of(algorithm).ok_or(NO_HASH)?;
     Ok(match &material.loaded {
         Loaded::Ec(EcKey::P256(k)) => ecdsa_sign!(p256, k, digest),
         Loaded::Ec(EcKey::P384(k)) => ecdsa_sign!(p384, k, digest),
@@ -378,7 +399,8 @@ fn sign_prehash(
         | Loaded::Hmac(_)
         | Loaded::Ed25519(_)
         | Loaded::MlDsa(_)
-        | Loaded::MlKem(_) => {
+        | Loaded::MlKem(_)
+        | Loaded::Sm2(_) => {
             return Err(mismatched("Sign", material));
         }
     })
@@ -406,6 +428,8 @@ pub fn verify(
         (Loaded::Ed25519(k), Input::Ed25519PhDigest(d)) => k.verify_ph(d, signature),
         (Loaded::MlDsa(k), Input::Message(m)) => k.verify(m, signature),
         (Loaded::MlDsa(k), Input::Mu(mu)) => k.verify_mu(mu, signature),
+        (Loaded::Sm2(k), Input::Message(m)) => k.verify_message(m, signature),
+        (Loaded::Sm2(k), Input::Sm2Digest(d)) => k.verify_digest(d, signature),
         _ => Err(mismatched("Verify", material)),
     }
 }
@@ -417,7 +441,7 @@ fn verify_prehash(
     digest: &[u8],
     signature: &[u8],
 ) -> Result<(), CryptoError> {
-    let hash = Hash::of(algorithm).ok_or(CryptoError::Unsupported { what: "SM2DSA" })?;
+    let hash = Hash::of(algorithm).ok_or(NO_HASH)?;
     match &material.loaded {
         Loaded::Ec(EcKey::P256(k)) => ecdsa_verify!(p256, k, digest, signature),
         Loaded::Ec(EcKey::P384(k)) => ecdsa_verify!(p384, k, digest, signature),
@@ -430,7 +454,8 @@ fn verify_prehash(
         | Loaded::Hmac(_)
         | Loaded::Ed25519(_)
         | Loaded::MlDsa(_)
-        | Loaded::MlKem(_) => Err(mismatched("Verify", material)),
+        | Loaded::MlKem(_)
+        | Loaded::Sm2(_) => Err(mismatched("Verify", material)),
     }
 }
 

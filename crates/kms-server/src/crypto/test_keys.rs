@@ -8,7 +8,7 @@ use kms_protocol::ops::KeySpec;
 use super::KeyMaterial;
 
 /// Every key spec kms-server supports.
-pub(crate) const SUPPORTED_SPECS: [KeySpec; 16] = [
+pub(crate) const SUPPORTED_SPECS: [KeySpec; 17] = [
     KeySpec::SymmetricDefault,
     KeySpec::Rsa2048,
     KeySpec::Rsa3072,
@@ -25,6 +25,7 @@ pub(crate) const SUPPORTED_SPECS: [KeySpec; 16] = [
     KeySpec::MlDsa44,
     KeySpec::MlDsa65,
     KeySpec::MlDsa87,
+    KeySpec::Sm2,
 ];
 
 /// Material of `spec`, generated once per test binary.

@@ -20,7 +20,7 @@ use super::{
     find_key, required, resolve_key,
 };
 use crate::authz::{authorize_key, authorize_key_with};
-use crate::crypto::{agree, ciphertext, mac, ml_kem, rsa_encrypt, sign};
+use crate::crypto::{agree, ciphertext, mac, ml_kem, pke, sign};
 use crate::error::KmsError;
 use crate::registry::{KeyEntry, Registry};
 use crate::state::AppState;
@@ -34,7 +34,7 @@ pub(crate) fn current(
         .ok_or_else(|| KmsError::InvalidState(format!("{} has no key material.", arn_of(entry))))
 }
 
-/// Encrypts under a key that has passed its checks, symmetric or RSA.
+/// Encrypts under a key that has passed its checks: symmetric, RSA or SM2.
 pub(crate) fn encrypt_with(
     entry: &KeyEntry,
     algorithm: EncryptionAlgorithmSpec,
@@ -67,7 +67,7 @@ pub(crate) fn encrypt_with(
                 "EncryptionContext is not supported with asymmetric KMS keys.".into(),
             ));
         }
-        Ok(rsa_encrypt::encrypt(material, algorithm, plaintext)?)
+        Ok(pke::encrypt(material, algorithm, plaintext)?)
     }
 }
 
@@ -182,8 +182,7 @@ pub(crate) async fn open_with(
         let (_, material) = current(&entry)?;
         let material = Arc::clone(material);
         let plaintext =
-            cpu_bound(move || rsa_encrypt::decrypt(&material, algorithm, &blob).map_err(|_| bad()))
-                .await?;
+            cpu_bound(move || pke::decrypt(&material, algorithm, &blob).map_err(|_| bad())).await?;
         Ok(Opened {
             entry,
             algorithm,

@@ -121,10 +121,7 @@ async fn new_data_key_pair(
     // Validation makes the spec present.
     let spec = required(req.key_pair_spec, "keyPairSpec")?;
     if spec == DataKeyPairSpec::Sm2 {
-        return Err(KmsError::Unsupported(
-            "KeyPairSpec SM2 is only available in China Regions and not supported by kms-server."
-                .into(),
-        ));
+        super::check_sm2_region(ctx, "KeyPairSpec SM2")?;
     }
     dry_run(req.dry_run)?;
     let pair = blocking(move || Ok(datakey::generate_data_key_pair(spec)?)).await?;

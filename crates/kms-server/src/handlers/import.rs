@@ -66,7 +66,7 @@ fn wrapping_spec_code(spec: WrappingKeySpec) -> u8 {
         WrappingKeySpec::Rsa2048 => 1,
         WrappingKeySpec::Rsa3072 => 2,
         WrappingKeySpec::Rsa4096 => 3,
-        _ => 0,
+        WrappingKeySpec::Sm2 => 4,
     }
 }
 
@@ -75,6 +75,7 @@ fn wrapping_spec_of(code: u8) -> Option<WrappingKeySpec> {
         1 => Some(WrappingKeySpec::Rsa2048),
         2 => Some(WrappingKeySpec::Rsa3072),
         3 => Some(WrappingKeySpec::Rsa4096),
+        4 => Some(WrappingKeySpec::Sm2),
         _ => None,
     }
 }
@@ -85,7 +86,9 @@ fn algorithm_code(a: WrappingAlgorithmSpec) -> u8 {
         WrappingAlgorithmSpec::RsaesOaepSha256 => 2,
         WrappingAlgorithmSpec::RsaAesKeyWrapSha1 => 3,
         WrappingAlgorithmSpec::RsaAesKeyWrapSha256 => 4,
-        _ => 0,
+        WrappingAlgorithmSpec::Sm2Pke => 5,
+        // Refused by `check_wrapping` before any token is made.
+        WrappingAlgorithmSpec::RsaesPkcs1V15 => 0,
     }
 }
 
@@ -95,6 +98,7 @@ fn algorithm_of(code: u8) -> Option<WrappingAlgorithmSpec> {
         2 => Some(WrappingAlgorithmSpec::RsaesOaepSha256),
         3 => Some(WrappingAlgorithmSpec::RsaAesKeyWrapSha1),
         4 => Some(WrappingAlgorithmSpec::RsaAesKeyWrapSha256),
+        5 => Some(WrappingAlgorithmSpec::Sm2Pke),
         _ => None,
     }
 }
@@ -107,6 +111,12 @@ pub async fn get_parameters_for_import(
 ) -> Result<GetParametersForImportResponse, KmsError> {
     let algorithm = required(req.wrapping_algorithm, "wrappingAlgorithm")?;
     let spec = required(req.wrapping_key_spec, "wrappingKeySpec")?;
+    if spec == WrappingKeySpec::Sm2 {
+        super::check_sm2_region(ctx, "WrappingKeySpec SM2")?;
+    }
+    if algorithm == WrappingAlgorithmSpec::Sm2Pke {
+        super::check_sm2_region(ctx, "WrappingAlgorithm SM2PKE")?;
+    }
     let entry = find_key(&state.registry, ctx, &req.key_id, Allow::KeysOnly)?;
     check_external(&entry)?;
     check_wrapping(entry.record.spec, spec, algorithm)?;

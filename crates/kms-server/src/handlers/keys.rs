@@ -135,10 +135,7 @@ pub async fn create_key(
         (None, None) => KeySpec::SymmetricDefault,
     };
     if spec == KeySpec::Sm2 {
-        return Err(KmsError::Unsupported(
-            "KeySpec SM2 is only available in China Regions and not supported by kms-server."
-                .into(),
-        ));
+        super::check_sm2_region(ctx, "KeySpec SM2")?;
     }
     let allowed = spec.allowed_usages();
     let usage = req.key_usage.unwrap_or(

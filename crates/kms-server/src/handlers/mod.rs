@@ -209,6 +209,19 @@ pub fn check_usage(entry: &KeyEntry, usage: KeyUsageType, operation: &str) -> Re
     }
 }
 
+/// AWS offers SM2 (KMS keys, data key pairs, wrapping keys and SM2PKE
+/// wrapping) only in its China Regions, the `aws-cn` partition. `what`
+/// names the member, for example `KeySpec SM2`.
+pub fn check_sm2_region(ctx: &Ctx, what: &str) -> Result<(), KmsError> {
+    if kms_protocol::ids::partition_of_region(&ctx.scope.region) == "aws-cn" {
+        Ok(())
+    } else {
+        Err(KmsError::Unsupported(format!(
+            "{what} is not supported in this Region."
+        )))
+    }
+}
+
 /// A member the request validation already required: absent only if a
 /// handler is reached without validation, answered in AWS's words.
 pub fn required<T>(value: Option<T>, member: &str) -> Result<T, KmsError> {

@@ -26,6 +26,10 @@ fn client_parses_spki(spec: KeySpec, der: &[u8]) {
             p521::PublicKey::from_public_key_der(der).unwrap();
             assert_eq!(der.len(), 158);
         }
+        KeySpec::Sm2 => {
+            sm2::PublicKey::from_public_key_der(der).unwrap();
+            assert_eq!(der.len(), 91);
+        }
         KeySpec::EccSecgP256k1 => {
             k256::ecdsa::VerifyingKey::from_public_key_der(der).unwrap();
             assert_eq!(der.len(), 88);
@@ -250,17 +254,4 @@ fn loaded_keys_can_be_shared_across_threads() {
     assert_send_sync::<KeyMaterial>();
     assert_send_sync::<RootKey>();
     assert_send_sync::<crate::crypto::import::WrappingKeyPair>();
-}
-
-#[test]
-fn sm2_is_unsupported() {
-    for result in [
-        KeyMaterial::generate(KeySpec::Sm2),
-        KeyMaterial::from_bytes(KeySpec::Sm2, &[0u8; 32]),
-    ] {
-        assert_eq!(
-            result.unwrap_err(),
-            CryptoError::Unsupported { what: "SM2" }
-        );
-    }
 }

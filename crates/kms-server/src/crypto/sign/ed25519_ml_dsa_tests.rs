@@ -4,6 +4,7 @@
 use super::*;
 use crate::crypto::test_keys::material;
 use ed25519_dalek::Verifier as _;
+use kms_protocol::ops::KeySpec;
 use spki::SubjectPublicKeyInfoRef;
 
 const ML_DSA_SPECS: [KeySpec; 3] = [KeySpec::MlDsa44, KeySpec::MlDsa65, KeySpec::MlDsa87];

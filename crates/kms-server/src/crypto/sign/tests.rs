@@ -3,6 +3,7 @@
 use super::*;
 use crate::crypto::test_keys::{SUPPORTED_SPECS, material};
 use ecdsa::signature::Verifier;
+use kms_protocol::ops::KeySpec;
 use pkcs8::DecodePublicKey;
 
 /// Verifies as a client holding only GetPublicKey's SPKI would, with the
@@ -177,18 +178,14 @@ fn algorithms_outside_the_spec_are_usage_errors() {
                 continue;
             }
             let err = sign(m, alg, MessageType::Raw, b"m").unwrap_err();
-            if alg == SigningAlgorithmSpec::SmDsa {
-                assert_eq!(err, CryptoError::Unsupported { what: "SM2DSA" });
-            } else {
-                assert_eq!(
-                    err,
-                    CryptoError::AlgorithmNotValidForKey {
-                        algorithm: alg.as_str(),
-                        key_spec: spec
-                    }
-                );
-                assert_eq!(err.kms_error_code(), "InvalidKeyUsageException");
-            }
+            assert_eq!(
+                err,
+                CryptoError::AlgorithmNotValidForKey {
+                    algorithm: alg.as_str(),
+                    key_spec: spec
+                }
+            );
+            assert_eq!(err.kms_error_code(), "InvalidKeyUsageException");
             assert!(verify(m, alg, MessageType::Raw, b"m", &[0x30, 0]).is_err());
         }
     }
