@@ -156,14 +156,14 @@ pub fn chromium() -> Result<()> {
         .context("browser tests need Debian's chromium and chromium-driver")
 }
 
-/// The OpenSSL command line, which makes the SM2 signature the package's
-/// Node tests verify (KMS's SM2 keys exist only in its China Regions, and
-/// kms-server has none).
+/// The OpenSSL command line, which the package's Node tests and
+/// kms-server's interoperability tests exchange SM2 keys, signatures and
+/// ciphertexts with.
 pub fn openssl() -> Result<()> {
     if probe(Command::new("openssl").arg("version")).is_some() {
         return Ok(());
     }
-    apt_install(&["openssl"]).context("the package's Node tests need the openssl command")
+    apt_install(&["openssl"]).context("the SM2 tests need the openssl command")
 }
 
 /// `apt-get install -y` of Debian packages, through sudo unless root.

@@ -390,6 +390,9 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 fn interop() -> Result<()> {
     build_test_binaries()?;
     let bin = install::python_venv()?;
+    // kms-server's SM2 tests exchange keys, signatures and ciphertexts with
+    // the OpenSSL command line.
+    install::openssl()?;
     let root = util::root();
     let target = util::target_dir().join("debug");
     let dirs: Vec<_> = [
