@@ -538,7 +538,7 @@ fn seed_policy_corpus(dir: &Path) -> Result<()> {
 /// One valid material per key spec, after the spec's name and a NUL (as
 /// the key_material target reads its input): raw symmetric and HMAC keys,
 /// the ML-DSA and ML-KEM seed forms, and OpenSSL's PKCS#8 for RSA, the
-/// curves and Ed25519 (skipped, with a note, where `openssl` is absent),
+/// curves (SM2's too) and Ed25519 (skipped, with a note, where `openssl` is absent),
 /// so the target starts from keys AWS would accept.
 fn seed_key_material_corpus(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -577,7 +577,7 @@ fn seed_key_material_corpus(dir: &Path) -> Result<()> {
         write(spec, &seed_form(oid_last, seed_len)?)?;
     }
     if util::probe(Command::new("openssl").arg("version")).is_none() {
-        eprintln!("openssl not found: the key_material corpus has no RSA, EC or Ed25519 seed");
+        eprintln!("openssl not found: the key_material corpus has no RSA, EC, Ed25519 or SM2 seed");
         return Ok(());
     }
     let work = util::target_dir().join("fuzz-seeds");
@@ -590,6 +590,7 @@ fn seed_key_material_corpus(dir: &Path) -> Result<()> {
         ("ECC_NIST_P521", "EC", Some(curve("P-521"))),
         ("ECC_SECG_P256K1", "EC", Some(curve("secp256k1"))),
         ("ECC_NIST_EDWARDS25519", "ED25519", None),
+        ("SM2", "EC", Some(curve("sm2"))),
     ] {
         // genpkey writes PKCS#8 only as PEM (its DER is PKCS#1 or SEC1);
         // `pkcs8 -topk8` makes the DER that AWS's import instructions make.
