@@ -32,5 +32,9 @@ fuzz_target!(|data: &[u8]| {
     let again = KeyMaterial::from_bytes(spec, &stored)
         .unwrap_or_else(|e| panic!("stored {spec:?} material does not load: {e:?}"));
     assert_eq!(again.same_material_as(&material).ok(), Some(true));
-    assert_eq!(material.public_key_der().is_ok(), spec.is_asymmetric(), "{spec:?}");
+    assert_eq!(
+        material.public_key_der().is_ok(),
+        spec.is_asymmetric(),
+        "{spec:?}"
+    );
 });
