@@ -247,6 +247,18 @@ describe("the packed package in Node", () => {
       assert.equal((await verify(digest, "DIGEST")).valid, true);
       assert.equal((await verify(sm2Digest(publicKey, message.subarray(1)), "DIGEST")).valid, false);
       assert.throws(() => sm2Digest(new Uint8Array([0x30, 0x00]), message), (e) => e.code === "InvalidKey");
+      // A signer with its own distinguishing ID: its signature verifies as
+      // the DIGEST sm2Digest makes with that ID, not as RAW.
+      const id = "ALICE123@YAHOO.COM";
+      openssl("dgst", "-sm3", "-sign", "key.pem", "-sigopt", `distid:${id}`, "-out", "alice", "message");
+      const alice = readFileSync(join(dir, "alice"));
+      const verifyAlice = (m, messageType) => s.verify({ publicKey, message: m, messageType, signature: alice, signingAlgorithm: "SM2DSA" });
+      assert.equal((await verifyAlice(sm2Digest(publicKey, message, id), "DIGEST")).valid, true);
+      assert.equal((await verifyAlice(sm2Digest(publicKey, message, new TextEncoder().encode(id)), "DIGEST")).valid, true);
+      assert.equal((await verifyAlice(digest, "DIGEST")).valid, false);
+      assert.equal((await verifyAlice(message, "RAW")).valid, false);
+      assert.deepEqual(sm2Digest(publicKey, message, "1234567812345678"), digest);
+      assert.throws(() => sm2Digest(publicKey, message, "7".repeat(8192)), (e) => e.code === "InvalidArgument");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

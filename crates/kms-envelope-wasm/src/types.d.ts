@@ -130,7 +130,8 @@ export interface VerifyRequest {
    * RAW or EXTERNAL_MU (FIPS 204's 64-byte mu). SM2DSA's DIGEST is
    * SM3(Z || message), Z made with the distinguishing ID 1234567812345678,
    * as KMS `Sign` takes it (`sm2Digest` computes it); RAW hashes that way
-   * here.
+   * here. A signature made over a digest with another distinguishing ID
+   * verifies as that DIGEST (`sm2Digest`'s third argument).
    */
   messageType?: "RAW" | "DIGEST" | "EXTERNAL_MU";
   /** A DER SubjectPublicKeyInfo, instead of GetPublicKey. */
@@ -161,6 +162,23 @@ export interface MessageHeader {
   headerLength: number;
   signed: boolean;
 }
+
+/**
+ * The digest KMS `Sign` takes for an SM2 key with `MessageType: "DIGEST"`:
+ * SM3(Z || message), where Z hashes the key, the curve and a distinguishing
+ * ID, by default the one KMS signs RAW messages with (`1234567812345678`),
+ * else `distinguishingId` (a string, as UTF-8, or bytes; at most 8,191
+ * bytes), whose signatures then verify as this DIGEST. KMS signs at most
+ * 4,096 bytes as RAW, and JavaScript runtimes have no SM3: this is how
+ * larger messages get signed. Throws `InvalidKey` for a key that is not DER
+ * SubjectPublicKeyInfo, `InvalidArgument` for one that is not SM2 or an ID
+ * that is too long.
+ */
+export function sm2Digest(
+  publicKey: ArrayBufferView | ArrayBuffer,
+  message: ArrayBufferView | ArrayBuffer | string,
+  distinguishingId?: string | ArrayBufferView | ArrayBuffer | null,
+): Uint8Array;
 
 /** Every error thrown or rejected by this package. */
 export interface KmsEnvelopeError extends Error {

@@ -91,23 +91,28 @@ pub fn verify(inner: Rc<Inner>, request: JsValue) -> Promise {
     })
 }
 
-/// `sm2Digest(publicKey, message)`: the digest that KMS `Sign` takes for an
-/// SM2 key with `MessageType: "DIGEST"`, SM3(Z || message), where Z hashes
-/// the key, the curve and the distinguishing ID KMS signs `RAW` messages
-/// with (`1234567812345678`). KMS signs at most 4,096 bytes as `RAW`, and a
-/// JavaScript runtime has no SM3: this is how larger messages get signed.
-/// `InvalidKey` for a key that is not DER SPKI, `InvalidArgument` for one
-/// that is not SM2.
-#[wasm_bindgen(js_name = sm2Digest)]
+/// `sm2Digest(publicKey, message, distinguishingId?)`: the digest that KMS
+/// `Sign` takes for an SM2 key with `MessageType: "DIGEST"`, SM3(Z ||
+/// message), where Z hashes the key, the curve and a distinguishing ID: by
+/// default the one KMS signs `RAW` messages with (`1234567812345678`), or
+/// the caller's (a string, as UTF-8, or bytes; at most 8,191 bytes), whose
+/// signatures then verify as this `DIGEST`. KMS signs at most 4,096 bytes
+/// as `RAW`, and a JavaScript runtime has no SM3: this is how larger
+/// messages get signed. `InvalidKey` for a key that is not DER SPKI,
+/// `InvalidArgument` for one that is not SM2 or an ID that is too long.
+/// Typed in `types.d.ts`, where the ID can be optional.
+#[wasm_bindgen(js_name = sm2Digest, skip_typescript)]
 pub fn sm2_digest(
-    #[wasm_bindgen(js_name = publicKey, unchecked_param_type = "ArrayBufferView | ArrayBuffer")]
-    public_key: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "ArrayBufferView | ArrayBuffer | string")]
+    #[wasm_bindgen(js_name = publicKey)] public_key: JsValue,
     message: JsValue,
+    #[wasm_bindgen(js_name = distinguishingId)] distinguishing_id: Option<JsValue>,
 ) -> JsResult<Uint8Array> {
     let key = PublicKey::from_der(&js::to_bytes(&public_key, "publicKey")?).map_err(to_js)?;
-    let digest = key
-        .sm2_digest(&js::to_bytes(&message, "message")?)
-        .map_err(to_js)?;
+    let message = js::to_bytes(&message, "message")?;
+    let digest = match distinguishing_id {
+        None => key.sm2_digest(&message),
+        Some(id) => key.sm2_digest_with_id(&message, &js::to_bytes(&id, "distinguishingId")?),
+    }
+    .map_err(to_js)?;
     Ok(Uint8Array::from(&digest[..]))
 }

@@ -567,12 +567,14 @@ async fn sm2_digests_are_what_kms_signs_for_an_sm2_key_given_a_digest() {
     let b64 = |field: &str| base64_bytes(&get(&sm2, field));
     let (public_key, message, signature) = (b64("public_key"), b64("message"), b64("signature"));
     let key: JsValue = Uint8Array::from(&public_key[..]).into();
-    let digest = sm2_digest(key.clone(), Uint8Array::from(&message[..]).into()).unwrap();
+    let digest = sm2_digest(key.clone(), Uint8Array::from(&message[..]).into(), None).unwrap();
     assert_eq!(digest.length(), 32);
     // A string is its UTF-8 bytes.
     let text = String::from_utf8(message.clone()).unwrap();
     assert_eq!(
-        sm2_digest(key.clone(), text.into()).unwrap().to_vec(),
+        sm2_digest(key.clone(), text.clone().into(), None)
+            .unwrap()
+            .to_vec(),
         digest.to_vec()
     );
     let session = raw_aes_session("");
@@ -592,7 +594,7 @@ async fn sm2_digests_are_what_kms_signs_for_an_sm2_key_given_a_digest() {
     }
     let mut other = message.clone();
     other[0] ^= 1;
-    let other_digest = sm2_digest(key, Uint8Array::from(&other[..]).into()).unwrap();
+    let other_digest = sm2_digest(key.clone(), Uint8Array::from(&other[..]).into(), None).unwrap();
     assert!(
         !get(&ok(verify(&other_digest.to_vec(), "DIGEST")).await, "valid")
             .as_bool()
@@ -600,12 +602,45 @@ async fn sm2_digests_are_what_kms_signs_for_an_sm2_key_given_a_digest() {
     );
     // Not an SM2 key, not a key, not bytes.
     let p256 = Uint8Array::from(&base64_bytes(&get(&cases.get(0), "public_key"))[..]);
-    let e = sm2_digest(p256.into(), "m".into()).unwrap_err();
+    let e = sm2_digest(p256.into(), "m".into(), None).unwrap_err();
     assert_eq!(code(&e), "InvalidArgument");
-    let e = sm2_digest(Uint8Array::from(&[0x30u8, 0x00][..]).into(), "m".into()).unwrap_err();
+    let e = sm2_digest(
+        Uint8Array::from(&[0x30u8, 0x00][..]).into(),
+        "m".into(),
+        None,
+    )
+    .unwrap_err();
     assert_eq!(code(&e), "InvalidKey");
-    let e = sm2_digest(JsValue::from(7), "m".into()).unwrap_err();
+    let e = sm2_digest(JsValue::from(7), "m".into(), None).unwrap_err();
     assert_eq!(code(&e), "InvalidArgument");
+
+    // Another distinguishing ID, as a string or as bytes, gives the core's
+    // digest for that ID (checked there against sm2's signer); KMS's own ID
+    // given explicitly is the default.
+    let core = kms_envelope::verify::PublicKey::from_der(&public_key).unwrap();
+    let id = "ALICE123@YAHOO.COM";
+    let expected = core.sm2_digest_with_id(&message, id.as_bytes()).unwrap();
+    let given = |id: JsValue| sm2_digest(key.clone(), text.clone().into(), Some(id));
+    assert_eq!(given(id.into()).unwrap().to_vec(), expected);
+    assert_eq!(
+        given(Uint8Array::from(id.as_bytes()).into())
+            .unwrap()
+            .to_vec(),
+        expected
+    );
+    assert_eq!(
+        given("1234567812345678".into()).unwrap().to_vec(),
+        digest.to_vec()
+    );
+    let too_long = "7".repeat(8192);
+    assert_eq!(
+        code(&given(too_long.into()).unwrap_err()),
+        "InvalidArgument"
+    );
+    assert_eq!(
+        code(&given(JsValue::from(7)).unwrap_err()),
+        "InvalidArgument"
+    );
 }
 
 #[wasm_bindgen_test]

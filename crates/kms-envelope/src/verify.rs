@@ -67,6 +67,10 @@ pub enum SigningAlgorithm {
 /// 35276's default, `1234567812345678`.
 pub const SM2_DISTINGUISHING_ID: &str = "1234567812345678";
 
+/// The longest SM2 distinguishing ID: Z carries its length in bits in 16
+/// bits, so 8,191 bytes.
+pub const SM2_MAX_DISTINGUISHING_ID_LEN: usize = (u16::MAX / 8) as usize;
+
 /// The hash of a signing algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hash {
@@ -510,6 +514,20 @@ impl PublicKey {
     /// and an SM2 key takes this value, which the caller computes (KMS
     /// computes it for `RAW`). `InvalidArgument` for keys that are not SM2.
     pub fn sm2_digest(&self, message: &[u8]) -> Result<[u8; 32], Error> {
+        self.sm2_digest_with_id(message, SM2_DISTINGUISHING_ID.as_bytes())
+    }
+
+    /// [`PublicKey::sm2_digest`] with another distinguishing ID, of at most
+    /// [`SM2_MAX_DISTINGUISHING_ID_LEN`] bytes (its length in bits is a
+    /// 16-bit field of Z). KMS signs `RAW` messages with its own ID only;
+    /// a signer who wants another computes this `DIGEST` and has KMS sign
+    /// it, and a verifier checks the signature against the same `DIGEST`.
+    /// `InvalidArgument` for a longer ID or a key that is not SM2.
+    pub fn sm2_digest_with_id(
+        &self,
+        message: &[u8],
+        distinguishing_id: &[u8],
+    ) -> Result<[u8; 32], Error> {
         use sm3::Digest as _;
         let Key::Sm2(key) = &self.key else {
             return Err(Error::InvalidArgument(
@@ -522,11 +540,16 @@ impl PublicKey {
             .get(1..)
             .filter(|xy| xy.len() == 64)
             .ok_or(Error::InvalidKey("SM2 public key is not a 64-byte point"))?;
-        let id_bits = u16::try_from(SM2_DISTINGUISHING_ID.len() * 8)
-            .map_err(|_| Error::InvalidArgument("SM2 distinguishing ID is too long"))?;
+        let id_bits = distinguishing_id
+            .len()
+            .checked_mul(8)
+            .and_then(|bits| u16::try_from(bits).ok())
+            .ok_or(Error::InvalidArgument(
+                "an SM2 distinguishing ID is at most 8,191 bytes",
+            ))?;
         let z = sm3::Sm3::new()
             .chain_update(id_bits.to_be_bytes())
-            .chain_update(SM2_DISTINGUISHING_ID)
+            .chain_update(distinguishing_id)
             .chain_update(SM2_CURVE_A_B_GX_GY)
             .chain_update(xy)
             .finalize();

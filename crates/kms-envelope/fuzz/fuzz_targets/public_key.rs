@@ -15,8 +15,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (signature, message) = split_prefixed(rest);
-    // SM2 keys' DIGEST form; an error for the others.
+    // SM2 keys' DIGEST form, with KMS's distinguishing ID and with the
+    // signature bytes as another; an error for the others.
     let _ = key.sm2_digest(message);
+    let _ = key.sm2_digest_with_id(message, signature);
     for alg in SigningAlgorithm::ALL {
         let _ = key.verify(alg, Message::Raw(message), signature);
         let _ = key.verify(alg, Message::Digest(message), signature);

@@ -837,6 +837,45 @@ fn sm2dsa_verifies_raw_and_digest_as_kms_signs_them_and_rejects_changes() {
     ));
 }
 
+/// A signer with its own distinguishing ID has KMS sign
+/// `sm2_digest_with_id`'s DIGEST; a verifier checks that DIGEST. Checked
+/// against the sm2 crate's signer, which hashes its ID into Z itself, up to
+/// the longest ID the 16-bit length field allows.
+#[test]
+fn sm2_digests_take_another_distinguishing_id() {
+    use sm2::dsa::signature::Signer as _;
+    let (_, spki) = sm2_signer(0x11);
+    let key = PublicKey::from_der(&spki).unwrap();
+    let alg = SigningAlgorithm::Sm2Dsa;
+    let longest = "7".repeat(SM2_MAX_DISTINGUISHING_ID_LEN);
+    for id in ["ALICE123@YAHOO.COM", "", longest.as_str()] {
+        let signer = sm2::dsa::SigningKey::from_slice(id, &[0x11; 32]).unwrap();
+        let sig = signer
+            .try_sign(MESSAGE)
+            .unwrap()
+            .to_der()
+            .as_bytes()
+            .to_vec();
+        let e = key.sm2_digest_with_id(MESSAGE, id.as_bytes()).unwrap();
+        key.verify(alg, Message::Digest(&e), &sig).unwrap();
+        // Not as RAW, which is KMS's ID, nor as KMS's ID's digest.
+        assert_eq!(
+            key.verify(alg, Message::Raw(MESSAGE), &sig),
+            Err(Error::SignatureInvalid)
+        );
+        assert_ne!(e, key.sm2_digest(MESSAGE).unwrap());
+    }
+    assert_eq!(
+        key.sm2_digest_with_id(MESSAGE, SM2_DISTINGUISHING_ID.as_bytes()),
+        key.sm2_digest(MESSAGE)
+    );
+    let too_long = alloc::vec![b'7'; SM2_MAX_DISTINGUISHING_ID_LEN + 1];
+    assert!(matches!(
+        key.sm2_digest_with_id(MESSAGE, &too_long),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
 #[test]
 fn sm2_public_keys_must_be_points_on_the_curve() {
     let (_, spki) = sm2_signer(0x11);
