@@ -1,8 +1,8 @@
 // The packed npm package in Deno (the `deno` npm package's binary), through
 // the package's `deno` export condition, against a real kms-server.
-import { Session, inspect } from "kms-envelope";
+import { Session, inspect, sm2Digest } from "kms-envelope";
 // @ts-types="../lib/kms.d.mts"
-import { startServer } from "../lib/kms.mjs";
+import { Admin, startServer } from "../lib/kms.mjs";
 
 function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
@@ -115,6 +115,34 @@ Deno.test("KMS keyrings, cache, verify and error codes in Deno", async () => {
     edSignature[0] ^= 1;
     const edBad = await s.verify({ keyId: ed.Arn, message, signature: edSignature, signingAlgorithm: edAlgorithm });
     assert(!edBad.valid, "changed Ed25519 signature");
+
+    // An SM2 key in a China Region: KMS signs a large message's DIGEST,
+    // which sm2Digest computes (two arguments: KMS's distinguishing ID),
+    // and the session verifies it with the key from GetPublicKey.
+    const cn = new Admin(server.endpoint, "cn-north-1", server.credentials);
+    const sm2 = await cn.createKey({ KeySpec: "SM2", KeyUsage: "SIGN_VERIFY" });
+    const sm2Public = Uint8Array.from(atob((await cn.call("GetPublicKey", { KeyId: sm2.KeyId })).PublicKey), (c) =>
+      c.charCodeAt(0)
+    );
+    const sm2Message = new Uint8Array(50_000).fill(0x2a);
+    const sm2Signed = await cn.call("Sign", {
+      KeyId: sm2.KeyId,
+      Message: btoa(String.fromCharCode(...sm2Digest(sm2Public, sm2Message))),
+      MessageType: "DIGEST",
+      SigningAlgorithm: "SM2DSA",
+    });
+    const sm2Signature = Uint8Array.from(atob(sm2Signed.Signature), (c) => c.charCodeAt(0));
+    const cnSession = new Session({
+      region: "cn-north-1",
+      endpoint: server.endpoint,
+      credentials: server.credentials,
+      keyring: { type: "kms", generatorKeyId: (await cn.createKey({})).Arn },
+    });
+    const sm2Ok = await cnSession.verify({ keyId: sm2.Arn, message: sm2Message, signature: sm2Signature, signingAlgorithm: "SM2DSA" });
+    assert(sm2Ok.valid && sm2Ok.keyId === sm2.Arn, "SM2DSA signature verifies");
+    sm2Message[0] ^= 1;
+    const sm2Bad = await cnSession.verify({ keyId: sm2.Arn, message: sm2Message, signature: sm2Signature, signingAlgorithm: "SM2DSA" });
+    assert(!sm2Bad.valid, "SM2DSA over another message");
 
     const disabled = await server.admin.createKey({});
     await server.admin.call("DisableKey", { KeyId: disabled.KeyId });

@@ -10,6 +10,7 @@ export interface KeyMetadata {
   [field: string]: unknown;
 }
 export declare class Admin {
+  constructor(endpoint: string, region: string, credentials: Credentials);
   call(operation: string, body: Record<string, unknown>): Promise<Record<string, string>>;
   createKey(params?: Record<string, unknown>): Promise<KeyMetadata>;
 }

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { Session, inspect, sm2Digest } from "kms-envelope";
-import { startServer } from "../lib/kms.mjs";
+import { Admin, startServer } from "../lib/kms.mjs";
 
 // The runs on Node before 20.16 (no process.getBuiltinModule) take the
 // paths of a browser: WebCrypto, and the AES-GCM compiled in.
@@ -226,9 +226,74 @@ describe("the packed package in Node", () => {
     assert.equal(s.stats().kmsCalls.getPublicKey, 2);
   });
 
-  test("verifies OpenSSL's SM2DSA signature, over the message and over sm2Digest's digest", async () => {
-    // kms-server has no SM2 keys (China Regions only): OpenSSL signs as KMS
-    // does, SM3 after the Z value of the distinguishing ID 1234567812345678.
+  test("in cn-north-1 (aws-cn): verifies kms-server's SM2DSA signatures with the key from GetPublicKey; KMS and discovery keyrings", async () => {
+    // SM2 keys exist in China Regions only, at AWS and in kms-server.
+    const cn = new Admin(server.endpoint, "cn-north-1", server.credentials);
+    const k = await cn.createKey({ KeySpec: "SM2", KeyUsage: "SIGN_VERIFY" });
+    assert.match(k.Arn, /^arn:aws-cn:kms:cn-north-1:/);
+    const sign = async (message, messageType) =>
+      Buffer.from(
+        (
+          await cn.call("Sign", {
+            KeyId: k.KeyId,
+            Message: Buffer.from(message).toString("base64"),
+            MessageType: messageType,
+            SigningAlgorithm: "SM2DSA",
+          })
+        ).Signature,
+        "base64",
+      );
+    const wrapping = await cn.createKey({});
+    const s = new Session({
+      region: "cn-north-1",
+      endpoint: server.endpoint,
+      credentials: server.credentials,
+      keyring: { type: "kms", generatorKeyId: wrapping.Arn },
+    });
+    const verify = (message, messageType, signature) =>
+      s.verify({ keyId: k.Arn, message, messageType, signature, signingAlgorithm: "SM2DSA" });
+
+    // Up to 4,096 bytes KMS signs the message itself.
+    const short = new TextEncoder().encode("signed by kms-server with an SM2 key");
+    const overShort = await sign(short, "RAW");
+    assert.equal((await verify(short, "RAW", overShort)).valid, true);
+    // Larger messages: the caller computes SM3(Z || M) with sm2Digest and
+    // KMS signs that DIGEST; the signature is one over the message.
+    const publicKey = Buffer.from((await cn.call("GetPublicKey", { KeyId: k.KeyId })).PublicKey, "base64");
+    const large = Buffer.alloc(100_000, "signed as a DIGEST, being over 4,096 bytes. ");
+    const digest = sm2Digest(publicKey, large);
+    const overLarge = await sign(digest, "DIGEST");
+    assert.equal((await verify(large, "RAW", overLarge)).valid, true);
+    assert.equal((await verify(digest, "DIGEST", overLarge)).valid, true);
+    assert.equal((await verify(large.subarray(1), "RAW", overLarge)).valid, false);
+    assert.equal((await verify(short, "RAW", overLarge)).valid, false);
+    // One GetPublicKey for the session, then its cache.
+    const stats = s.stats();
+    assert.equal(stats.kmsCalls.getPublicKey, 1, JSON.stringify(stats));
+    assert.equal(stats.publicKeyCache.hits, 4, JSON.stringify(stats));
+
+    // The KMS keyring in the aws-cn partition: a discovery filter for
+    // aws-cn decrypts, one for aws does not even ask KMS.
+    const enc = await s.encrypt("in cn-north-1", { encryptionContext: { region: "cn" } });
+    assert.deepEqual(enc.keyIds, [wrapping.Arn]);
+    const discovery = (partition) =>
+      new Session({
+        region: "cn-north-1",
+        endpoint: server.endpoint,
+        credentials: server.credentials,
+        keyring: { type: "kms-discovery", discoveryFilter: { partition, accountIds: [wrapping.AWSAccountId] } },
+      });
+    const dec = await discovery("aws-cn").decrypt(enc.ciphertext);
+    assert.equal(new TextDecoder().decode(dec.plaintext), "in cn-north-1");
+    assert.deepEqual(dec.keyIds, [wrapping.Arn]);
+    const other = discovery("aws");
+    assert.equal(await code(other.decrypt(enc.ciphertext)), "NoDecryptableDataKey");
+    assert.equal(other.stats().kmsCalls.decrypt, 0);
+  });
+
+  test("verifies OpenSSL's SM2DSA signatures, over the message and over sm2Digest's digest, with KMS's distinguishing ID or another", async () => {
+    // OpenSSL signs as KMS does, SM3 after the Z value of the
+    // distinguishing ID 1234567812345678.
     const dir = mkdtempSync(join(tmpdir(), "pkg-sm2-"));
     try {
       const openssl = (...args) => execFileSync("openssl", args, { cwd: dir });
