@@ -33,9 +33,14 @@ async fn cn_err(s: &TestServer, operation: &str, body: Value) -> String {
     v["__type"].as_str().unwrap().to_owned()
 }
 
-async fn cn_key(s: &TestServer, usage: &str) -> String {
-    let v = cn_ok(s, "CreateKey", json!({"KeySpec": "SM2", "KeyUsage": usage})).await;
+/// CreateKey in cn-north-1; the key id.
+async fn cn_create(s: &TestServer, body: Value) -> String {
+    let v = cn_ok(s, "CreateKey", body).await;
     v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned()
+}
+
+async fn cn_key(s: &TestServer, usage: &str) -> String {
+    cn_create(s, json!({"KeySpec": "SM2", "KeyUsage": usage})).await
 }
 
 #[tokio::test]
@@ -222,10 +227,7 @@ async fn sm2pke_encrypts_decrypts_and_re_encrypts() {
     );
 
     // ReEncrypt from SM2PKE to a symmetric key and back.
-    let symmetric = cn_ok(&s, "CreateKey", json!({})).await["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let symmetric = cn_create(&s, json!({})).await;
     let v = cn_ok(
         &s,
         "ReEncrypt",
@@ -301,10 +303,7 @@ async fn derive_shared_secret_matches_the_peer() {
 #[tokio::test]
 async fn data_key_pairs_are_sm2_in_china_regions() {
     let s = TestServer::new();
-    let symmetric = cn_ok(&s, "CreateKey", json!({})).await["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let symmetric = cn_create(&s, json!({})).await;
     let v = cn_ok(
         &s,
         "GenerateDataKeyPair",
@@ -330,22 +329,16 @@ async fn data_key_pairs_are_sm2_in_china_regions() {
 #[tokio::test]
 async fn sm2_material_imports_under_an_sm2_wrapping_key() {
     let s = TestServer::new();
-    let v = cn_ok(
+    let id = cn_create(
         &s,
-        "CreateKey",
         json!({"KeySpec": "SM2", "KeyUsage": "SIGN_VERIFY", "Origin": "EXTERNAL"}),
     )
     .await;
-    let id = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
     let material = sm2::SecretKey::try_generate_from_rng(&mut getrandom::SysRng).unwrap();
     let der = material.to_pkcs8_der().unwrap();
 
     // Symmetric material may not use SM2PKE; SM2 keys only with SM2PKE.
-    let symmetric_external =
-        cn_ok(&s, "CreateKey", json!({"Origin": "EXTERNAL"})).await["KeyMetadata"]["KeyId"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let symmetric_external = cn_create(&s, json!({"Origin": "EXTERNAL"})).await;
     for (key, spec, algorithm) in [
         (&symmetric_external, "SM2", "SM2PKE"),
         (&id, "SM2", "RSAES_OAEP_SHA_256"),
