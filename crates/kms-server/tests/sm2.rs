@@ -390,3 +390,52 @@ async fn sm2_material_imports_under_an_sm2_wrapping_key() {
         )
         .unwrap();
 }
+
+#[tokio::test]
+async fn multi_region_sm2_keys_replicate_within_china_regions_only() {
+    let s = TestServer::new();
+    let id = cn_create(
+        &s,
+        json!({"KeySpec": "SM2", "KeyUsage": "SIGN_VERIFY", "MultiRegion": true}),
+    )
+    .await;
+    assert!(id.starts_with("mrk-"), "{id}");
+    for region in [REGION, "us-gov-west-1"] {
+        let body = json!({"KeyId": id, "ReplicaRegion": region});
+        assert_eq!(
+            cn_err(&s, "ReplicateKey", body).await,
+            "ValidationException"
+        );
+    }
+    let v = cn_ok(
+        &s,
+        "ReplicateKey",
+        json!({"KeyId": id, "ReplicaRegion": "cn-northwest-1"}),
+    )
+    .await;
+    let replica = v["ReplicaKeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+    assert!(
+        replica.starts_with("arn:aws-cn:kms:cn-northwest-1:"),
+        "{replica}"
+    );
+    // The replica signs with the primary's key material.
+    let (status, v) = s
+        .call_raw(
+            &s.admin,
+            "cn-northwest-1",
+            "Sign",
+            json!({"KeyId": replica, "SigningAlgorithm": "SM2DSA", "Message": b64(b"replica")})
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let v = cn_ok(
+        &s,
+        "Verify",
+        json!({"KeyId": id, "SigningAlgorithm": "SM2DSA", "Message": b64(b"replica"),
+               "Signature": v["Signature"]}),
+    )
+    .await;
+    assert_eq!(v["SignatureValid"], true);
+}

@@ -441,6 +441,16 @@ pub async fn replicate_key(
                     arn_of(&primary)
                 )));
             }
+            // AWS: replicas stay in the primary's partition (so SM2 keys,
+            // for one, stay in China Regions).
+            let partition = kms_protocol::ids::partition_of_region;
+            if partition(&region) != partition(&info.primary_region) {
+                return Err(KmsError::Validation(format!(
+                    "{region} is not in the partition of {}, the primary key's Region: a \
+                     multi-Region key is replicated only within its partition.",
+                    info.primary_region
+                )));
+            }
             let scope = Scope::new(primary.record.scope.account.clone(), region.clone());
             if region == info.primary_region
                 || info.replica_regions.contains(&region)
