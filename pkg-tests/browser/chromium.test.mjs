@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import webpack from "webpack";
 import webpackConfig from "./webpack.config.mjs";
-import { startServer } from "../lib/kms.mjs";
+import { Admin, startServer } from "../lib/kms.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
@@ -99,5 +99,29 @@ for (const bundler of ["vite", "webpack"]) {
     assert.equal(out.verifiedFlipped, false);
     assert.equal(out.streamed, 100 * 1024 * 1024);
     assert.equal(out.streamChecksumMatches, true);
+
+    // SM2 (cn-north-1): KMS signs a short message as RAW and a long one as
+    // the DIGEST the page computes with sm2Digest; the page verifies both
+    // with the key from GetPublicKey.
+    const cn = new Admin(kms.endpoint, "cn-north-1", kms.credentials);
+    const sm2 = await cn.createKey({ KeySpec: "SM2", KeyUsage: "SIGN_VERIFY" });
+    const wrapping = await cn.createKey({});
+    const publicKey = (await cn.call("GetPublicKey", { KeyId: sm2.KeyId })).PublicKey;
+    const sign = async (message, messageType) =>
+      (await cn.call("Sign", { KeyId: sm2.KeyId, Message: message, MessageType: messageType, SigningAlgorithm: "SM2DSA" }))
+        .Signature;
+    const short = "signed by KMS in cn-north-1";
+    const long = "a message over KMS's 4,096-byte RAW limit. ".repeat(200);
+    const config = { endpoint: kms.endpoint, credentials: kms.credentials, wrappingKeyArn: wrapping.Arn, sm2KeyArn: sm2.Arn };
+    const digest = await page.evaluate((c) => window.sm2Checks(c), { ...config, publicKey, digestFor: long });
+    const checks = [
+      { message: short, signature: await sign(Buffer.from(short).toString("base64"), "RAW") },
+      { message: long, signature: await sign(digest, "DIGEST") },
+      { message: long.slice(1), signature: await sign(digest, "DIGEST") },
+    ];
+    const verified = await page.evaluate((c) => window.sm2Checks(c), { ...config, checks });
+    // Valid, valid, another message; one GetPublicKey for the three.
+    assert.deepEqual(verified, [true, true, false, 1]);
+    assert.deepEqual(errors, []);
   });
 }

@@ -1,7 +1,7 @@
 // Built by Vite from the packed package: the page the browser test drives.
 // window.runChecks(config) runs every check against kms-server and returns
 // a summary the test asserts on.
-import init, { Session, inspect } from "kms-envelope";
+import init, { Session, inspect, sm2Digest } from "kms-envelope";
 
 async function code(promise) {
   try {
@@ -74,5 +74,28 @@ window.runChecks = async ({ endpoint, region, credentials, keyArn, signingKeyArn
   out.stats = session.stats();
   document.getElementById("status").textContent = "done";
   return out;
+};
+const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
+
+// An SM2 key in cn-north-1 (China Regions only). `digestFor` asks for
+// sm2Digest of a message (which KMS then signs as a DIGEST); `checks`
+// verifies signatures with the key fetched through GetPublicKey.
+window.sm2Checks = async ({ endpoint, credentials, wrappingKeyArn, sm2KeyArn, publicKey, digestFor, checks }) => {
+  await init();
+  if (digestFor) return toBase64(sm2Digest(fromBase64(publicKey), digestFor));
+  const session = new Session({
+    region: "cn-north-1",
+    endpoint,
+    credentials,
+    keyring: { type: "kms", generatorKeyId: wrappingKeyArn },
+  });
+  const results = [];
+  for (const { message, signature } of checks) {
+    const request = { keyId: sm2KeyArn, message, signature: fromBase64(signature), signingAlgorithm: "SM2DSA" };
+    results.push((await session.verify(request)).valid);
+  }
+  results.push(session.stats().kmsCalls.getPublicKey);
+  return results;
 };
 document.getElementById("status").textContent = "ready";
