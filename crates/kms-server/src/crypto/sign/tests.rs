@@ -67,6 +67,21 @@ fn digest_of(algorithm: SigningAlgorithmSpec, message: &[u8]) -> Vec<u8> {
     out[..hash.len()].to_vec()
 }
 
+/// Sign with `alg` on a `spec` key is AlgorithmNotValidForKey, which is an
+/// InvalidKeyUsageException.
+pub(super) fn assert_sign_refuses_algorithm(spec: KeySpec, alg: SigningAlgorithmSpec) {
+    let err = sign(material(spec), alg, MessageType::Raw, b"m").unwrap_err();
+    assert_eq!(
+        err,
+        CryptoError::AlgorithmNotValidForKey {
+            algorithm: alg.as_str(),
+            key_spec: spec
+        },
+        "{spec} {alg}"
+    );
+    assert_eq!(err.kms_error_code(), "InvalidKeyUsageException");
+}
+
 pub(super) fn signing_specs() -> impl Iterator<Item = KeySpec> {
     SUPPORTED_SPECS
         .into_iter()
@@ -177,15 +192,7 @@ fn algorithms_outside_the_spec_are_usage_errors() {
             if spec.signing_algorithms().contains(&alg) {
                 continue;
             }
-            let err = sign(m, alg, MessageType::Raw, b"m").unwrap_err();
-            assert_eq!(
-                err,
-                CryptoError::AlgorithmNotValidForKey {
-                    algorithm: alg.as_str(),
-                    key_spec: spec
-                }
-            );
-            assert_eq!(err.kms_error_code(), "InvalidKeyUsageException");
+            assert_sign_refuses_algorithm(spec, alg);
             assert!(verify(m, alg, MessageType::Raw, b"m", &[0x30, 0]).is_err());
         }
     }
